@@ -1,0 +1,22 @@
+//! tarjim: a batch pipeline that turns a night's Arabic news into English briefings.
+//!
+//! The modules are listed in the order the data flows through them: configuration, reading
+//! articles, cleaning, chunking, translating through a backend (with a persistent cache), and
+//! rendering the outputs. `main.rs` is a thin shell around [`pipeline::run`].
+
+pub mod cli;
+pub mod settings;
+
+pub mod article;
+pub mod normalize;
+pub mod chunk;
+
+pub mod backend;
+pub mod cache;
+pub mod prompt;
+
+pub mod pipeline;
+pub mod progress;
+
+pub mod render;
+pub mod fsutil;
