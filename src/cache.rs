@@ -1,1 +1,267 @@
-//! TODO
+//! The persistent result cache: one SQLite database in WAL mode.
+//!
+//! The key is a SHA-256 digest of everything that changes an answer: a schema version, the
+//! stage, the backend's identity (kind, endpoint, model, generation parameters), the prompt
+//! templates' text and the input text. Each result is committed on its own as soon as it
+//! arrives, so a run killed at any moment loses nothing it had received, and SQLite's journal
+//! keeps the file consistent. Only successful, checked results are ever stored.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use crate::backend::{Completion, Stage};
+
+/// Bump when the meaning of stored values changes; old entries then simply stop matching.
+const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+#[error("cache database {path}: {source}")]
+pub struct CacheError {
+    pub path: PathBuf,
+    #[source]
+    pub source: rusqlite::Error,
+}
+
+/// What a cache key is made of; hashed, never stored in clear.
+#[derive(Clone, Copy, serde::Serialize)]
+pub struct KeyParts<'a> {
+    pub stage: Stage,
+    pub backend: &'a serde_json::Value,
+    pub templates: &'a [&'a str],
+    pub input: &'a str,
+}
+
+impl KeyParts<'_> {
+    pub fn digest(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(format!("tarjim-cache-v{SCHEMA_VERSION}\0"));
+        hasher.update(serde_json::to_vec(self).unwrap_or_default());
+        hex::encode(hasher.finalize())
+    }
+}
+
+/// Counts for `tarjim cache stats`.
+#[derive(Debug, serde::Serialize)]
+pub struct CacheStats {
+    pub path: PathBuf,
+    pub entries: u64,
+    pub bytes: u64,
+    pub by_stage: Vec<(String, u64)>,
+}
+
+pub struct Cache {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+}
+
+impl Cache {
+    /// Open (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Cache, CacheError> {
+        let wrap = |source| CacheError {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|error| wrap(rusqlite::Error::ToSqlConversionFailure(Box::new(error))))?;
+        }
+        let connection = Connection::open(path).map_err(wrap)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(wrap)?;
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = NORMAL;
+                 CREATE TABLE IF NOT EXISTS results (
+                     key TEXT PRIMARY KEY,
+                     stage TEXT NOT NULL,
+                     backend TEXT NOT NULL,
+                     text TEXT NOT NULL,
+                     prompt_tokens INTEGER NOT NULL,
+                     completion_tokens INTEGER NOT NULL,
+                     created_at TEXT NOT NULL
+                 );",
+            )
+            .map_err(wrap)?;
+        Ok(Cache {
+            path: path.to_path_buf(),
+            connection: Mutex::new(connection),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn wrap(&self, source: rusqlite::Error) -> CacheError {
+        CacheError {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent; keep going.
+        self.connection
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<Completion>, CacheError> {
+        self.lock()
+            .prepare_cached(
+                "SELECT text, prompt_tokens, completion_tokens FROM results WHERE key = ?1",
+            )
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![key], |row| {
+                        Ok(Completion {
+                            text: row.get(0)?,
+                            prompt_tokens: row.get::<_, i64>(1)?.max(0) as u64,
+                            completion_tokens: row.get::<_, i64>(2)?.max(0) as u64,
+                        })
+                    })
+                    .optional()
+            })
+            .map_err(|error| self.wrap(error))
+    }
+
+    /// Store one result; committed before this returns.
+    pub fn put(
+        &self,
+        key: &str,
+        stage: Stage,
+        backend: &str,
+        completion: &Completion,
+    ) -> Result<(), CacheError> {
+        self.lock()
+            .prepare_cached(
+                "INSERT OR REPLACE INTO results
+                 (key, stage, backend, text, prompt_tokens, completion_tokens, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    key,
+                    stage.as_str(),
+                    backend,
+                    completion.text,
+                    completion.prompt_tokens.min(i64::MAX as u64) as i64,
+                    completion.completion_tokens.min(i64::MAX as u64) as i64,
+                    chrono::Utc::now().to_rfc3339(),
+                ])
+            })
+            .map(|_| ())
+            .map_err(|error| self.wrap(error))
+    }
+
+    pub fn stats(&self) -> Result<CacheStats, CacheError> {
+        let connection = self.lock();
+        let query = || -> rusqlite::Result<CacheStats> {
+            let entries: i64 =
+                connection.query_row("SELECT COUNT(*) FROM results", [], |row| row.get(0))?;
+            let mut statement = connection
+                .prepare("SELECT stage, COUNT(*) FROM results GROUP BY stage ORDER BY stage")?;
+            let by_stage = statement
+                .query_map([], |row| Ok((row.get(0)?, row.get::<_, i64>(1)? as u64)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let bytes = ["", "-wal"]
+                .iter()
+                .filter_map(|suffix| {
+                    std::fs::metadata(format!("{}{suffix}", self.path.display())).ok()
+                })
+                .map(|meta| meta.len())
+                .sum();
+            Ok(CacheStats {
+                path: self.path.clone(),
+                entries: entries as u64,
+                bytes,
+                by_stage,
+            })
+        };
+        query().map_err(|error| self.wrap(error))
+    }
+
+    /// Remove every entry; returns how many there were.
+    pub fn clear(&self) -> Result<u64, CacheError> {
+        let connection = self.lock();
+        let removed = connection
+            .execute("DELETE FROM results", [])
+            .map_err(|error| self.wrap(error))?;
+        connection
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")
+            .map_err(|error| self.wrap(error))?;
+        Ok(removed as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn completion(text: &str) -> Completion {
+        Completion {
+            text: text.into(),
+            prompt_tokens: 5,
+            completion_tokens: 2,
+        }
+    }
+
+    #[test]
+    fn results_survive_reopening_and_clear_empties() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/cache.sqlite");
+        let cache = Cache::open(&path).unwrap();
+        assert_eq!(cache.get("k").unwrap(), None);
+        cache
+            .put("k", Stage::Translate, "mock", &completion("hello"))
+            .unwrap();
+        drop(cache);
+
+        let cache = Cache::open(&path).unwrap();
+        assert_eq!(cache.get("k").unwrap(), Some(completion("hello")));
+        let stats = cache.stats().unwrap();
+        assert_eq!(stats.entries, 1);
+        assert_eq!(stats.by_stage, vec![("translate".to_string(), 1)]);
+        assert_eq!(cache.clear().unwrap(), 1);
+        assert_eq!(cache.get("k").unwrap(), None);
+    }
+
+    #[test]
+    fn every_part_of_the_key_matters() {
+        let backend = serde_json::json!({"model": "a"});
+        let other_backend = serde_json::json!({"model": "b"});
+        let base = KeyParts {
+            stage: Stage::Translate,
+            backend: &backend,
+            templates: &["t"],
+            input: "x",
+        };
+        let variants = [
+            KeyParts {
+                stage: Stage::Summarize,
+                ..base
+            },
+            KeyParts {
+                backend: &other_backend,
+                ..base
+            },
+            KeyParts {
+                templates: &["t2"],
+                ..base
+            },
+            KeyParts { input: "y", ..base },
+        ];
+        for variant in variants {
+            assert_ne!(variant.digest(), base.digest());
+        }
+        assert_eq!(base.digest(), KeyParts { ..base }.digest());
+    }
+}

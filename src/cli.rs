@@ -1,1 +1,87 @@
-//! TODO
+//! The command line (clap definitions only). Flags override every other settings layer.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tarjim",
+    version,
+    about = "Arabic news in, English briefings out."
+)]
+pub struct Cli {
+    /// Settings file (instead of ./tarjim.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override any setting: --set chunk.max_tokens=200 (repeatable).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub overrides: Vec<(String, String)>,
+    /// No progress output; errors are still printed.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// More log detail on stderr (-v: debug, -vv: trace).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Translate articles: files, folders (recursive), globs, or - for stdin.
+    Run(RunArgs),
+    /// Inspect or empty the result cache.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
+    /// Show the effective configuration (secrets redacted).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Articles to read.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Output folder (default: output.dir, "output").
+    #[arg(long, short, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Translate with this configured backend (sets stages.translate).
+    #[arg(long, value_name = "NAME")]
+    pub backend: Option<String>,
+    /// Use this model on the translate backend.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Requests in flight per backend.
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Cache database path.
+    #[arg(long, value_name = "FILE")]
+    pub cache: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Entries and size of the cache.
+    Stats,
+    /// Remove every cached result.
+    Clear,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration as TOML.
+    Show,
+}
+
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected KEY=VALUE, got `{text}`"))?;
+    Ok((key.trim().to_string(), value.trim().to_string()))
+}

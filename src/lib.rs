@@ -8,8 +8,8 @@ pub mod cli;
 pub mod settings;
 
 pub mod article;
-pub mod normalize;
 pub mod chunk;
+pub mod normalize;
 
 pub mod backend;
 pub mod cache;
@@ -18,5 +18,5 @@ pub mod prompt;
 pub mod pipeline;
 pub mod progress;
 
-pub mod render;
 pub mod fsutil;
+pub mod render;

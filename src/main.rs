@@ -1,1 +1,219 @@
-fn main() {}
+//! tarjim's entry point: parse the command line, set up logging, run the command, print the
+//! error chain, and pick the exit code (0 all articles done, 1 some failed, 2 usage or
+//! configuration error, 130 interrupted).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use tarjim::cli::{CacheCommand, Cli, Command, ConfigCommand, RunArgs};
+use tarjim::pipeline::{self, Ending, RunRequest};
+use tarjim::settings::{Settings, Sources};
+use tokio_util::sync::CancellationToken;
+
+const USAGE_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            return fail(
+                &anyhow::Error::new(error).context("cannot start the async runtime"),
+                1,
+            )
+        }
+    };
+    runtime.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> ExitCode {
+    let mut sources = Sources {
+        config_file: cli.config.clone(),
+        overrides: cli.overrides.clone(),
+    };
+    if let Command::Run(args) = &cli.command {
+        match run_overrides(&sources, args) {
+            Ok(extra) => sources.overrides.extend(extra),
+            Err(error) => return fail(&error, USAGE_ERROR),
+        }
+    }
+    let settings = match Settings::load(&sources) {
+        Ok(settings) => settings,
+        Err(error) => {
+            return fail(
+                &anyhow::Error::new(error)
+                    .context("hint: `tarjim config show` prints the settings in effect"),
+                USAGE_ERROR,
+            )
+        }
+    };
+    match cli.command {
+        Command::Run(args) => run(settings, args, cli.quiet).await,
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
+            print!("{}", settings.to_redacted_toml());
+            ExitCode::SUCCESS
+        }
+        Command::Cache { command } => cache(&settings, command),
+    }
+}
+
+/// Turn `run`'s convenience flags into settings overrides. `--model` and `--concurrency` apply
+/// to the first translate backend, which is only known once the other layers are read.
+fn run_overrides(sources: &Sources, args: &RunArgs) -> anyhow::Result<Vec<(String, String)>> {
+    let mut overrides = Vec::new();
+    if let Some(backend) = &args.backend {
+        overrides.push(("stages.translate".to_string(), backend.clone()));
+    }
+    if let Some(cache) = &args.cache {
+        overrides.push(("cache.path".to_string(), cache.display().to_string()));
+    }
+    if args.model.is_some() || args.concurrency.is_some() {
+        let mut layered = sources.clone();
+        layered.overrides.extend(overrides.clone());
+        let settings = Settings::load(&layered)?;
+        let name = settings
+            .stages
+            .translate
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        if let Some(model) = &args.model {
+            overrides.push((format!("backends.{name}.model"), model.clone()));
+        }
+        if let Some(concurrency) = args.concurrency {
+            overrides.push((
+                format!("backends.{name}.concurrency"),
+                concurrency.to_string(),
+            ));
+        }
+    }
+    Ok(overrides)
+}
+
+async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
+    let out = args
+        .out
+        .unwrap_or_else(|| settings.output.dir.clone().into());
+    let progress: Arc<dyn tarjim::progress::Progress> =
+        Arc::from(tarjim::progress::for_stderr(quiet));
+    let cancel = CancellationToken::new();
+    tokio::spawn(interrupt_handler(cancel.clone(), quiet));
+    let request = RunRequest {
+        inputs: args.inputs,
+        out: out.clone(),
+    };
+    let report = match pipeline::run(settings, request, progress, cancel).await {
+        Ok(report) => report,
+        Err(error) => return fail(&anyhow::Error::new(error), USAGE_ERROR),
+    };
+    if !quiet {
+        eprintln!(
+            "tarjim: {} of {} articles translated ({} failed) into {}; {} requests, {} cache hits",
+            report.articles.succeeded,
+            report.articles.total,
+            report.articles.failed,
+            out.display(),
+            report.requests,
+            report.cache.hits,
+        );
+    }
+    if !report.failures.is_empty() {
+        eprintln!("failures ({}):", report.failures.len());
+        for failure in &report.failures {
+            eprintln!("  {}: {}", failure.article, failure.error);
+        }
+    }
+    match report.ending {
+        Ending::Interrupted => {
+            eprintln!(
+                "interrupted: results so far are cached; run the same command again to resume"
+            );
+            ExitCode::from(130)
+        }
+        _ if !report.failures.is_empty() || report.articles.total == 0 => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// First Ctrl-C: stop sending, write what is done. Second: leave at once.
+async fn interrupt_handler(cancel: CancellationToken, quiet: bool) {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        if !quiet {
+            eprintln!("\ninterrupt: finishing up (Ctrl-C again to quit at once)");
+        }
+        cancel.cancel();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(130);
+        }
+    }
+}
+
+fn cache(settings: &Settings, command: CacheCommand) -> ExitCode {
+    let cache = match tarjim::cache::Cache::open(&settings.cache_path()) {
+        Ok(cache) => cache,
+        Err(error) => return fail(&anyhow::Error::new(error), 1),
+    };
+    match command {
+        CacheCommand::Stats => match cache.stats() {
+            Ok(stats) => {
+                println!("path: {}", stats.path.display());
+                println!("entries: {}", stats.entries);
+                println!("bytes: {}", stats.bytes);
+                for (stage, count) in stats.by_stage {
+                    println!("  {stage}: {count}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&anyhow::Error::new(error), 1),
+        },
+        CacheCommand::Clear => match cache.clear() {
+            Ok(removed) => {
+                println!("removed {removed} entries from {}", cache.path().display());
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&anyhow::Error::new(error), 1),
+        },
+    }
+}
+
+/// Print `error:` and its causes; lines starting with `hint:` are printed as hints.
+fn fail(error: &anyhow::Error, code: u8) -> ExitCode {
+    let mut chain = error.chain().map(ToString::to_string);
+    let mut hints = Vec::new();
+    let mut lines = Vec::new();
+    for message in chain.by_ref() {
+        if let Some(hint) = message.strip_prefix("hint: ") {
+            hints.push(hint.to_string());
+        } else {
+            lines.push(message);
+        }
+    }
+    if let Some((first, causes)) = lines.split_first() {
+        eprintln!("error: {first}");
+        for cause in causes {
+            eprintln!("  Caused by: {cause}");
+        }
+    }
+    for hint in hints {
+        eprintln!("hint: {hint}");
+    }
+    ExitCode::from(code)
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "tarjim=debug,warn",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,1 +1,700 @@
-//! TODO
+//! The run: read → clean → chunk → translate (cached, bounded, with fallbacks) → write.
+//!
+//! Articles are translated concurrently; each backend bounds its own requests in flight (see
+//! `backend::dispatch`). Every result is committed to the cache the moment it arrives and every
+//! article's files are written the moment it is done, so an interrupted run loses nothing and a
+//! rerun picks up where it stopped. One failing article never stops the others: failures are
+//! collected into `run.json`, and the exit code says whether there were any.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::article::{self, Article};
+use crate::backend::dispatch::Dispatcher;
+use crate::backend::{self, BackendError, Request, Stage};
+use crate::cache::{Cache, KeyParts};
+use crate::chunk::{self, Chunk, Sentence, TokenCounter};
+use crate::fsutil;
+use crate::normalize::{self, Cleaned};
+use crate::progress::Progress;
+use crate::prompt::{self, Template};
+use crate::render;
+use crate::settings::Settings;
+
+/// How deep a chunk that is too long for the model is split again.
+const MAX_RESPLIT_DEPTH: u32 = 3;
+
+/// A problem that stops the whole run before it starts (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("chunk.encoding: {0}")]
+    Encoding(String),
+    #[error(transparent)]
+    Prompt(#[from] prompt::PromptError),
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+    #[error(transparent)]
+    Write(#[from] fsutil::WriteError),
+}
+
+/// How the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ending {
+    Complete,
+    /// Ctrl-C: no new requests were sent after it.
+    Interrupted,
+    /// A backend said the account is out of quota; no new requests were sent after it.
+    QuotaExhausted,
+}
+
+/// One failure, for run.json and the summary on stderr.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    /// Article id, or the input path when the input could not be read.
+    pub article: String,
+    pub error: String,
+}
+
+/// The run's outcome, written to run.json.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    pub tarjim_version: &'static str,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u128,
+    pub ending: Ending,
+    pub inputs: Vec<String>,
+    pub out: PathBuf,
+    pub stages: HashMap<&'static str, Vec<StageBackend>>,
+    pub articles: Counts,
+    pub chunks: Counts,
+    pub requests: u64,
+    pub attempts: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub cache: CacheCounts,
+    pub failures: Vec<Failure>,
+    pub config: serde_json::Value,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Counts {
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CacheCounts {
+    pub path: PathBuf,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageBackend {
+    pub backend: String,
+    pub kind: &'static str,
+    pub model: String,
+    pub requests: u64,
+    pub attempts: u64,
+    pub failures: u64,
+}
+
+/// An article's output record (`articles/<id>.json`).
+#[derive(Debug, Serialize)]
+pub struct ArticleRecord {
+    pub id: String,
+    pub origin: String,
+    pub title: Option<String>,
+    pub title_en: Option<String>,
+    pub source: Option<String>,
+    pub url: Option<String>,
+    pub published: Option<String>,
+    pub status: &'static str,
+    pub error: Option<String>,
+    /// Warnings about the input, e.g. little or no Arabic text.
+    pub flags: Vec<String>,
+    pub cleaned: Cleaned,
+    pub sentences: Vec<Sentence>,
+    pub chunks: Vec<ChunkRecord>,
+    /// English paragraphs, one per source paragraph (empty when the article failed).
+    pub translation: Vec<String>,
+    pub cache_hits: u64,
+    pub requests: u64,
+    pub duration_ms: u128,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChunkRecord {
+    #[serde(flatten)]
+    pub chunk: Chunk,
+    pub translation: Option<String>,
+    pub backend: Option<String>,
+    pub cached: bool,
+    pub duration_ms: u128,
+    pub error: Option<String>,
+}
+
+/// Everything the translate stage shares across articles.
+struct Context {
+    settings: Settings,
+    counter: TokenCounter,
+    template: Template,
+    cache: Cache,
+    chain: Vec<Arc<Dispatcher>>,
+    identities: Vec<serde_json::Value>,
+    progress: Arc<dyn Progress>,
+    cancel: CancellationToken,
+    quota_exhausted: AtomicBool,
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+}
+
+/// What to run on.
+pub struct RunRequest {
+    pub inputs: Vec<String>,
+    pub out: PathBuf,
+}
+
+/// Run the pipeline. `cancel` is triggered by Ctrl-C: in-flight requests are dropped, nothing new
+/// is sent, and what is done is written.
+pub async fn run(
+    settings: Settings,
+    request: RunRequest,
+    progress: Arc<dyn Progress>,
+    cancel: CancellationToken,
+) -> Result<RunReport, RunError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339();
+    let counter = TokenCounter::new(&settings.chunk.encoding).map_err(RunError::Encoding)?;
+    let template = Template::load(&settings.prompts.dir, "translate")?;
+    let cache = Cache::open(&settings.cache_path())?;
+    std::fs::create_dir_all(request.out.join("articles")).map_err(|source| {
+        fsutil::WriteError::Io {
+            path: request.out.join("articles"),
+            source,
+        }
+    })?;
+
+    let chain: Vec<Arc<Dispatcher>> = settings
+        .stages
+        .translate
+        .iter()
+        .filter_map(|name| {
+            settings
+                .backend(name)
+                .map(|backend| Dispatcher::new(name, backend))
+        })
+        .collect();
+    let identities = chain
+        .iter()
+        .map(|dispatcher| backend::identity(&dispatcher.settings))
+        .collect();
+
+    let (articles, input_errors) = {
+        let inputs = request.inputs.clone();
+        tokio::task::spawn_blocking(move || article::read_inputs(&inputs))
+            .await
+            .unwrap_or_else(|error| {
+                (
+                    Vec::new(),
+                    vec![article::InputError::Invalid {
+                        path: "<inputs>".into(),
+                        message: format!("reading inputs panicked: {error}"),
+                    }],
+                )
+            })
+    };
+    let mut failures: Vec<Failure> = input_errors
+        .iter()
+        .map(|error| {
+            let article::InputError::Invalid { path, message } = error;
+            Failure {
+                article: path.clone(),
+                error: message.clone(),
+            }
+        })
+        .collect();
+    for failure in &failures {
+        progress.note(&format!("error: {}: {}", failure.article, failure.error));
+    }
+
+    let context = Arc::new(Context {
+        settings: settings.clone(),
+        counter,
+        template,
+        cache,
+        chain,
+        identities,
+        progress: progress.clone(),
+        cancel,
+        quota_exhausted: AtomicBool::new(false),
+        cache_hits: AtomicU64::new(0),
+        cache_misses: AtomicU64::new(0),
+    });
+
+    let prepared: Vec<Prepared> = articles
+        .into_iter()
+        .map(|article| prepare(&context, article))
+        .collect();
+    let total_chunks = prepared.iter().map(|prepared| prepared.chunks.len()).sum();
+    progress.begin(prepared.len(), total_chunks);
+
+    let mut article_counts = Counts {
+        total: prepared.len() as u64,
+        ..Counts::default()
+    };
+    let mut chunk_counts = Counts {
+        total: total_chunks as u64,
+        ..Counts::default()
+    };
+    let article_parallelism = context
+        .chain
+        .iter()
+        .map(|dispatcher| backend_concurrency(&dispatcher.settings))
+        .max()
+        .unwrap_or(4)
+        * 4;
+    let out = request.out.clone();
+    let mut records = stream::iter(prepared)
+        .map(|prepared| {
+            let context = context.clone();
+            let out = out.clone();
+            async move {
+                let record = translate_article(&context, prepared).await;
+                let written = write_article(&out, &record);
+                (record, written)
+            }
+        })
+        .buffer_unordered(article_parallelism.max(1));
+    while let Some((record, written)) = records.next().await {
+        let translated = record
+            .chunks
+            .iter()
+            .filter(|chunk| chunk.translation.is_some())
+            .count() as u64;
+        chunk_counts.succeeded += translated;
+        chunk_counts.failed += record.chunks.len() as u64 - translated;
+        let mut error = record.error.clone();
+        if let Err(write_error) = written {
+            error = Some(write_error.to_string());
+        }
+        match error {
+            None => article_counts.succeeded += 1,
+            Some(error) => {
+                article_counts.failed += 1;
+                progress.note(&format!("error: article {}: {error}", record.id));
+                failures.push(Failure {
+                    article: record.id.clone(),
+                    error,
+                });
+            }
+        }
+        progress.article_done(&record.id, record.error.is_some());
+    }
+    drop(records);
+    progress.finish();
+
+    let ending = if context.cancel.is_cancelled() {
+        Ending::Interrupted
+    } else if context.quota_exhausted.load(Ordering::Relaxed) {
+        Ending::QuotaExhausted
+    } else {
+        Ending::Complete
+    };
+    let stage_backends = context
+        .chain
+        .iter()
+        .map(|dispatcher| StageBackend {
+            backend: dispatcher.name.clone(),
+            kind: dispatcher.settings.kind(),
+            model: backend::model_name(&dispatcher.settings),
+            requests: dispatcher.stats.requests.load(Ordering::Relaxed),
+            attempts: dispatcher.stats.attempts.load(Ordering::Relaxed),
+            failures: dispatcher.stats.failures.load(Ordering::Relaxed),
+        })
+        .collect();
+    let sum = |field: fn(&Dispatcher) -> &AtomicU64| {
+        context
+            .chain
+            .iter()
+            .map(|dispatcher| field(dispatcher).load(Ordering::Relaxed))
+            .sum::<u64>()
+    };
+    let report = RunReport {
+        tarjim_version: env!("CARGO_PKG_VERSION"),
+        started_at,
+        finished_at: chrono::Utc::now().to_rfc3339(),
+        duration_ms: started.elapsed().as_millis(),
+        ending,
+        inputs: request.inputs,
+        out: request.out.clone(),
+        stages: HashMap::from([("translate", stage_backends)]),
+        articles: article_counts,
+        chunks: chunk_counts,
+        requests: sum(|dispatcher| &dispatcher.stats.requests),
+        attempts: sum(|dispatcher| &dispatcher.stats.attempts),
+        tokens_in: sum(|dispatcher| &dispatcher.stats.prompt_tokens),
+        tokens_out: sum(|dispatcher| &dispatcher.stats.completion_tokens),
+        cache: CacheCounts {
+            path: context.cache.path().to_path_buf(),
+            hits: context.cache_hits.load(Ordering::Relaxed),
+            misses: context.cache_misses.load(Ordering::Relaxed),
+        },
+        failures,
+        config: settings.to_redacted_json(),
+    };
+    fsutil::write_atomic(
+        &request.out.join("run.json"),
+        &render::json::pretty(&report),
+    )?;
+    Ok(report)
+}
+
+fn backend_concurrency(settings: &crate::settings::BackendSettings) -> usize {
+    use crate::settings::BackendSettings;
+    match settings {
+        BackendSettings::Openai(http)
+        | BackendSettings::Libretranslate(http)
+        | BackendSettings::Deepl(http) => http.concurrency,
+        BackendSettings::Embedded(_) => 4,
+    }
+}
+
+/// An article cleaned and chunked, ready to translate.
+struct Prepared {
+    article: Article,
+    cleaned: Cleaned,
+    sentences: Vec<Sentence>,
+    chunks: Vec<Chunk>,
+    flags: Vec<String>,
+    error: Option<String>,
+}
+
+fn prepare(context: &Context, article: Article) -> Prepared {
+    let cleaned = normalize::clean(&article.text, &context.settings.normalize);
+    let (sentences, chunks) = chunk::chunk_article(
+        &cleaned.paragraphs,
+        context.settings.chunk.max_tokens,
+        &context.counter,
+    );
+    let mut flags = Vec::new();
+    let letters = cleaned
+        .paragraphs
+        .iter()
+        .flat_map(|paragraph| paragraph.chars())
+        .filter(|c| c.is_alphabetic());
+    let (arabic, all) = letters.fold((0usize, 0usize), |(arabic, all), c| {
+        (
+            arabic + usize::from(('\u{0600}'..='\u{06FF}').contains(&c)),
+            all + 1,
+        )
+    });
+    if all > 0 && arabic * 5 < all {
+        flags.push(format!(
+            "little Arabic text: {}% of letters are Arabic; the input may not be an Arabic article",
+            arabic * 100 / all
+        ));
+    }
+    let error = chunks.is_empty().then(|| {
+        format!(
+            "{}: no text left to translate after cleaning ({} lines dropped as boilerplate)",
+            article.origin,
+            cleaned.dropped.len()
+        )
+    });
+    Prepared {
+        article,
+        cleaned,
+        sentences,
+        chunks,
+        flags,
+        error,
+    }
+}
+
+async fn translate_article(context: &Context, prepared: Prepared) -> ArticleRecord {
+    let started = Instant::now();
+    let Prepared {
+        article,
+        cleaned,
+        sentences,
+        chunks,
+        flags,
+        error,
+    } = prepared;
+    let title = article
+        .title
+        .clone()
+        .map(|title| normalize::normalize_text(&title, &context.settings.normalize));
+    let title_future = async {
+        match &title {
+            Some(title) if !title.is_empty() && error.is_none() => {
+                translate_text(context, title, 0)
+                    .await
+                    .ok()
+                    .map(|done| done.text)
+            }
+            _ => None,
+        }
+    };
+    let chunk_futures = chunks.into_iter().map(|chunk| async move {
+        let chunk_started = Instant::now();
+        let outcome = translate_text(context, &chunk.text, 0).await;
+        context
+            .progress
+            .chunk_done(chunk.tokens, matches!(&outcome, Ok(done) if done.cached));
+        let (translation, backend, cached, error) = match outcome {
+            Ok(done) => (Some(done.text), Some(done.backend), done.cached, None),
+            Err(error) => (None, None, false, Some(error)),
+        };
+        ChunkRecord {
+            chunk,
+            translation,
+            backend,
+            cached,
+            duration_ms: chunk_started.elapsed().as_millis(),
+            error,
+        }
+    });
+    let (title_en, chunk_records) =
+        tokio::join!(title_future, futures::future::join_all(chunk_futures));
+
+    let first_error = error.or_else(|| {
+        chunk_records.iter().find_map(|record| {
+            record
+                .error
+                .as_ref()
+                .map(|error| format!("chunk {}: {error}", record.chunk.index))
+        })
+    });
+    let translation = if first_error.is_none() {
+        assemble(&cleaned, &chunk_records)
+    } else {
+        Vec::new()
+    };
+    let cache_hits = chunk_records.iter().filter(|record| record.cached).count() as u64;
+    let requests = chunk_records
+        .iter()
+        .filter(|record| record.translation.is_some() && !record.cached)
+        .count() as u64;
+    ArticleRecord {
+        id: article.id,
+        origin: article.origin,
+        title,
+        title_en,
+        source: article.source,
+        url: article.url,
+        published: article.published,
+        status: if first_error.is_none() {
+            "ok"
+        } else {
+            "failed"
+        },
+        error: first_error,
+        flags,
+        cleaned,
+        sentences,
+        chunks: chunk_records,
+        translation,
+        cache_hits,
+        requests,
+        duration_ms: started.elapsed().as_millis(),
+    }
+}
+
+/// English paragraphs in source order: each paragraph's chunks joined with a space.
+fn assemble(cleaned: &Cleaned, chunks: &[ChunkRecord]) -> Vec<String> {
+    let mut paragraphs = vec![String::new(); cleaned.paragraphs.len()];
+    for record in chunks {
+        if let (Some(text), Some(paragraph)) = (
+            &record.translation,
+            paragraphs.get_mut(record.chunk.paragraph),
+        ) {
+            if !paragraph.is_empty() {
+                paragraph.push(' ');
+            }
+            paragraph.push_str(text.trim());
+        }
+    }
+    paragraphs.retain(|paragraph| !paragraph.is_empty());
+    paragraphs
+}
+
+struct Translated {
+    text: String,
+    backend: String,
+    cached: bool,
+}
+
+/// Translate one piece of text: a cache hit from any backend in the chain wins; otherwise try
+/// the backends in order. Too long for the model: split and translate the halves.
+async fn translate_text(context: &Context, text: &str, depth: u32) -> Result<Translated, String> {
+    let requests: Vec<(Request, String)> = context
+        .chain
+        .iter()
+        .zip(&context.identities)
+        .map(|(dispatcher, identity)| {
+            let reads_prompts = backend::reads_prompts(&dispatcher.settings);
+            let (system, user) = if reads_prompts {
+                context.template.render(&[("text", text)])
+            } else {
+                (String::new(), String::new())
+            };
+            let templates: [&str; 2] = [&context.template.system, &context.template.user];
+            let key = KeyParts {
+                stage: Stage::Translate,
+                backend: identity,
+                templates: if reads_prompts { &templates } else { &[] },
+                input: text,
+            }
+            .digest();
+            (
+                Request {
+                    stage: Stage::Translate,
+                    input: text.to_string(),
+                    system,
+                    user,
+                    json_schema: None,
+                },
+                key,
+            )
+        })
+        .collect();
+
+    for ((_, key), dispatcher) in requests.iter().zip(&context.chain) {
+        if let Some(hit) = context.cache.get(key).map_err(|error| error.to_string())? {
+            context.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(Translated {
+                text: hit.text,
+                backend: dispatcher.name.clone(),
+                cached: true,
+            });
+        }
+    }
+    context.cache_misses.fetch_add(1, Ordering::Relaxed);
+
+    let mut errors = Vec::new();
+    for ((request, key), dispatcher) in requests.iter().zip(&context.chain) {
+        if context.cancel.is_cancelled() {
+            return Err("not translated: the run was interrupted".into());
+        }
+        if context.quota_exhausted.load(Ordering::Relaxed) {
+            return Err("not translated: a backend's quota is exhausted".into());
+        }
+        let estimated =
+            context.counter.count(&request.system) + context.counter.count(&request.user);
+        let result = tokio::select! {
+            result = dispatcher.complete(request, estimated * 2) => result,
+            _ = context.cancel.cancelled() => return Err("not translated: the run was interrupted".into()),
+        };
+        match result {
+            Ok(completion) => {
+                let cleaned = prompt::clean_answer(&completion.text);
+                if cleaned.is_empty() {
+                    errors.push(format!(
+                        "{}: the answer was empty after cleaning",
+                        dispatcher.name
+                    ));
+                    continue;
+                }
+                let completion = backend::Completion {
+                    text: cleaned,
+                    ..completion
+                };
+                context
+                    .cache
+                    .put(key, Stage::Translate, &dispatcher.name, &completion)
+                    .map_err(|error| error.to_string())?;
+                return Ok(Translated {
+                    text: completion.text,
+                    backend: dispatcher.name.clone(),
+                    cached: false,
+                });
+            }
+            Err(BackendError::ContextLength { .. } | BackendError::Truncated { .. })
+                if depth < MAX_RESPLIT_DEPTH =>
+            {
+                if let Some(halves) = split_in_two(context, text) {
+                    return translate_halves(context, halves, depth).await;
+                }
+                errors.push(format!(
+                    "{}: too long for the model and cannot be split further",
+                    dispatcher.name
+                ));
+            }
+            Err(error @ BackendError::Quota { .. }) => {
+                context.quota_exhausted.store(true, Ordering::Relaxed);
+                context.progress.note(&format!(
+                    "error: {error}; no new requests will be sent, finishing what is in hand"
+                ));
+                return Err(error.to_string());
+            }
+            Err(error) => errors.push(format!("{}: {error}", dispatcher.name)),
+        }
+    }
+    Err(errors.join("; then "))
+}
+
+fn translate_halves<'a>(
+    context: &'a Context,
+    halves: (String, String),
+    depth: u32,
+) -> futures::future::BoxFuture<'a, Result<Translated, String>> {
+    Box::pin(async move {
+        let first = translate_text(context, &halves.0, depth + 1).await?;
+        let second = translate_text(context, &halves.1, depth + 1).await?;
+        Ok(Translated {
+            text: format!("{} {}", first.text.trim(), second.text.trim()),
+            backend: first.backend,
+            cached: first.cached && second.cached,
+        })
+    })
+}
+
+/// Split `text` into two chunks of about half its tokens, on sentence or clause boundaries
+/// where possible (the chunker's own rules).
+fn split_in_two(context: &Context, text: &str) -> Option<(String, String)> {
+    let tokens = context.counter.count(text);
+    if tokens < 2 {
+        return None;
+    }
+    let (_, pieces) =
+        chunk::chunk_article(&[text.to_string()], tokens.div_ceil(2), &context.counter);
+    if pieces.len() < 2 {
+        return None;
+    }
+    let middle = pieces.len().div_ceil(2);
+    let join = |pieces: &[Chunk]| {
+        pieces
+            .iter()
+            .map(|piece| piece.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    Some((join(&pieces[..middle]), join(&pieces[middle..])))
+}
+
+/// Write `articles/<id>.json` always, and `articles/<id>.en.md` when the article succeeded.
+fn write_article(out: &Path, record: &ArticleRecord) -> Result<(), fsutil::WriteError> {
+    let folder = out.join("articles");
+    let json_path = fsutil::join_inside(&folder, &format!("{}.json", record.id))?;
+    fsutil::write_atomic(&json_path, &render::json::pretty(record))?;
+    let md_path = fsutil::join_inside(&folder, &format!("{}.en.md", record.id))?;
+    if record.error.is_none() {
+        fsutil::write_atomic(&md_path, render::markdown::article(record).as_bytes())?;
+    } else if md_path.exists() {
+        // A stale translation from an earlier run must not pass for this run's output.
+        let _ = std::fs::remove_file(&md_path);
+    }
+    Ok(())
+}

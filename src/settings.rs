@@ -1,1 +1,245 @@
-//! TODO
+//! One typed [`Settings`], layered with the `config` crate.
+//!
+//! Precedence, lowest first: the built-in `config/default.toml` (compiled in) < `./tarjim.toml`
+//! or `--config FILE` < `TARJIM_*` environment variables (`__` between nested keys) < command-line
+//! overrides. Every struct denies unknown fields, so a typo is an error that names the key instead
+//! of a setting silently ignored. Settings never hold secrets: HTTP backends name the environment
+//! variable that holds their key, and the key is read only when a request is built.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::http::HttpSettings;
+use crate::backend::EmbeddedSettings;
+use crate::normalize::NormalizeSettings;
+
+/// The built-in defaults, also shipped as `config/default.toml` for reading.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// File read from the working folder when `--config` is not given.
+pub const LOCAL_CONFIG: &str = "tarjim.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub normalize: NormalizeSettings,
+    pub chunk: ChunkSettings,
+    pub cache: CacheSettings,
+    pub prompts: PromptSettings,
+    pub output: OutputSettings,
+    pub stages: StageSettings,
+    pub backends: BTreeMap<String, BackendSettings>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChunkSettings {
+    pub max_tokens: usize,
+    pub encoding: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromptSettings {
+    pub dir: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSettings {
+    pub dir: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSettings {
+    /// Backend names for translation, first to last resort.
+    pub translate: Vec<String>,
+}
+
+/// One configured backend: `[backends.<name>]` with a `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum BackendSettings {
+    /// Any OpenAI-compatible chat-completions endpoint.
+    Openai(HttpSettings),
+    /// A LibreTranslate server.
+    Libretranslate(HttpSettings),
+    /// The DeepL API.
+    Deepl(HttpSettings),
+    /// The in-process llama.cpp engine.
+    Embedded(EmbeddedSettings),
+}
+
+impl BackendSettings {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BackendSettings::Openai(_) => "openai",
+            BackendSettings::Libretranslate(_) => "libretranslate",
+            BackendSettings::Deepl(_) => "deepl",
+            BackendSettings::Embedded(_) => "embedded",
+        }
+    }
+}
+
+/// A configuration problem; always exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration file {path} does not exist")]
+    MissingFile { path: PathBuf },
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] config::ConfigError),
+    #[error("invalid configuration: {0}")]
+    Check(String),
+}
+
+/// Where the settings come from, besides the built-in defaults and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    /// `--config FILE`; when absent, `./tarjim.toml` is read if it exists.
+    pub config_file: Option<PathBuf>,
+    /// `key = value` overrides from command-line flags, applied last.
+    pub overrides: Vec<(String, String)>,
+}
+
+impl Settings {
+    /// Load the layered settings and check that they hang together.
+    pub fn load(sources: &Sources) -> Result<Settings, SettingsError> {
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULT_TOML,
+            config::FileFormat::Toml,
+        ));
+        match &sources.config_file {
+            Some(path) if !path.exists() => {
+                return Err(SettingsError::MissingFile { path: path.clone() })
+            }
+            Some(path) => builder = builder.add_source(config::File::from(path.as_path())),
+            None if Path::new(LOCAL_CONFIG).exists() => {
+                builder = builder.add_source(config::File::with_name(LOCAL_CONFIG))
+            }
+            None => {}
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("TARJIM")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("stages.translate")
+                .with_list_parse_key("normalize.boilerplate_lines")
+                .with_list_parse_key("normalize.boilerplate_prefixes"),
+        );
+        for (key, value) in &sources.overrides {
+            builder = builder.set_override(key.as_str(), value.as_str())?;
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), SettingsError> {
+        if self.chunk.max_tokens == 0 {
+            return Err(SettingsError::Check(
+                "chunk.max_tokens must be at least 1".into(),
+            ));
+        }
+        if self.stages.translate.is_empty() {
+            return Err(SettingsError::Check(
+                "stages.translate names no backend".into(),
+            ));
+        }
+        for name in &self.stages.translate {
+            if !self.backends.contains_key(name) {
+                let known: Vec<&str> = self.backends.keys().map(String::as_str).collect();
+                return Err(SettingsError::Check(format!(
+                    "stages.translate names backend `{name}`, which is not configured (configured: {})",
+                    known.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The backend configured under `name`.
+    pub fn backend(&self, name: &str) -> Option<&BackendSettings> {
+        self.backends.get(name)
+    }
+
+    /// The cache database path, defaulting to the user cache folder.
+    pub fn cache_path(&self) -> PathBuf {
+        if self.cache.path.is_empty() {
+            user_cache_dir().join("cache.sqlite")
+        } else {
+            PathBuf::from(&self.cache.path)
+        }
+    }
+
+    /// The effective settings as TOML, with URL credentials redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut redacted = self.clone();
+        for backend in redacted.backends.values_mut() {
+            if let BackendSettings::Openai(http)
+            | BackendSettings::Libretranslate(http)
+            | BackendSettings::Deepl(http) = backend
+            {
+                http.base_url = crate::backend::http::redact_url(&http.base_url);
+            }
+        }
+        toml::to_string_pretty(&redacted).unwrap_or_else(|error| format!("# {error}\n"))
+    }
+
+    /// The effective settings as JSON (for run.json), with URL credentials redacted.
+    pub fn to_redacted_json(&self) -> serde_json::Value {
+        toml::from_str::<toml::Value>(&self.to_redacted_toml())
+            .ok()
+            .and_then(|value| serde_json::to_value(value).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// `<user cache folder>/tarjim`, or `.tarjim-cache` when the platform has none.
+pub fn user_cache_dir() -> PathBuf {
+    dirs::cache_dir()
+        .map(|dir| dir.join("tarjim"))
+        .unwrap_or_else(|| PathBuf::from(".tarjim-cache"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_and_use_the_embedded_backend() {
+        let settings = Settings::load(&Sources::default()).unwrap();
+        assert_eq!(settings.stages.translate, vec!["embedded".to_string()]);
+        assert_eq!(settings.chunk.encoding, "o200k_base");
+        assert!(matches!(
+            settings.backend("embedded"),
+            Some(BackendSettings::Embedded(_))
+        ));
+    }
+
+    #[test]
+    fn overrides_win_and_unknown_keys_are_named() {
+        let sources = Sources {
+            config_file: None,
+            overrides: vec![("chunk.max_tokens".into(), "77".into())],
+        };
+        assert_eq!(Settings::load(&sources).unwrap().chunk.max_tokens, 77);
+
+        let sources = Sources {
+            config_file: None,
+            overrides: vec![("chunk.max_tokenz".into(), "77".into())],
+        };
+        let error = Settings::load(&sources).unwrap_err().to_string();
+        assert!(error.contains("max_tokenz"), "{error}");
+    }
+}

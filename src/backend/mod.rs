@@ -7,12 +7,24 @@
 //! LLM backends (OpenAI-compatible chat, the embedded engine) read the rendered prompt in
 //! `system`/`user`; dedicated MT APIs (LibreTranslate, DeepL) read the bare `input` text.
 
-pub mod openai;
-pub mod mt;
+pub mod dispatch;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod http;
+pub mod mt;
+pub mod openai;
 
 use serde::{Deserialize, Serialize};
+
+use crate::settings::BackendSettings;
+
+#[cfg(feature = "embedded")]
+pub use embedded::EmbeddedSettings;
+
+/// Without the `embedded` feature the settings are still parsed (so a default configuration
+/// loads), but starting the engine is an error that says how to get it.
+#[cfg(not(feature = "embedded"))]
+pub type EmbeddedSettings = serde_json::Value;
 
 /// The pipeline stage a request belongs to; part of every cache key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -66,8 +78,14 @@ pub enum BackendError {
     },
     #[error("request to {url} timed out after {seconds} s")]
     Timeout { url: String, seconds: u64 },
-    #[error("{url} refused the API key (HTTP {status}); check the environment variable `{key_env}`")]
-    Auth { url: String, status: u16, key_env: String },
+    #[error(
+        "{url} refused the API key (HTTP {status}); check the environment variable `{key_env}`"
+    )]
+    Auth {
+        url: String,
+        status: u16,
+        key_env: String,
+    },
     #[error("{url} answered HTTP {status}: {body}")]
     Http {
         url: String,
@@ -84,6 +102,13 @@ pub enum BackendError {
     InvalidResponse { url: String, detail: String },
     #[error("{url}: the answer was cut off at max_tokens ({max_tokens}); raise max_tokens or lower chunk.max_tokens")]
     Truncated { url: String, max_tokens: u32 },
+    #[error("{url} answered HTTP {status} and asked to wait {wait:?}, more than the {cap:?} allowed by max_retry_after_s")]
+    RetryAfterTooLong {
+        url: String,
+        status: u16,
+        wait: std::time::Duration,
+        cap: std::time::Duration,
+    },
     #[error("embedded model: {0}")]
     Engine(String),
 }
@@ -99,5 +124,109 @@ impl BackendError {
             }
             _ => false,
         }
+    }
+}
+
+/// A started backend of any kind.
+#[derive(Clone)]
+pub enum Backend {
+    OpenAi(openai::OpenAiBackend),
+    Mt(mt::MtBackend),
+    #[cfg(feature = "embedded")]
+    Embedded(embedded::EmbeddedBackend),
+}
+
+impl Backend {
+    /// Start the backend `settings` describe. For the embedded engine this loads the model,
+    /// which takes seconds: callers run it off the async runtime and only when needed.
+    pub fn start(settings: &BackendSettings) -> Result<Backend, BackendError> {
+        Ok(match settings {
+            BackendSettings::Openai(http) => {
+                Backend::OpenAi(openai::OpenAiBackend::new(http.clone()))
+            }
+            BackendSettings::Libretranslate(http) => {
+                Backend::Mt(mt::MtBackend::new(mt::MtApi::LibreTranslate, http.clone()))
+            }
+            BackendSettings::Deepl(http) => {
+                Backend::Mt(mt::MtBackend::new(mt::MtApi::DeepL, http.clone()))
+            }
+            #[cfg(feature = "embedded")]
+            BackendSettings::Embedded(embedded) => {
+                Backend::Embedded(embedded::EmbeddedBackend::start(embedded)?)
+            }
+            #[cfg(not(feature = "embedded"))]
+            BackendSettings::Embedded(_) => {
+                return Err(BackendError::Engine(
+                    "this tarjim was built without the `embedded` feature; rebuild with default \
+                     features or configure an HTTP backend in stages.translate"
+                        .into(),
+                ))
+            }
+        })
+    }
+
+    pub async fn complete(&self, request: &Request) -> Result<Completion, BackendError> {
+        match self {
+            Backend::OpenAi(backend) => backend.complete(request).await,
+            Backend::Mt(backend) => backend.complete(request).await,
+            #[cfg(feature = "embedded")]
+            Backend::Embedded(backend) => backend.complete(request).await,
+        }
+    }
+}
+
+/// Whether a backend kind reads prompts (LLM) or bare text (MT API).
+pub fn reads_prompts(settings: &BackendSettings) -> bool {
+    !matches!(
+        settings,
+        BackendSettings::Libretranslate(_) | BackendSettings::Deepl(_)
+    )
+}
+
+/// Everything about a backend that changes its answers, for cache keys: kind, endpoint, model
+/// and generation parameters. Derived from settings alone, so a fully cached run never has to
+/// start a backend (or load a model).
+pub fn identity(settings: &BackendSettings) -> serde_json::Value {
+    match settings {
+        BackendSettings::Openai(http)
+        | BackendSettings::Libretranslate(http)
+        | BackendSettings::Deepl(http) => {
+            serde_json::json!({
+                "kind": settings.kind(),
+                "endpoint": http::redact_url(&http.base_url),
+                "model": http.model,
+                "temperature": http.temperature,
+                "max_tokens": http.max_tokens,
+            })
+        }
+        #[cfg(feature = "embedded")]
+        BackendSettings::Embedded(embedded) => serde_json::json!({
+            "kind": "embedded",
+            "model": embedded.model,
+            "model_bytes": std::fs::metadata(&embedded.model).map(|meta| meta.len()).ok(),
+            "temperature": embedded.temperature,
+            "max_tokens": embedded.max_tokens,
+        }),
+        #[cfg(not(feature = "embedded"))]
+        BackendSettings::Embedded(embedded) => {
+            serde_json::json!({"kind": "embedded", "settings": embedded})
+        }
+    }
+}
+
+/// The model name to show in run.json and article metadata.
+pub fn model_name(settings: &BackendSettings) -> String {
+    match settings {
+        BackendSettings::Openai(http)
+        | BackendSettings::Libretranslate(http)
+        | BackendSettings::Deepl(http) => http.model.clone(),
+        #[cfg(feature = "embedded")]
+        BackendSettings::Embedded(embedded) => embedded.model.clone(),
+        #[cfg(not(feature = "embedded"))]
+        BackendSettings::Embedded(embedded) => embedded
+            .get("model")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("default")
+            .to_string(),
     }
 }

@@ -1,0 +1,299 @@
+//! What every HTTP backend shares: settings, the client, status classification, `Retry-After`.
+//!
+//! Building a request is each backend's own business (`openai.rs`, `mt.rs`); sending it, timing
+//! it out and turning an HTTP failure into a [`BackendError`] that names the URL happens here,
+//! once. API keys are read from the environment when a request is built, never stored in
+//! settings, and scrubbed from any server text that ends up in an error.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::BackendError;
+
+/// `[backends.<name>]` for `kind = "openai" | "libretranslate" | "deepl"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Endpoint root, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:5000`.
+    pub base_url: String,
+    /// Model name (chat endpoints; DeepL's `model_type` when set).
+    #[serde(default)]
+    pub model: String,
+    /// Environment variable holding the API key; empty when the endpoint needs none.
+    #[serde(default)]
+    pub api_key_env: String,
+    #[serde(default)]
+    pub temperature: f32,
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: u32,
+    /// Requests in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_s: u64,
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_s: u64,
+    /// Tries per request, the first included.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    #[serde(default = "default_backoff_base")]
+    pub backoff_base_ms: u64,
+    #[serde(default = "default_backoff_cap")]
+    pub backoff_cap_ms: u64,
+    /// A `Retry-After` longer than this fails the request instead of sleeping.
+    #[serde(default = "default_max_retry_after")]
+    pub max_retry_after_s: u64,
+    /// Proactive limits; 0 means none.
+    #[serde(default)]
+    pub requests_per_minute: u32,
+    #[serde(default)]
+    pub tokens_per_minute: u32,
+}
+
+fn default_max_tokens() -> u32 {
+    2048
+}
+fn default_concurrency() -> usize {
+    4
+}
+fn default_connect_timeout() -> u64 {
+    10
+}
+fn default_request_timeout() -> u64 {
+    120
+}
+fn default_attempts() -> u32 {
+    5
+}
+fn default_backoff_base() -> u64 {
+    500
+}
+fn default_backoff_cap() -> u64 {
+    30_000
+}
+fn default_max_retry_after() -> u64 {
+    120
+}
+
+impl HttpSettings {
+    /// The API key from the environment, if the settings name a variable.
+    pub fn api_key(&self) -> Option<String> {
+        if self.api_key_env.is_empty() {
+            return None;
+        }
+        std::env::var(&self.api_key_env)
+            .ok()
+            .filter(|key| !key.is_empty())
+    }
+
+    /// `base_url` joined with `path`, without doubled slashes.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!(
+            "{}/{}",
+            self.base_url.trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+}
+
+/// A client with the configured timeouts.
+pub fn client(settings: &HttpSettings) -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(settings.connect_timeout_s))
+        .timeout(Duration::from_secs(settings.request_timeout_s))
+        .user_agent(concat!("tarjim/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+/// Send `request` and return the body of a 2xx answer, or a classified error.
+pub async fn send(
+    settings: &HttpSettings,
+    url: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<String, BackendError> {
+    let shown_url = redact_url(url);
+    let response = request
+        .send()
+        .await
+        .map_err(|error| transport_error(settings, &shown_url, error))?;
+    let status = response.status().as_u16();
+    let retry_after = retry_after(response.headers());
+    let body = response
+        .text()
+        .await
+        .map_err(|error| transport_error(settings, &shown_url, error))?;
+    let body = scrub(settings, &body);
+    if (200..300).contains(&status) {
+        return Ok(body);
+    }
+    Err(classify(settings, &shown_url, status, body, retry_after))
+}
+
+fn transport_error(settings: &HttpSettings, url: &str, error: reqwest::Error) -> BackendError {
+    if error.is_timeout() {
+        BackendError::Timeout {
+            url: url.to_string(),
+            seconds: settings.request_timeout_s,
+        }
+    } else if error.is_decode() || error.is_body() {
+        BackendError::InvalidResponse {
+            url: url.to_string(),
+            detail: "the response body was cut off".into(),
+        }
+    } else {
+        BackendError::Connect {
+            url: url.to_string(),
+            source: error.without_url(),
+        }
+    }
+}
+
+fn classify(
+    settings: &HttpSettings,
+    url: &str,
+    status: u16,
+    body: String,
+    retry_after: Option<Duration>,
+) -> BackendError {
+    let excerpt: String = body.chars().take(300).collect();
+    let lower = body.to_lowercase();
+    match status {
+        401 | 403 => BackendError::Auth {
+            url: url.to_string(),
+            status,
+            key_env: settings.api_key_env.clone(),
+        },
+        456 => BackendError::Quota {
+            url: url.to_string(),
+            detail: excerpt,
+        },
+        429 if lower.contains("insufficient_quota") => BackendError::Quota {
+            url: url.to_string(),
+            detail: excerpt,
+        },
+        400 | 413 | 422
+            if lower.contains("context_length")
+                || lower.contains("maximum context length")
+                || lower.contains("too many tokens")
+                || lower.contains("too long") =>
+        {
+            BackendError::ContextLength {
+                url: url.to_string(),
+                detail: excerpt,
+            }
+        }
+        _ => BackendError::Http {
+            url: url.to_string(),
+            status,
+            body: excerpt,
+            retry_after,
+        },
+    }
+}
+
+/// The wait a server demands: `retry-after-ms`, then `Retry-After` in seconds or as an HTTP date.
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(millis) = text("retry-after-ms").and_then(|value| value.parse::<f64>().ok()) {
+        if millis.is_finite() && millis >= 0.0 {
+            return Some(Duration::from_secs_f64(millis / 1000.0));
+        }
+    }
+    let value = text("retry-after")?;
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(
+        date.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Remove the API key from text that came back from a server.
+fn scrub(settings: &HttpSettings, text: &str) -> String {
+    match settings.api_key() {
+        Some(key) if key.len() >= 4 && text.contains(&key) => text.replace(&key, "[redacted]"),
+        _ => text.to_string(),
+    }
+}
+
+/// A URL fit for logs: user info and secret-looking query parameters replaced.
+pub fn redact_url(url: &str) -> String {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else {
+        return url.to_string();
+    };
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        let _ = parsed.set_username("redacted");
+        let _ = parsed.set_password(None);
+    }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let secret = ["key", "token", "secret", "auth", "password"]
+                    .iter()
+                    .any(|word| key.to_lowercase().contains(word));
+                (
+                    key.into_owned(),
+                    if secret {
+                        "redacted".into()
+                    } else {
+                        value.into_owned()
+                    },
+                )
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn retry_after_reads_every_form() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        headers.insert("retry-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(250)));
+
+        let mut headers = HeaderMap::new();
+        let later = std::time::SystemTime::now() + Duration::from_secs(30);
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
+        );
+        let wait = retry_after(&headers).unwrap();
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+
+        headers.insert("retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn redact_url_hides_credentials() {
+        assert_eq!(
+            redact_url("https://user:pw@example.com/v1?api_key=abc&x=1"),
+            "https://redacted@example.com/v1?api_key=redacted&x=1"
+        );
+        assert_eq!(
+            redact_url("http://127.0.0.1:8080/v1"),
+            "http://127.0.0.1:8080/v1"
+        );
+    }
+}

@@ -1,0 +1,265 @@
+//! End-to-end: the real binary on the five sample articles against a mock OpenAI-compatible
+//! server on loopback.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+
+use common::*;
+use serde_json::Value;
+
+fn samples_arg() -> String {
+    samples().display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn samples_are_translated_cached_and_reported() {
+    let translator = MockTranslator::default();
+    let server = mock_server(translator.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+
+    let output = workspace.tarjim(&["run", &samples_arg(), "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let first_calls = translator.calls.load(Ordering::SeqCst);
+
+    let run = workspace.read_json("run.json");
+    assert_eq!(run["ending"], "complete");
+    assert_eq!(run["articles"]["total"], 5);
+    assert_eq!(run["articles"]["succeeded"], 5);
+    assert_eq!(run["failures"].as_array().unwrap().len(), 0);
+    assert_eq!(run["requests"].as_u64().unwrap() as usize, first_calls);
+    assert_eq!(run["cache"]["hits"], 0);
+    assert_eq!(
+        run["cache"]["misses"].as_u64().unwrap() as usize,
+        first_calls
+    );
+    assert_eq!(run["stages"]["translate"][0]["model"], "mock-model");
+    assert_eq!(
+        run["tokens_in"].as_u64().unwrap() as usize,
+        10 * first_calls
+    );
+
+    let mut chunk_total = 0;
+    let ids: Vec<String> = std::fs::read_dir(workspace.out().join("articles"))
+        .unwrap()
+        .filter_map(|entry| entry.unwrap().file_name().into_string().ok())
+        .filter_map(|name| name.strip_suffix(".json").map(str::to_string))
+        .collect();
+    assert_eq!(ids.len(), 5, "{ids:?}");
+    for id in &ids {
+        let record = workspace.read_json(&format!("articles/{id}.json"));
+        assert_eq!(record["status"], "ok", "{id}");
+        let paragraphs: Vec<&str> = record["cleaned"]["paragraphs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        let translation: Vec<&str> = record["translation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            translation.len(),
+            paragraphs.len(),
+            "{id}: one English paragraph per source paragraph"
+        );
+        chunk_total += record["chunks"].as_array().unwrap().len();
+        for chunk in record["chunks"].as_array().unwrap() {
+            assert_eq!(
+                chunk["translation"].as_str().unwrap(),
+                mock_translation(chunk["text"].as_str().unwrap())
+            );
+            assert!(chunk["tokens"].as_u64().unwrap() > 0);
+        }
+        // The Markdown page holds every English paragraph, in source order.
+        let page =
+            std::fs::read_to_string(workspace.out().join(format!("articles/{id}.en.md"))).unwrap();
+        let mut position = 0;
+        for paragraph in &translation {
+            let found = page[position..]
+                .find(paragraph)
+                .unwrap_or_else(|| panic!("{id}: paragraph missing or out of order"));
+            position += found + paragraph.len();
+        }
+    }
+    assert_eq!(
+        run["chunks"]["total"].as_u64().unwrap() as usize,
+        chunk_total
+    );
+    assert_eq!(
+        run["chunks"]["succeeded"].as_u64().unwrap() as usize,
+        chunk_total
+    );
+
+    // A second run with the same inputs and configuration sends nothing.
+    let output = workspace.tarjim(&["run", &samples_arg(), "--out", "out2", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(translator.calls.load(Ordering::SeqCst), first_calls);
+    let rerun: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace.path().join("out2/run.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rerun["requests"], 0);
+    assert_eq!(
+        rerun["cache"]["hits"].as_u64().unwrap() as usize,
+        first_calls
+    );
+    for id in &ids {
+        let name = format!("articles/{id}.en.md");
+        assert_eq!(
+            std::fs::read_to_string(workspace.out().join(&name)).unwrap(),
+            std::fs::read_to_string(workspace.path().join("out2").join(&name)).unwrap(),
+            "a cached rerun writes the same page"
+        );
+    }
+
+    // Another model misses the cache.
+    let output = workspace.tarjim(&[
+        "run",
+        &samples_arg(),
+        "--out",
+        "out3",
+        "--quiet",
+        "--model",
+        "other-model",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(translator.calls.load(Ordering::SeqCst), 2 * first_calls);
+
+    // So does an edited prompt template.
+    let prompts = workspace.path().join("prompts");
+    std::fs::create_dir_all(&prompts).unwrap();
+    let original = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
+    std::fs::copy(
+        original.join("translate.system.md"),
+        prompts.join("translate.system.md"),
+    )
+    .unwrap();
+    let user = std::fs::read_to_string(original.join("translate.user.md")).unwrap();
+    std::fs::write(
+        prompts.join("translate.user.md"),
+        format!("Be terse.\n{user}"),
+    )
+    .unwrap();
+    let output = workspace.tarjim(&["run", &samples_arg(), "--out", "out4", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(translator.calls.load(Ordering::SeqCst), 3 * first_calls);
+
+    // The planted API key appears in no output and no cache.
+    assert_no_planted_key(workspace.path());
+}
+
+use std::path::Path;
+
+fn assert_no_planted_key(root: &Path) {
+    for entry in walk(root) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(PLANTED_KEY),
+            "API key leaked into {}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_key_fails_clearly_and_names_the_endpoint() {
+    let server = mock_server(wiremock::ResponseTemplate::new(401).set_body_string("bad key")).await;
+    let workspace = Workspace::new(&server.uri());
+    let output = workspace.tarjim(&["run", &samples_arg(), "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr(&output);
+    assert!(
+        stderr.contains(&format!("{}/v1/chat/completions", server.uri())),
+        "{stderr}"
+    );
+    assert!(stderr.contains(TEST_KEY_ENV), "{stderr}");
+    assert!(!stderr.contains(PLANTED_KEY));
+    // Not retried: one request per chunk and title, no more.
+    let run = workspace.read_json("run.json");
+    assert_eq!(run["attempts"], run["requests"]);
+    assert_eq!(run["articles"]["failed"], 5);
+    assert_no_planted_key(workspace.path());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_endpoint_is_named() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let workspace = Workspace::new(&url);
+    let sample = samples().join("000_d24ed62e350e2f11.txt");
+    let output = workspace.tarjim(&["run", sample.to_str().unwrap(), "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = stderr(&output);
+    assert!(
+        stderr.contains(&format!("cannot connect to {url}/v1/chat/completions")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_problem() {
+    let workspace = Workspace::new("http://127.0.0.1:9");
+    std::fs::write(
+        workspace.path().join("bad.toml"),
+        "[chunk]\nmax_tokenz = 3\n",
+    )
+    .unwrap();
+    let output = workspace.tarjim(&["--config", "bad.toml", "config", "show"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("max_tokenz"),
+        "{}",
+        stderr(&output)
+    );
+
+    std::fs::write(
+        workspace.path().join("wrong.toml"),
+        "[chunk]\nmax_tokens = \"many\"\n",
+    )
+    .unwrap();
+    let output = workspace.tarjim(&["--config", "wrong.toml", "config", "show"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("max_tokens"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = workspace.tarjim(&["run", "no-such-file.txt", "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no-such-file.txt"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn config_show_prints_layers_and_redacts() {
+    let workspace = Workspace::new("http://user:secret@127.0.0.1:9");
+    let output = workspace.tarjim(&["config", "show", "--set", "chunk.max_tokens=123"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("max_tokens = 123"), "{shown}");
+    assert!(shown.contains("mock-model"), "{shown}");
+    assert!(!shown.contains("secret"), "{shown}");
+}
