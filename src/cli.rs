@@ -51,7 +51,7 @@ pub struct RunArgs {
     /// Output folder (default: output.dir, "output").
     #[arg(long, short, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Translate with this configured backend (sets stages.translate).
+    /// Use this configured backend for every stage (sets stages.*).
     #[arg(long, value_name = "NAME")]
     pub backend: Option<String>,
     /// Use this model on the translate backend.

@@ -14,6 +14,7 @@ pub mod normalize;
 pub mod backend;
 pub mod cache;
 pub mod prompt;
+pub mod stage;
 
 pub mod pipeline;
 pub mod progress;

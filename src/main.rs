@@ -66,7 +66,9 @@ async fn dispatch(cli: Cli) -> ExitCode {
 fn run_overrides(sources: &Sources, args: &RunArgs) -> anyhow::Result<Vec<(String, String)>> {
     let mut overrides = Vec::new();
     if let Some(backend) = &args.backend {
-        overrides.push(("stages.translate".to_string(), backend.clone()));
+        for stage in ["translate", "summarize", "brief"] {
+            overrides.push((format!("stages.{stage}"), backend.clone()));
+        }
     }
     if let Some(cache) = &args.cache {
         overrides.push(("cache.path".to_string(), cache.display().to_string()));

@@ -18,15 +18,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::article::{self, Article};
 use crate::backend::dispatch::Dispatcher;
-use crate::backend::{self, BackendError, Request, Stage};
-use crate::cache::{Cache, KeyParts};
+use crate::backend::{self, Stage};
+use crate::cache::Cache;
 use crate::chunk::{self, Chunk, Sentence, TokenCounter};
 use crate::fsutil;
 use crate::normalize::{self, Cleaned};
 use crate::progress::Progress;
-use crate::prompt::{self, Template};
+use crate::prompt::Template;
 use crate::render;
 use crate::settings::Settings;
+use crate::stage::{Answer, Shared, StageError, StageRunner};
 
 /// How deep a chunk that is too long for the model is split again.
 const MAX_RESPLIT_DEPTH: u32 = 3;
@@ -37,7 +38,7 @@ pub enum RunError {
     #[error("chunk.encoding: {0}")]
     Encoding(String),
     #[error(transparent)]
-    Prompt(#[from] prompt::PromptError),
+    Prompt(#[from] crate::prompt::PromptError),
     #[error(transparent)]
     Cache(#[from] crate::cache::CacheError),
     #[error(transparent)]
@@ -147,16 +148,9 @@ pub struct ChunkRecord {
 /// Everything the translate stage shares across articles.
 struct Context {
     settings: Settings,
-    counter: TokenCounter,
-    template: Template,
-    cache: Cache,
-    chain: Vec<Arc<Dispatcher>>,
-    identities: Vec<serde_json::Value>,
+    shared: Arc<Shared>,
+    translate: StageRunner,
     progress: Arc<dyn Progress>,
-    cancel: CancellationToken,
-    quota_exhausted: AtomicBool,
-    cache_hits: AtomicU64,
-    cache_misses: AtomicU64,
 }
 
 /// What to run on.
@@ -178,27 +172,29 @@ pub async fn run(
     let counter = TokenCounter::new(&settings.chunk.encoding).map_err(RunError::Encoding)?;
     let template = Template::load(&settings.prompts.dir, "translate")?;
     let cache = Cache::open(&settings.cache_path())?;
+    let note_progress = progress.clone();
+    let shared = Arc::new(Shared {
+        cache,
+        counter,
+        cancel,
+        quota_exhausted: AtomicBool::new(false),
+        cache_hits: AtomicU64::new(0),
+        cache_misses: AtomicU64::new(0),
+        note: Box::new(move |text| note_progress.note(text)),
+    });
+    let translate = StageRunner::new(
+        Stage::Translate,
+        &settings.stages.translate,
+        &settings,
+        template,
+        shared.clone(),
+    );
     std::fs::create_dir_all(request.out.join("articles")).map_err(|source| {
         fsutil::WriteError::Io {
             path: request.out.join("articles"),
             source,
         }
     })?;
-
-    let chain: Vec<Arc<Dispatcher>> = settings
-        .stages
-        .translate
-        .iter()
-        .filter_map(|name| {
-            settings
-                .backend(name)
-                .map(|backend| Dispatcher::new(name, backend))
-        })
-        .collect();
-    let identities = chain
-        .iter()
-        .map(|dispatcher| backend::identity(&dispatcher.settings))
-        .collect();
 
     let (articles, input_errors) = {
         let inputs = request.inputs.clone();
@@ -230,16 +226,9 @@ pub async fn run(
 
     let context = Arc::new(Context {
         settings: settings.clone(),
-        counter,
-        template,
-        cache,
-        chain,
-        identities,
+        shared: shared.clone(),
+        translate,
         progress: progress.clone(),
-        cancel,
-        quota_exhausted: AtomicBool::new(false),
-        cache_hits: AtomicU64::new(0),
-        cache_misses: AtomicU64::new(0),
     });
 
     let prepared: Vec<Prepared> = articles
@@ -258,6 +247,7 @@ pub async fn run(
         ..Counts::default()
     };
     let article_parallelism = context
+        .translate
         .chain
         .iter()
         .map(|dispatcher| backend_concurrency(&dispatcher.settings))
@@ -304,14 +294,15 @@ pub async fn run(
     drop(records);
     progress.finish();
 
-    let ending = if context.cancel.is_cancelled() {
+    let ending = if shared.cancel.is_cancelled() {
         Ending::Interrupted
-    } else if context.quota_exhausted.load(Ordering::Relaxed) {
+    } else if shared.quota_exhausted.load(Ordering::Relaxed) {
         Ending::QuotaExhausted
     } else {
         Ending::Complete
     };
     let stage_backends = context
+        .translate
         .chain
         .iter()
         .map(|dispatcher| StageBackend {
@@ -325,6 +316,7 @@ pub async fn run(
         .collect();
     let sum = |field: fn(&Dispatcher) -> &AtomicU64| {
         context
+            .translate
             .chain
             .iter()
             .map(|dispatcher| field(dispatcher).load(Ordering::Relaxed))
@@ -346,9 +338,9 @@ pub async fn run(
         tokens_in: sum(|dispatcher| &dispatcher.stats.prompt_tokens),
         tokens_out: sum(|dispatcher| &dispatcher.stats.completion_tokens),
         cache: CacheCounts {
-            path: context.cache.path().to_path_buf(),
-            hits: context.cache_hits.load(Ordering::Relaxed),
-            misses: context.cache_misses.load(Ordering::Relaxed),
+            path: shared.cache.path().to_path_buf(),
+            hits: shared.cache_hits.load(Ordering::Relaxed),
+            misses: shared.cache_misses.load(Ordering::Relaxed),
         },
         failures,
         config: settings.to_redacted_json(),
@@ -385,7 +377,7 @@ fn prepare(context: &Context, article: Article) -> Prepared {
     let (sentences, chunks) = chunk::chunk_article(
         &cleaned.paragraphs,
         context.settings.chunk.max_tokens,
-        &context.counter,
+        &context.shared.counter,
     );
     let mut flags = Vec::new();
     let letters = cleaned
@@ -530,130 +522,34 @@ fn assemble(cleaned: &Cleaned, chunks: &[ChunkRecord]) -> Vec<String> {
     paragraphs
 }
 
-struct Translated {
-    text: String,
-    backend: String,
-    cached: bool,
-}
-
-/// Translate one piece of text: a cache hit from any backend in the chain wins; otherwise try
-/// the backends in order. Too long for the model: split and translate the halves.
-async fn translate_text(context: &Context, text: &str, depth: u32) -> Result<Translated, String> {
-    let requests: Vec<(Request, String)> = context
-        .chain
-        .iter()
-        .zip(&context.identities)
-        .map(|(dispatcher, identity)| {
-            let reads_prompts = backend::reads_prompts(&dispatcher.settings);
-            let (system, user) = if reads_prompts {
-                context.template.render(&[("text", text)])
-            } else {
-                (String::new(), String::new())
-            };
-            let templates: [&str; 2] = [&context.template.system, &context.template.user];
-            let key = KeyParts {
-                stage: Stage::Translate,
-                backend: identity,
-                templates: if reads_prompts { &templates } else { &[] },
-                input: text,
+/// Translate one piece of text; when every backend finds it too long, split it and translate
+/// the halves.
+async fn translate_text(context: &Context, text: &str, depth: u32) -> Result<Answer, String> {
+    match context
+        .translate
+        .ask(&[("text", text)], text, None, &|_| Ok(()))
+        .await
+    {
+        Ok(answer) => Ok(answer),
+        Err(StageError::TooLong(message)) if depth < MAX_RESPLIT_DEPTH => {
+            match split_in_two(context, text) {
+                Some(halves) => translate_halves(context, halves, depth).await,
+                None => Err(format!("{message}; the text cannot be split further")),
             }
-            .digest();
-            (
-                Request {
-                    stage: Stage::Translate,
-                    input: text.to_string(),
-                    system,
-                    user,
-                    json_schema: None,
-                },
-                key,
-            )
-        })
-        .collect();
-
-    for ((_, key), dispatcher) in requests.iter().zip(&context.chain) {
-        if let Some(hit) = context.cache.get(key).map_err(|error| error.to_string())? {
-            context.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(Translated {
-                text: hit.text,
-                backend: dispatcher.name.clone(),
-                cached: true,
-            });
         }
+        Err(error) => Err(error.to_string()),
     }
-    context.cache_misses.fetch_add(1, Ordering::Relaxed);
-
-    let mut errors = Vec::new();
-    for ((request, key), dispatcher) in requests.iter().zip(&context.chain) {
-        if context.cancel.is_cancelled() {
-            return Err("not translated: the run was interrupted".into());
-        }
-        if context.quota_exhausted.load(Ordering::Relaxed) {
-            return Err("not translated: a backend's quota is exhausted".into());
-        }
-        let estimated =
-            context.counter.count(&request.system) + context.counter.count(&request.user);
-        let result = tokio::select! {
-            result = dispatcher.complete(request, estimated * 2) => result,
-            _ = context.cancel.cancelled() => return Err("not translated: the run was interrupted".into()),
-        };
-        match result {
-            Ok(completion) => {
-                let cleaned = prompt::clean_answer(&completion.text);
-                if cleaned.is_empty() {
-                    errors.push(format!(
-                        "{}: the answer was empty after cleaning",
-                        dispatcher.name
-                    ));
-                    continue;
-                }
-                let completion = backend::Completion {
-                    text: cleaned,
-                    ..completion
-                };
-                context
-                    .cache
-                    .put(key, Stage::Translate, &dispatcher.name, &completion)
-                    .map_err(|error| error.to_string())?;
-                return Ok(Translated {
-                    text: completion.text,
-                    backend: dispatcher.name.clone(),
-                    cached: false,
-                });
-            }
-            Err(BackendError::ContextLength { .. } | BackendError::Truncated { .. })
-                if depth < MAX_RESPLIT_DEPTH =>
-            {
-                if let Some(halves) = split_in_two(context, text) {
-                    return translate_halves(context, halves, depth).await;
-                }
-                errors.push(format!(
-                    "{}: too long for the model and cannot be split further",
-                    dispatcher.name
-                ));
-            }
-            Err(error @ BackendError::Quota { .. }) => {
-                context.quota_exhausted.store(true, Ordering::Relaxed);
-                context.progress.note(&format!(
-                    "error: {error}; no new requests will be sent, finishing what is in hand"
-                ));
-                return Err(error.to_string());
-            }
-            Err(error) => errors.push(format!("{}: {error}", dispatcher.name)),
-        }
-    }
-    Err(errors.join("; then "))
 }
 
 fn translate_halves<'a>(
     context: &'a Context,
     halves: (String, String),
     depth: u32,
-) -> futures::future::BoxFuture<'a, Result<Translated, String>> {
+) -> futures::future::BoxFuture<'a, Result<Answer, String>> {
     Box::pin(async move {
         let first = translate_text(context, &halves.0, depth + 1).await?;
         let second = translate_text(context, &halves.1, depth + 1).await?;
-        Ok(Translated {
+        Ok(Answer {
             text: format!("{} {}", first.text.trim(), second.text.trim()),
             backend: first.backend,
             cached: first.cached && second.cached,
@@ -664,12 +560,12 @@ fn translate_halves<'a>(
 /// Split `text` into two chunks of about half its tokens, on sentence or clause boundaries
 /// where possible (the chunker's own rules).
 fn split_in_two(context: &Context, text: &str) -> Option<(String, String)> {
-    let tokens = context.counter.count(text);
+    let counter = &context.shared.counter;
+    let tokens = counter.count(text);
     if tokens < 2 {
         return None;
     }
-    let (_, pieces) =
-        chunk::chunk_article(&[text.to_string()], tokens.div_ceil(2), &context.counter);
+    let (_, pieces) = chunk::chunk_article(&[text.to_string()], tokens.div_ceil(2), counter);
     if pieces.len() < 2 {
         return None;
     }

@@ -30,6 +30,7 @@ pub struct Settings {
     pub prompts: PromptSettings,
     pub output: OutputSettings,
     pub stages: StageSettings,
+    pub brief: BriefSettings,
     pub backends: BTreeMap<String, BackendSettings>,
 }
 
@@ -63,6 +64,17 @@ pub struct OutputSettings {
 pub struct StageSettings {
     /// Backend names for translation, first to last resort.
     pub translate: Vec<String>,
+    /// Backends for per-article summaries; empty means the extractive summarizer.
+    pub summarize: Vec<String>,
+    /// Backends for the combined brief; empty means an extractive brief.
+    pub brief: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BriefSettings {
+    /// Articles whose similarity (summaries and named entities) reaches this are one story.
+    pub story_threshold: f64,
 }
 
 /// One configured backend: `[backends.<name>]` with a `kind`.
@@ -134,6 +146,8 @@ impl Settings {
                 .try_parsing(true)
                 .list_separator(",")
                 .with_list_parse_key("stages.translate")
+                .with_list_parse_key("stages.summarize")
+                .with_list_parse_key("stages.brief")
                 .with_list_parse_key("normalize.boilerplate_lines")
                 .with_list_parse_key("normalize.boilerplate_prefixes"),
         );
@@ -156,13 +170,20 @@ impl Settings {
                 "stages.translate names no backend".into(),
             ));
         }
-        for name in &self.stages.translate {
-            if !self.backends.contains_key(name) {
-                let known: Vec<&str> = self.backends.keys().map(String::as_str).collect();
-                return Err(SettingsError::Check(format!(
-                    "stages.translate names backend `{name}`, which is not configured (configured: {})",
-                    known.join(", ")
-                )));
+        let stages = [
+            ("translate", &self.stages.translate),
+            ("summarize", &self.stages.summarize),
+            ("brief", &self.stages.brief),
+        ];
+        for (stage, names) in stages {
+            for name in names {
+                if !self.backends.contains_key(name) {
+                    let known: Vec<&str> = self.backends.keys().map(String::as_str).collect();
+                    return Err(SettingsError::Check(format!(
+                        "stages.{stage} names backend `{name}`, which is not configured (configured: {})",
+                        known.join(", ")
+                    )));
+                }
             }
         }
         Ok(())

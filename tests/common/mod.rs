@@ -83,6 +83,8 @@ impl Workspace {
         let config = format!(
             r#"[stages]
 translate = ["mock"]
+summarize = ["mock"]
+brief = ["mock"]
 
 [cache]
 path = "{cache}"

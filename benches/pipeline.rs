@@ -1,0 +1,148 @@
+//! Pipeline benchmarks against a local mock OpenAI-compatible server (loopback only).
+//!
+//! Run with `cargo bench --bench pipeline`. It measures, with the real `tarjim` binary:
+//! 1. throughput: 2,000 one-chunk articles at concurrency 16 against a mock with a fixed 50 ms
+//!    latency (ideal: 16 / 0.05 s = 320 requests/s);
+//! 2. a fully cached rerun of 1,000 articles (wall time of the whole process);
+//! 3. peak RSS of a run over 10,000 synthetic articles (instant mock).
+//!
+//! Figures go to stdout; BENCHMARKS.md records them with this command.
+
+#![allow(unsafe_code)] // getrusage, to read the peak RSS of the tarjim child process.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+struct Echo {
+    delay: Duration,
+}
+
+impl Respond for Echo {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let prompt = body
+            .pointer("/messages/1/content")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        ResponseTemplate::new(200)
+            .set_delay(self.delay)
+            .set_body_json(json!({
+                "choices": [{"message": {"content": format!("EN {}", prompt.len())}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 40},
+            }))
+    }
+}
+
+const SENTENCE: &str = "أعلنت وزارة الدفاع في بيان اليوم أن العمليات مستمرة في المنطقة";
+
+fn write_articles(path: &Path, count: usize, paragraphs: usize) {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for index in 0..count {
+        let text: Vec<String> = (0..paragraphs)
+            .map(|p| format!("{SENTENCE} رقم {index} فقرة {p}."))
+            .collect();
+        writeln!(
+            file,
+            "{}",
+            json!({"text": text.join("\n\n"), "source": "bench"})
+        )
+        .unwrap();
+    }
+}
+
+fn config(dir: &Path, base_url: &str, concurrency: usize) {
+    let text = format!(
+        "[stages]\ntranslate = [\"mock\"]\n[cache]\npath = \"{}\"\n[backends.mock]\nkind = \"openai\"\n\
+         base_url = \"{base_url}/v1\"\nmodel = \"bench\"\nconcurrency = {concurrency}\nmax_tokens = 256\n",
+        dir.join("cache.sqlite").display()
+    );
+    std::fs::write(dir.join("tarjim.toml"), text).unwrap();
+}
+
+/// Run tarjim in `dir`; returns wall time and the run report.
+fn tarjim(dir: &Path, input: &str, out: &str) -> (Duration, Value) {
+    let started = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_tarjim"))
+        .args(["run", input, "--out", out, "--quiet"])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    let wall = started.elapsed();
+    assert!(status.success(), "tarjim failed in {}", dir.display());
+    let report =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(out).join("run.json")).unwrap())
+            .unwrap();
+    (wall, report)
+}
+
+/// Peak resident set of the largest child so far, in MiB (getrusage).
+fn children_peak_rss_mib() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+async fn mock(delay: Duration) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(Echo { delay })
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::main]
+async fn main() {
+    let slow = mock(Duration::from_millis(50)).await;
+    let instant = mock(Duration::ZERO).await;
+
+    // 1. Throughput.
+    let dir = tempfile::tempdir().unwrap();
+    write_articles(&dir.path().join("a.jsonl"), 2000, 1);
+    config(dir.path(), &slow.uri(), 16);
+    let (wall, report) = tarjim(dir.path(), "a.jsonl", "out");
+    let requests = report["requests"].as_f64().unwrap();
+    let run_seconds = report["duration_ms"].as_f64().unwrap() / 1000.0;
+    println!(
+        "throughput: {requests} requests, concurrency 16, 50 ms latency: {:.1} req/s over the run \
+         ({:.1}% of ideal 320), {:.1} req/s over the whole process ({:.2} s wall)",
+        requests / run_seconds,
+        requests / run_seconds / 320.0 * 100.0,
+        requests / wall.as_secs_f64(),
+        wall.as_secs_f64()
+    );
+
+    // 2. Fully cached rerun of 1,000 articles.
+    let dir = tempfile::tempdir().unwrap();
+    write_articles(&dir.path().join("a.jsonl"), 1000, 3);
+    config(dir.path(), &instant.uri(), 16);
+    let (first, report) = tarjim(dir.path(), "a.jsonl", "out1");
+    let (rerun, rerun_report) = tarjim(dir.path(), "a.jsonl", "out2");
+    assert_eq!(rerun_report["requests"], 0);
+    println!(
+        "cached rerun: 1000 articles, {} chunks: first run {:.2} s, cached rerun {:.2} s wall ({} cache hits)",
+        report["chunks"]["total"],
+        first.as_secs_f64(),
+        rerun.as_secs_f64(),
+        rerun_report["cache"]["hits"]
+    );
+
+    // 3. Peak RSS over 10,000 articles.
+    let dir = tempfile::tempdir().unwrap();
+    write_articles(&dir.path().join("a.jsonl"), 10_000, 3);
+    config(dir.path(), &instant.uri(), 16);
+    let (wall, report) = tarjim(dir.path(), "a.jsonl", "out");
+    println!(
+        "memory: 10000 articles, {} chunks in {:.1} s: peak RSS of the largest tarjim process so far {:.1} MiB",
+        report["chunks"]["total"],
+        wall.as_secs_f64(),
+        children_peak_rss_mib()
+    );
+}

@@ -1,0 +1,232 @@
+//! Asking a stage's backends for an answer: cache first, then the fallback chain.
+//!
+//! Every stage (translate, summarize, brief) goes through a [`StageRunner`]: it builds one
+//! request per backend in the stage's chain, returns a cached answer from any of them if there
+//! is one, and otherwise tries them in order, committing the first good answer to the cache.
+//! Stopping conditions that concern the whole run live here too: after Ctrl-C or an exhausted
+//! quota no new request is sent.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::dispatch::Dispatcher;
+use crate::backend::{self, BackendError, Completion, Request, Stage};
+use crate::cache::{Cache, KeyParts};
+use crate::chunk::TokenCounter;
+use crate::prompt::{self, Template};
+use crate::settings::Settings;
+
+/// What the whole run shares between stages.
+pub struct Shared {
+    pub cache: Cache,
+    pub counter: TokenCounter,
+    pub cancel: CancellationToken,
+    pub quota_exhausted: AtomicBool,
+    pub cache_hits: AtomicU64,
+    pub cache_misses: AtomicU64,
+    /// Called with each warning worth showing now (quota exhausted...).
+    pub note: Box<dyn Fn(&str) + Send + Sync>,
+}
+
+/// An answer and where it came from.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub text: String,
+    pub backend: String,
+    pub cached: bool,
+}
+
+/// Why a stage got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("not sent: the run was interrupted")]
+    Interrupted,
+    #[error("not sent: a backend's quota is exhausted")]
+    QuotaStopped,
+    /// Every backend said the input is too long; the caller may split it.
+    #[error("{0}")]
+    TooLong(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// One stage's chain of backends.
+pub struct StageRunner {
+    pub stage: Stage,
+    pub chain: Vec<Arc<Dispatcher>>,
+    identities: Vec<serde_json::Value>,
+    pub template: Template,
+    shared: Arc<Shared>,
+}
+
+impl StageRunner {
+    /// The runner for `stage` with the backends `names` (already checked against settings).
+    pub fn new(
+        stage: Stage,
+        names: &[String],
+        settings: &Settings,
+        template: Template,
+        shared: Arc<Shared>,
+    ) -> StageRunner {
+        let chain: Vec<Arc<Dispatcher>> = names
+            .iter()
+            .filter_map(|name| {
+                settings
+                    .backend(name)
+                    .map(|backend| Dispatcher::new(name, backend))
+            })
+            .collect();
+        let identities = chain
+            .iter()
+            .map(|dispatcher| backend::identity(&dispatcher.settings))
+            .collect();
+        StageRunner {
+            stage,
+            chain,
+            identities,
+            template,
+            shared,
+        }
+    }
+
+    /// Whether every backend in the chain reads prompts (can summarize, can follow a schema).
+    pub fn is_llm(&self) -> bool {
+        !self.chain.is_empty()
+            && self
+                .chain
+                .iter()
+                .all(|dispatcher| backend::reads_prompts(&dispatcher.settings))
+    }
+
+    /// Ask for `values` filled into the template (`input` is the bare text MT APIs get).
+    /// `validate` checks an answer before it is cached; a rejected answer counts as a failure
+    /// of that backend.
+    pub async fn ask(
+        &self,
+        values: &[(&str, &str)],
+        input: &str,
+        json_schema: Option<&serde_json::Value>,
+        validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
+    ) -> Result<Answer, StageError> {
+        let shared = &self.shared;
+        let templates: [&str; 2] = [&self.template.system, &self.template.user];
+        let (system, user) = self.template.render(values);
+        let schema_text = json_schema
+            .map(|schema| schema.to_string())
+            .unwrap_or_default();
+        let attempts: Vec<(Request, String)> = self
+            .chain
+            .iter()
+            .zip(&self.identities)
+            .map(|(dispatcher, identity)| {
+                let reads_prompts = backend::reads_prompts(&dispatcher.settings);
+                let prompt_input = format!("{user}\u{0}{schema_text}");
+                let key = KeyParts {
+                    stage: self.stage,
+                    backend: identity,
+                    templates: if reads_prompts { &templates } else { &[] },
+                    input: if reads_prompts { &prompt_input } else { input },
+                }
+                .digest();
+                let request = Request {
+                    stage: self.stage,
+                    input: input.to_string(),
+                    system: if reads_prompts {
+                        system.clone()
+                    } else {
+                        String::new()
+                    },
+                    user: if reads_prompts {
+                        user.clone()
+                    } else {
+                        String::new()
+                    },
+                    json_schema: json_schema.cloned(),
+                };
+                (request, key)
+            })
+            .collect();
+
+        for ((_, key), dispatcher) in attempts.iter().zip(&self.chain) {
+            let hit = shared
+                .cache
+                .get(key)
+                .map_err(|error| StageError::Failed(error.to_string()))?;
+            if let Some(hit) = hit {
+                shared.cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(Answer {
+                    text: hit.text,
+                    backend: dispatcher.name.clone(),
+                    cached: true,
+                });
+            }
+        }
+        shared.cache_misses.fetch_add(1, Ordering::Relaxed);
+
+        let mut errors = Vec::new();
+        let mut too_long = true;
+        for ((request, key), dispatcher) in attempts.iter().zip(&self.chain) {
+            if shared.cancel.is_cancelled() {
+                return Err(StageError::Interrupted);
+            }
+            if shared.quota_exhausted.load(Ordering::Relaxed) {
+                return Err(StageError::QuotaStopped);
+            }
+            let estimated =
+                shared.counter.count(&request.system) + shared.counter.count(&request.user) * 2;
+            let result = tokio::select! {
+                result = dispatcher.complete(request, estimated) => result,
+                _ = shared.cancel.cancelled() => return Err(StageError::Interrupted),
+            };
+            match result {
+                Ok(completion) => {
+                    let text = prompt::clean_answer(&completion.text);
+                    if text.is_empty() {
+                        too_long = false;
+                        errors.push(format!("{}: the answer was empty", dispatcher.name));
+                        continue;
+                    }
+                    if let Err(problem) = validate(&text) {
+                        too_long = false;
+                        errors.push(format!("{}: unusable answer: {problem}", dispatcher.name));
+                        continue;
+                    }
+                    let completion = Completion { text, ..completion };
+                    shared
+                        .cache
+                        .put(key, self.stage, &dispatcher.name, &completion)
+                        .map_err(|error| StageError::Failed(error.to_string()))?;
+                    return Ok(Answer {
+                        text: completion.text,
+                        backend: dispatcher.name.clone(),
+                        cached: false,
+                    });
+                }
+                Err(
+                    error @ (BackendError::ContextLength { .. } | BackendError::Truncated { .. }),
+                ) => {
+                    errors.push(format!("{}: {error}", dispatcher.name));
+                }
+                Err(error @ BackendError::Quota { .. }) => {
+                    shared.quota_exhausted.store(true, Ordering::Relaxed);
+                    (shared.note)(&format!(
+                        "error: {error}; no new requests will be sent, finishing what is in hand"
+                    ));
+                    return Err(StageError::Failed(error.to_string()));
+                }
+                Err(error) => {
+                    too_long = false;
+                    errors.push(format!("{}: {error}", dispatcher.name));
+                }
+            }
+        }
+        let message = errors.join("; then ");
+        Err(if too_long && !errors.is_empty() {
+            StageError::TooLong(message)
+        } else {
+            StageError::Failed(message)
+        })
+    }
+}
