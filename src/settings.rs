@@ -18,6 +18,16 @@ use crate::normalize::NormalizeSettings;
 /// The built-in defaults, also shipped as `config/default.toml` for reading.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
+/// Keys whose values are lists; on the command line and in the environment they are written
+/// comma-separated (`--set stages.translate=vllm,openai`).
+const LIST_KEYS: &[&str] = &[
+    "stages.translate",
+    "stages.summarize",
+    "stages.brief",
+    "normalize.boilerplate_lines",
+    "normalize.boilerplate_prefixes",
+];
+
 /// File read from the working folder when `--config` is not given.
 pub const LOCAL_CONFIG: &str = "tarjim.toml";
 
@@ -152,7 +162,17 @@ impl Settings {
                 .with_list_parse_key("normalize.boilerplate_prefixes"),
         );
         for (key, value) in &sources.overrides {
-            builder = builder.set_override(key.as_str(), value.as_str())?;
+            builder = if LIST_KEYS.contains(&key.as_str()) {
+                let items: Vec<String> = value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|item| !item.is_empty())
+                    .map(String::from)
+                    .collect();
+                builder.set_override(key.as_str(), items)?
+            } else {
+                builder.set_override(key.as_str(), value.as_str())?
+            };
         }
         let settings: Settings = builder.build()?.try_deserialize()?;
         settings.check()?;
@@ -246,6 +266,28 @@ mod tests {
             settings.backend("embedded"),
             Some(BackendSettings::Embedded(_))
         ));
+    }
+
+    #[test]
+    fn list_overrides_are_comma_separated() {
+        let sources = Sources {
+            config_file: None,
+            overrides: vec![
+                ("backends.other.kind".into(), "openai".into()),
+                (
+                    "backends.other.base_url".into(),
+                    "http://127.0.0.1:1/v1".into(),
+                ),
+                ("stages.translate".into(), "other, embedded".into()),
+                ("stages.summarize".into(), "".into()),
+            ],
+        };
+        let settings = Settings::load(&sources).unwrap();
+        assert_eq!(
+            settings.stages.translate,
+            vec!["other".to_string(), "embedded".to_string()]
+        );
+        assert!(settings.stages.summarize.is_empty());
     }
 
     #[test]
