@@ -149,8 +149,17 @@ impl Settings {
             }
             None => {}
         }
+        // Only TARJIM_* variables with a `__` are settings (TARJIM_CHUNK__MAX_TOKENS); others,
+        // such as an API key in TARJIM_API_KEY, are left alone.
+        let variables: std::collections::HashMap<String, String> = std::env::vars()
+            .filter(|(name, _)| {
+                name.strip_prefix("TARJIM_")
+                    .is_some_and(|rest| rest.contains("__"))
+            })
+            .collect();
         builder = builder.add_source(
             config::Environment::with_prefix("TARJIM")
+                .source(Some(variables))
                 .prefix_separator("_")
                 .separator("__")
                 .try_parsing(true)

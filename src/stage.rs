@@ -6,6 +6,7 @@
 //! Stopping conditions that concern the whole run live here too: after Ctrl-C or an exhausted
 //! quota no new request is sent.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -59,6 +60,9 @@ pub struct StageRunner {
     identities: Vec<serde_json::Value>,
     pub template: Template,
     shared: Arc<Shared>,
+    /// One lock per cache key being worked on, so identical inputs in flight at once (wire copy
+    /// repeated across outlets) are requested once: the second waits and then hits the cache.
+    in_flight: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl StageRunner {
@@ -88,6 +92,7 @@ impl StageRunner {
             identities,
             template,
             shared,
+            in_flight: Default::default(),
         }
     }
 
@@ -110,7 +115,6 @@ impl StageRunner {
         json_schema: Option<&serde_json::Value>,
         validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
     ) -> Result<Answer, StageError> {
-        let shared = &self.shared;
         let templates: [&str; 2] = [&self.template.system, &self.template.user];
         let (system, user) = self.template.render(values);
         let schema_text = json_schema
@@ -149,6 +153,38 @@ impl StageRunner {
             })
             .collect();
 
+        let primary_key = attempts
+            .first()
+            .map(|(_, key)| key.clone())
+            .unwrap_or_default();
+        let key_lock = self
+            .lock_map()
+            .entry(primary_key.clone())
+            .or_default()
+            .clone();
+        let result = {
+            let _working_on_it = key_lock.lock().await;
+            self.cached_or_requested(&attempts, validate).await
+        };
+        let mut map = self.lock_map();
+        if Arc::strong_count(&key_lock) == 2 {
+            map.remove(&primary_key);
+        }
+        result
+    }
+
+    fn lock_map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<tokio::sync::Mutex<()>>>> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn cached_or_requested(
+        &self,
+        attempts: &[(Request, String)],
+        validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
+    ) -> Result<Answer, StageError> {
+        let shared = &self.shared;
         for ((_, key), dispatcher) in attempts.iter().zip(&self.chain) {
             let hit = shared
                 .cache

@@ -40,10 +40,6 @@ pub fn article(record: &ArticleRecord) -> String {
     if !backends.is_empty() {
         rows.push(("Translated by", backends.join(", ")));
     }
-    rows.push((
-        "Chunks",
-        format!("{} ({} from cache)", record.chunks.len(), record.cache_hits),
-    ));
     page.push_str("| | |\n|---|---|\n");
     for (label, value) in rows {
         page.push_str(&format!("| {label} | {} |\n", value.replace('|', "\\|")));
