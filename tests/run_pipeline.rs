@@ -264,3 +264,78 @@ fn config_show_prints_layers_and_redacts() {
     assert!(shown.contains("mock-model"), "{shown}");
     assert!(!shown.contains("secret"), "{shown}");
 }
+
+#[test]
+fn environment_overrides_the_config_file_and_flags_override_the_environment() {
+    let workspace = Workspace::new("http://127.0.0.1:9");
+    let show = |env: &[(&str, &str)], args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tarjim"));
+        command
+            .current_dir(workspace.path())
+            .args(["config", "show"])
+            .args(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let from_env = show(&[("TARJIM_CHUNK__MAX_TOKENS", "111")], &[]);
+    assert!(from_env.contains("max_tokens = 111"), "{from_env}");
+    let from_flag = show(
+        &[("TARJIM_CHUNK__MAX_TOKENS", "111")],
+        &["--set", "chunk.max_tokens=222"],
+    );
+    assert!(from_flag.contains("max_tokens = 222"), "{from_flag}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cache_stats_and_clear_report_what_the_run_stored() {
+    let translator = MockTranslator::default();
+    let server = mock_server(translator.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    let sample = samples().join("003_2cfdabd13fab4b50.txt");
+    let output = workspace.tarjim(&["run", sample.to_str().unwrap(), "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let calls = translator.calls.load(Ordering::SeqCst);
+
+    let stats = workspace.tarjim(&["cache", "stats"]);
+    let text = String::from_utf8_lossy(&stats.stdout);
+    assert!(text.contains(&format!("entries: {calls}")), "{text}");
+    assert!(text.contains(&format!("translate: {calls}")), "{text}");
+
+    let cleared = workspace.tarjim(&["cache", "clear"]);
+    assert!(String::from_utf8_lossy(&cleared.stdout).contains(&format!("removed {calls} entries")));
+    let stats = workspace.tarjim(&["cache", "stats"]);
+    assert!(String::from_utf8_lossy(&stats.stdout).contains("entries: 0"));
+
+    // With the cache emptied, the same run asks again.
+    let output = workspace.tarjim(&["run", sample.to_str().unwrap(), "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(translator.calls.load(Ordering::SeqCst), 2 * calls);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stdin_is_an_article() {
+    let translator = MockTranslator::default();
+    let server = mock_server(translator.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tarjim"))
+        .args(["run", "-", "--out", "out", "--quiet"])
+        .current_dir(workspace.path())
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("أعلنت أذربيجان وقف العمليات.\n".as_bytes())
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let run = workspace.read_json("run.json");
+    assert_eq!(run["articles"]["succeeded"], 1);
+    assert_eq!(translator.calls.load(Ordering::SeqCst), 1);
+}
