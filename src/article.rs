@@ -29,7 +29,9 @@ use crate::normalize::ends_with_sentence_punctuation;
 /// One news article as read from disk or stdin, before cleaning.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Article {
-    /// Stable id: sanitized file stem plus a short digest of the text, e.g. `000_d24ed62e-3f9a1c2b`.
+    /// Stable id: sanitized file stem plus a short digest of the text, e.g.
+    /// `000_d24ed62e350e2f11-3f9a1c2b` (`-L<line>` after the stem for JSONL, `-I<index>` for an
+    /// element of a JSON array).
     pub id: String,
     /// Where it came from: a file path, `path:line` for JSONL, `path[index]` for an element of
     /// a JSON array, or `-` for stdin.
