@@ -667,11 +667,8 @@ mod tests {
         ];
         let text: Vec<&str> = (0..5000).map(|i| words[i % words.len()]).collect();
         let text = text.join(" ");
-        let started = std::time::Instant::now();
+        // Speed is measured by the pipeline benchmark, not asserted here.
         let (sentences, chunks) = chunk_article(std::slice::from_ref(&text), 50, &counter);
-        let elapsed = started.elapsed();
-        // About 0.2 s in a debug build; the bound leaves room for slow machines.
-        assert!(elapsed.as_secs_f64() < 2.0, "took {elapsed:?}");
         assert_eq!(sentences.len(), 1);
         assert!(chunks.len() > 10);
         assert!(chunks
