@@ -1,7 +1,7 @@
 //! Grouping the night's articles into stories.
 //!
 //! Two articles are about the same story when their English text is close (TF-IDF cosine over
-//! content words of the title, summary and translation) and they name the same people, places
+//! content words of the title and translation) and they name the same people, places
 //! and organisations (Jaccard over entity keys, so "Aliyev" and "Aliev" agree). The score is
 //! `0.6 × cosine + 0.4 × Jaccard` when both articles name entities, else the cosine alone.
 //! Pairs at or above `brief.story_threshold` are linked and stories are the connected groups

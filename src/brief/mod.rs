@@ -282,13 +282,12 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
     }
 }
 
+/// The text grouping compares: the English title and the whole translation. The summary is
+/// left out on purpose: it is drawn from the same translation, so adding it only re-weights the
+/// sentences it repeats (and an extractive summary repeats the most generic ones).
 fn profile_text(article: &BriefArticle) -> String {
     let mut parts: Vec<&str> = Vec::new();
     parts.extend(article.title_en.as_deref());
-    if let Some(summary) = &article.summary {
-        parts.push(&summary.summary);
-        parts.extend(summary.key_points.iter().map(|point| point.text.as_str()));
-    }
     parts.extend(article.english.iter().map(String::as_str));
     parts.join("\n")
 }

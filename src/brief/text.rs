@@ -279,14 +279,64 @@ fn push_trimmed(out: &mut Vec<String>, text: &str) {
     }
 }
 
-/// Lower-cased content words (letters only, at least 3 characters, no stopwords).
+/// Lower-cased content words (letters only, at least 3 characters, no stopwords). Arabic
+/// words are lightly stemmed (see [`arabic_stem`]) so that "وأذربيجان" and "الأذربيجانية" meet.
 pub fn content_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|word| word.chars().count() >= 3)
         .filter(|word| !word.chars().all(|c| c.is_ascii_digit()))
         .map(str::to_lowercase)
         .filter(|word| !STOPWORDS.contains(&word.as_str()))
+        .map(|word| {
+            if word.chars().any(is_arabic_letter) {
+                arabic_stem(&word)
+            } else {
+                word
+            }
+        })
+        .filter(|word| word.chars().count() >= 3)
         .collect()
+}
+
+fn is_arabic_letter(c: char) -> bool {
+    ('\u{0620}'..='\u{064A}').contains(&c)
+}
+
+/// A light Arabic stem: one alef, no diacritics, common prefixes (و, ال, بال, لل...) and
+/// suffixes (ية, ات, ون, ين, ة, ي...; at most two) removed while at least three letters remain.
+pub fn arabic_stem(word: &str) -> String {
+    let mut stem: String = word
+        .chars()
+        .filter(|c| !('\u{064B}'..='\u{065F}').contains(c) && *c != 'ـ')
+        .map(|c| match c {
+            'أ' | 'إ' | 'آ' => 'ا',
+            'ى' => 'ي',
+            'ة' => 'ه',
+            c => c,
+        })
+        .collect();
+    for prefix in [
+        "وبال", "وال", "بال", "فال", "كال", "لل", "ال", "و", "ب", "ل",
+    ] {
+        if let Some(rest) = stem.strip_prefix(prefix) {
+            if rest.chars().count() >= 3 {
+                stem = rest.to_string();
+                break;
+            }
+        }
+    }
+    for _ in 0..2 {
+        let shorter = ["يه", "ات", "ون", "ين", "ان", "ها", "ه", "ي"]
+            .iter()
+            .find_map(|suffix| stem.strip_suffix(suffix))
+            .filter(|rest| rest.chars().count() >= 3)
+            .map(str::to_string);
+        match shorter {
+            Some(rest) => stem = rest,
+            None => break,
+        }
+    }
+    stem
 }
 
 /// Runs of capitalized words (e.g. "Ilham Aliyev", "Nagorno-Karabakh"): candidate named
@@ -487,5 +537,7 @@ mod tests {
         assert_eq!(dates("on 21 September", Some(2023)), ["2023-09-21"]);
         assert!(dates("on 21 September", None).is_empty());
         assert_eq!(year_of("2023-09-20"), Some(2023));
+        assert_eq!(arabic_stem("وأذربيجان"), arabic_stem("الأذربيجانية"));
+        assert_eq!(content_words("والأرمن"), ["ارمن"]);
     }
 }

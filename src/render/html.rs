@@ -286,9 +286,9 @@ fn sources_section(html: &mut String, brief: &Brief) {
         if let Some(title) = &source.title {
             let _ = write!(html, "<div dir=\"rtl\" lang=\"ar\">{}</div>", escape(title));
         }
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<div class=\"meta\">{}</div></td><td>{}</td><td>{}</td><td><a href=\"{}\">page</a> {}</td></tr>\n",
+            "<div class=\"meta\">{}</div></td><td>{}</td><td>{}</td><td><a href=\"{}\">page</a> {}</td></tr>",
             escape(&source.id),
             escape(source.source.as_deref().unwrap_or(&source.origin)),
             escape(source.published.as_deref().unwrap_or("")),

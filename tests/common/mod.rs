@@ -246,6 +246,31 @@ fn scripted_brief(source: &str) -> Value {
         .iter()
         .map(|id| json!({"article": id, "paragraphs": [1]}))
         .collect();
+    // Cite every copy of the first wire-copy paragraph the prompt marks: one source, not two.
+    let mut wire_group = None;
+    let mut wire_citations = Vec::new();
+    let mut current_article = String::new();
+    for line in source.lines() {
+        if let Some(rest) = line.strip_prefix("Article ") {
+            current_article = rest.split(' ').next().unwrap_or_default().to_string();
+        }
+        let Some(at) = line.find("(wire copy ") else {
+            continue;
+        };
+        let group: String = line[at + "(wire copy ".len()..]
+            .chars()
+            .take_while(|c| *c != ':')
+            .collect();
+        if wire_group.get_or_insert_with(|| group.clone()) == &group {
+            let number: usize = line
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            wire_citations.push(json!({"article": current_article, "paragraphs": [number]}));
+        }
+    }
     json!({
         "headline": SCRIPTED_HEADLINE,
         "synthesis": "Azerbaijan began what it called a counter-terrorism operation in Karabakh.",
@@ -257,7 +282,8 @@ fn scripted_brief(source: &str) -> Value {
             ]},
             {"text": "A fact resting only on an invented article.", "citations": [
                 {"article": "ghost-123", "paragraphs": [1]}
-            ]}
+            ]},
+            {"text": "Background carried as wire copy.", "citations": wire_citations}
         ],
         "agreements": [{"text": "The operation began on 19 September.", "citations": every}],
         "differences": [{"topic": "framing", "positions": [
