@@ -263,7 +263,7 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
     }
     if !wire_groups.is_empty() {
         notes.push(format!(
-            "{} paragraph(s) appear in several articles (wire copy); each group counts as one source",
+            "{} group(s) of paragraphs appear in several articles (wire copy); each group counts as one source",
             wire_groups.len()
         ));
     }

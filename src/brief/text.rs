@@ -348,6 +348,9 @@ pub fn entity_phrases(text: &str) -> Vec<String> {
         let word = raw.trim_matches(|c: char| !c.is_alphanumeric() && c != '-');
         let capitalized = word.chars().next().is_some_and(char::is_uppercase)
             && word.chars().count() >= 2
+            && word
+                .chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '’'))
             && !NOT_ENTITIES.contains(&word);
         if capitalized {
             current.push(word);
@@ -518,6 +521,7 @@ mod tests {
             entity_phrases(text),
             ["Ilham Aliyev", "Antony Blinken", "Nagorno-Karabakh"]
         );
+        assert!(entity_phrases("EN(وفي قال) EN(x)").is_empty());
         assert_eq!(entity_key("Aliyev"), entity_key("Aliev"));
         assert_eq!(
             entity_key("Nagorno-Karabakh"),
