@@ -15,9 +15,12 @@ pub mod backend;
 pub mod cache;
 pub mod prompt;
 pub mod stage;
+pub mod structured;
 
+pub mod brief;
 pub mod pipeline;
 pub mod progress;
+pub mod summarize;
 
 pub mod fsutil;
 pub mod render;

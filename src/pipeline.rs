@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::article::{self, Article};
 use crate::backend::dispatch::Dispatcher;
 use crate::backend::{self, Stage};
+use crate::brief::{self, BriefArticle, BriefInput};
 use crate::cache::Cache;
 use crate::chunk::{self, Chunk, Sentence, TokenCounter};
 use crate::fsutil;
@@ -28,6 +29,7 @@ use crate::prompt::Template;
 use crate::render;
 use crate::settings::Settings;
 use crate::stage::{Answer, Shared, StageError, StageRunner};
+use crate::summarize::{Summarizer, Summary};
 
 /// How deep a chunk that is too long for the model is split again.
 const MAX_RESPLIT_DEPTH: u32 = 3;
@@ -83,6 +85,11 @@ pub struct RunReport {
     pub tokens_out: u64,
     pub cache: CacheCounts,
     pub failures: Vec<Failure>,
+    /// Per-article summaries: succeeded counts summaries from the configured stage (LLM or
+    /// extractive by configuration); failed counts LLM summaries that fell back to extractive.
+    pub summaries: Counts,
+    /// The combined brief (absent when the run stopped before it).
+    pub brief: Option<BriefReport>,
     pub config: serde_json::Value,
 }
 
@@ -129,6 +136,10 @@ pub struct ArticleRecord {
     pub chunks: Vec<ChunkRecord>,
     /// English paragraphs, one per source paragraph (empty when the article failed).
     pub translation: Vec<String>,
+    /// The article's summary (absent when the translation failed).
+    pub summary: Option<Summary>,
+    /// Why the LLM summary failed, when the summary above is the extractive fallback.
+    pub summary_error: Option<String>,
     pub cache_hits: u64,
     pub requests: u64,
     pub duration_ms: u128,
@@ -150,6 +161,7 @@ struct Context {
     settings: Settings,
     shared: Arc<Shared>,
     translate: StageRunner,
+    summarizer: Summarizer,
     progress: Arc<dyn Progress>,
 }
 
@@ -228,8 +240,20 @@ pub async fn run(
         settings: settings.clone(),
         shared: shared.clone(),
         translate,
+        summarizer: Summarizer {
+            runner: optional_runner(
+                Stage::Summarize,
+                &settings.stages.summarize,
+                &settings,
+                &shared,
+            )?,
+        },
         progress: progress.clone(),
     });
+    let brief_runner = optional_runner(Stage::Brief, &settings.stages.brief, &settings, &shared)?;
+    let mut brief_articles: Vec<BriefArticle> = Vec::new();
+    let mut left_out: Vec<(String, String)> = Vec::new();
+    let mut summary_counts = Counts::default();
 
     let prepared: Vec<Prepared> = articles
         .into_iter()
@@ -260,7 +284,8 @@ pub async fn run(
             let context = context.clone();
             let out = out.clone();
             async move {
-                let record = translate_article(&context, prepared).await;
+                let mut record = translate_article(&context, prepared).await;
+                summarize_record(&context, &mut record).await;
                 let written = write_article(&out, &record);
                 (record, written)
             }
@@ -289,10 +314,28 @@ pub async fn run(
                 });
             }
         }
+        note_summary(&record, &mut summary_counts, &*progress);
+        match &record.error {
+            None => brief_articles.push(brief_article(&record)),
+            Some(error) => left_out.push((record.id.clone(), error.clone())),
+        }
         progress.article_done(&record.id, record.error.is_some());
     }
     drop(records);
     progress.finish();
+    let brief_report = write_brief(
+        &request.out,
+        brief_articles,
+        BriefInput {
+            runner: brief_runner.as_ref(),
+            story_threshold: settings.brief.story_threshold,
+            summaries_use_llm: context.summarizer.uses_llm(),
+            left_out,
+        },
+        &mut failures,
+        &*progress,
+    )
+    .await;
 
     let ending = if shared.cancel.is_cancelled() {
         Ending::Interrupted
@@ -315,10 +358,15 @@ pub async fn run(
         })
         .collect();
     let sum = |field: fn(&Dispatcher) -> &AtomicU64| {
-        context
-            .translate
-            .chain
-            .iter()
+        let runners = [
+            Some(&context.translate),
+            context.summarizer.runner.as_ref(),
+            brief_runner.as_ref(),
+        ];
+        runners
+            .into_iter()
+            .flatten()
+            .flat_map(|runner| runner.chain.iter())
             .map(|dispatcher| field(dispatcher).load(Ordering::Relaxed))
             .sum::<u64>()
     };
@@ -330,7 +378,14 @@ pub async fn run(
         ending,
         inputs: request.inputs,
         out: request.out.clone(),
-        stages: HashMap::from([("translate", stage_backends)]),
+        stages: HashMap::from([
+            ("translate", stage_backends),
+            (
+                "summarize",
+                runner_backends(context.summarizer.runner.as_ref()),
+            ),
+            ("brief", runner_backends(brief_runner.as_ref())),
+        ]),
         articles: article_counts,
         chunks: chunk_counts,
         requests: sum(|dispatcher| &dispatcher.stats.requests),
@@ -343,6 +398,8 @@ pub async fn run(
             misses: shared.cache_misses.load(Ordering::Relaxed),
         },
         failures,
+        summaries: summary_counts,
+        brief: brief_report,
         config: settings.to_redacted_json(),
     };
     fsutil::write_atomic(
@@ -498,6 +555,8 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
         sentences,
         chunks: chunk_records,
         translation,
+        summary: None,
+        summary_error: None,
         cache_hits,
         requests,
         duration_ms: started.elapsed().as_millis(),
@@ -593,4 +652,145 @@ fn write_article(out: &Path, record: &ArticleRecord) -> Result<(), fsutil::Write
         let _ = std::fs::remove_file(&md_path);
     }
     Ok(())
+}
+
+// ---- Summaries and the combined brief -------------------------------------------------------
+//
+// Everything after translation lives in this block: the per-article summary (before the
+// article's files are written), the compact record the brief keeps of each article, and writing
+// brief.{json,md,html} at the end. A failed summary never fails its article (the extractive
+// fallback is used and the error is kept in the article's JSON); a brief that cannot be written
+// is the run's failure, but the articles are already on disk.
+
+/// What run.json says about the brief.
+#[derive(Debug, Serialize)]
+pub struct BriefReport {
+    /// `llm`, `extractive` or `mixed`.
+    pub method: String,
+    pub stories: usize,
+    pub articles: usize,
+    pub wire_copy_groups: usize,
+    pub dropped_citations: usize,
+    /// The files written, relative to the output folder.
+    pub files: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// The runner for a stage with an optional backend list (`None` when it names none).
+fn optional_runner(
+    stage: Stage,
+    names: &[String],
+    settings: &Settings,
+    shared: &Arc<Shared>,
+) -> Result<Option<StageRunner>, RunError> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let template = Template::load(&settings.prompts.dir, stage.as_str())?;
+    Ok(Some(StageRunner::new(
+        stage,
+        names,
+        settings,
+        template,
+        shared.clone(),
+    )))
+}
+
+/// The run.json entries for a stage's backends.
+fn runner_backends(runner: Option<&StageRunner>) -> Vec<StageBackend> {
+    runner
+        .map(|runner| runner.chain.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|dispatcher| StageBackend {
+            backend: dispatcher.name.clone(),
+            kind: dispatcher.settings.kind(),
+            model: backend::model_name(&dispatcher.settings),
+            requests: dispatcher.stats.requests.load(Ordering::Relaxed),
+            attempts: dispatcher.stats.attempts.load(Ordering::Relaxed),
+            failures: dispatcher.stats.failures.load(Ordering::Relaxed),
+        })
+        .collect()
+}
+
+/// Summarize a translated article in place; a failed article is left without a summary.
+async fn summarize_record(context: &Context, record: &mut ArticleRecord) {
+    if record.error.is_some() || record.translation.is_empty() {
+        return;
+    }
+    let (summary, error) = context
+        .summarizer
+        .summarize(&record.id, &record.translation)
+        .await;
+    record.summary = Some(summary);
+    record.summary_error = error;
+}
+
+fn note_summary(record: &ArticleRecord, counts: &mut Counts, progress: &dyn Progress) {
+    if record.summary.is_none() {
+        return;
+    }
+    counts.total += 1;
+    match &record.summary_error {
+        None => counts.succeeded += 1,
+        Some(error) => {
+            counts.failed += 1;
+            progress.note(&format!("warning: {error}; an extractive summary was used"));
+        }
+    }
+}
+
+/// The compact record the brief keeps of a translated article.
+fn brief_article(record: &ArticleRecord) -> BriefArticle {
+    BriefArticle {
+        id: record.id.clone(),
+        origin: record.origin.clone(),
+        title: record.title.clone(),
+        title_en: record.title_en.clone(),
+        source: record.source.clone(),
+        url: record.url.clone(),
+        published: record.published.clone(),
+        arabic: record.cleaned.paragraphs.clone(),
+        english: record.translation.clone(),
+        summary: record.summary.clone(),
+    }
+}
+
+/// Build the brief and write brief.json, brief.md and brief.html. A file that cannot be written
+/// is a failure of the run; the others are still written.
+async fn write_brief(
+    out: &Path,
+    articles: Vec<BriefArticle>,
+    input: BriefInput<'_>,
+    failures: &mut Vec<Failure>,
+    progress: &dyn Progress,
+) -> Option<BriefReport> {
+    let brief = brief::build(articles, input).await;
+    let outputs: [(&str, Vec<u8>); 3] = [
+        ("brief.json", render::json::pretty(&brief)),
+        ("brief.md", render::brief_md::brief(&brief).into_bytes()),
+        ("brief.html", render::html::page(&brief).into_bytes()),
+    ];
+    let mut files = Vec::new();
+    for (name, contents) in outputs {
+        match fsutil::write_atomic(&out.join(name), &contents) {
+            Ok(()) => files.push(name.to_string()),
+            Err(error) => {
+                progress.note(&format!("error: brief: {error}"));
+                failures.push(Failure {
+                    article: "brief".into(),
+                    error: error.to_string(),
+                });
+            }
+        }
+    }
+    Some(BriefReport {
+        method: brief.method.clone(),
+        stories: brief.stories.len(),
+        articles: brief.articles.len(),
+        wire_copy_groups: brief.wire_copy.len(),
+        dropped_citations: brief.dropped_citations.len(),
+        files,
+        notes: brief.notes.clone(),
+    })
 }

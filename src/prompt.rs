@@ -18,6 +18,19 @@ const BUILTIN: &[(&str, &str)] = &[
         "translate.user.md",
         include_str!("../prompts/translate.user.md"),
     ),
+    (
+        "summarize.system.md",
+        include_str!("../prompts/summarize.system.md"),
+    ),
+    (
+        "summarize.user.md",
+        include_str!("../prompts/summarize.user.md"),
+    ),
+    (
+        "brief.system.md",
+        include_str!("../prompts/brief.system.md"),
+    ),
+    ("brief.user.md", include_str!("../prompts/brief.user.md")),
 ];
 
 #[derive(Debug, thiserror::Error)]

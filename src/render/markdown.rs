@@ -1,9 +1,12 @@
 //! `articles/<id>.en.md`: what an analyst opens to read one article in English.
 //!
 //! Text from articles and models is escaped so that a Markdown viewer shows it as text: HTML
-//! tags become entities and a line cannot turn into a heading, list or link definition.
+//! tags become entities and a line cannot turn into a heading, list or link definition. The
+//! summary comes first (its key points cite paragraph numbers: the order of the paragraphs
+//! under Translation), then the full translation.
 
 use crate::pipeline::ArticleRecord;
+use crate::summarize::Summary;
 
 /// The Markdown page of one translated article.
 pub fn article(record: &ArticleRecord) -> String {
@@ -48,6 +51,9 @@ pub fn article(record: &ArticleRecord) -> String {
     for flag in &record.flags {
         page.push_str(&format!("> **Note:** {}\n\n", inline(flag)));
     }
+    if let Some(summary) = &record.summary {
+        page.push_str(&summary_section(summary));
+    }
     page.push_str("## Translation\n\n");
     for paragraph in &record.translation {
         page.push_str(&block(paragraph));
@@ -61,6 +67,28 @@ pub fn article(record: &ArticleRecord) -> String {
         ));
     }
     page
+}
+
+/// The "Summary" section: the paragraph, then key points citing paragraph numbers.
+fn summary_section(summary: &Summary) -> String {
+    let mut section = format!(
+        "## Summary\n\n*{}*\n\n{}\n\n",
+        summary.method,
+        block(&summary.summary)
+    );
+    for point in &summary.key_points {
+        let cited: Vec<String> = point
+            .paragraphs
+            .iter()
+            .map(|p| format!("\\[{p}\\]"))
+            .collect();
+        section.push_str(&format!("- {} {}\n", inline(&point.text), cited.join("")));
+    }
+    for note in &summary.notes {
+        section.push_str(&format!("\n> {}\n", inline(note)));
+    }
+    section.push('\n');
+    section
 }
 
 /// Escape text for use inside a line: no HTML, no line breaks.

@@ -46,16 +46,26 @@ pub fn chat_answer(text: &str) -> ResponseTemplate {
     }))
 }
 
-/// Answers every chat request with `EN(<source text>)` and counts what it saw.
+/// Answers translate requests with `EN(<source text>)`, summarize and brief requests with valid
+/// scripted JSON, and counts what it saw.
 #[derive(Clone, Default)]
 pub struct MockTranslator {
     pub calls: Arc<AtomicUsize>,
+    /// Translate requests only.
+    pub translations: Arc<AtomicUsize>,
 }
 
 impl Respond for MockTranslator {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        chat_answer(&mock_translation(&source_text(request)))
+        match request_stage(request).as_str() {
+            "summarize" => chat_answer(&scripted_summary(&source_text(request)).to_string()),
+            "brief" => chat_answer(&scripted_brief(&source_text(request)).to_string()),
+            _ => {
+                self.translations.fetch_add(1, Ordering::SeqCst);
+                chat_answer(&mock_translation(&source_text(request)))
+            }
+        }
     }
 }
 
@@ -142,4 +152,209 @@ pub const PLANTED_KEY: &str = "sk-test-PLANTED-7f3a9c1e5b";
 
 pub fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The stage a chat request belongs to: the schema name when the request asks for JSON,
+/// else the system prompt's wording.
+pub fn request_stage(request: &Request) -> String {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    if let Some(name) = body
+        .pointer("/response_format/json_schema/name")
+        .and_then(Value::as_str)
+    {
+        return name.to_string();
+    }
+    let system = body
+        .pointer("/messages/0/content")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if system.contains("combined brief") {
+        "brief".into()
+    } else if system.contains("You summarize") {
+        "summarize".into()
+    } else {
+        "translate".into()
+    }
+}
+
+/// The whole user prompt of a chat request.
+pub fn user_prompt(request: &Request) -> String {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    body.pointer("/messages/1/content")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// How the scripted LLM answers brief requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BriefMode {
+    Valid,
+    /// The first brief request gets malformed JSON, later ones a valid answer.
+    MalformedOnce,
+    /// Every brief request gets malformed JSON.
+    AlwaysMalformed,
+}
+
+/// A mock LLM that translates like [`MockTranslator`], answers summarize requests with a valid
+/// summary citing real paragraph numbers, and brief requests according to its [`BriefMode`]:
+/// a valid brief that cites every article, plus one invented article (`ghost-123`) and one
+/// invented paragraph (99 of the first article).
+#[derive(Clone)]
+pub struct ScriptedLlm {
+    pub mode: BriefMode,
+    pub brief_calls: Arc<AtomicUsize>,
+    pub summarize_calls: Arc<AtomicUsize>,
+    pub brief_prompts: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ScriptedLlm {
+    pub fn new(mode: BriefMode) -> ScriptedLlm {
+        ScriptedLlm {
+            mode,
+            brief_calls: Arc::default(),
+            summarize_calls: Arc::default(),
+            brief_prompts: Arc::default(),
+        }
+    }
+}
+
+/// Paragraph numbers `[n]` at the start of lines of a prompt's source text.
+fn paragraph_numbers(text: &str) -> Vec<usize> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix('['))
+        .filter_map(|rest| rest.split(']').next())
+        .filter_map(|number| number.parse().ok())
+        .collect()
+}
+
+/// Article ids announced in a brief prompt (`Article <id> — ...`).
+pub fn prompt_article_ids(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("Article "))
+        .filter_map(|rest| rest.split(' ').next())
+        .map(str::to_string)
+        .collect()
+}
+
+pub const SCRIPTED_HEADLINE: &str = "Azerbaijan launches Karabakh offensive";
+
+fn scripted_brief(source: &str) -> Value {
+    let ids = prompt_article_ids(source);
+    let first = ids.first().cloned().unwrap_or_default();
+    let every: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"article": id, "paragraphs": [1]}))
+        .collect();
+    // Cite every copy of the first wire-copy paragraph the prompt marks: one source, not two.
+    let mut wire_group = None;
+    let mut wire_citations = Vec::new();
+    let mut current_article = String::new();
+    for line in source.lines() {
+        if let Some(rest) = line.strip_prefix("Article ") {
+            current_article = rest.split(' ').next().unwrap_or_default().to_string();
+        }
+        let Some(at) = line.find("(wire copy ") else {
+            continue;
+        };
+        let group: String = line[at + "(wire copy ".len()..]
+            .chars()
+            .take_while(|c| *c != ':')
+            .collect();
+        if wire_group.get_or_insert_with(|| group.clone()) == &group {
+            let number: usize = line
+                .trim_start_matches('[')
+                .split(']')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            wire_citations.push(json!({"article": current_article, "paragraphs": [number]}));
+        }
+    }
+    json!({
+        "headline": SCRIPTED_HEADLINE,
+        "synthesis": "Azerbaijan began what it called a counter-terrorism operation in Karabakh.",
+        "key_facts": [
+            {"text": "Every outlet reports the operation.", "citations": every},
+            {"text": "A fact with one real and two invented citations.", "citations": [
+                {"article": first, "paragraphs": [1, 99]},
+                {"article": "ghost-123", "paragraphs": [2]}
+            ]},
+            {"text": "A fact resting only on an invented article.", "citations": [
+                {"article": "ghost-123", "paragraphs": [1]}
+            ]},
+            {"text": "Background carried as wire copy.", "citations": wire_citations}
+        ],
+        "agreements": [{"text": "The operation began on 19 September.", "citations": every}],
+        "differences": [{"topic": "framing", "positions": [
+            {"text": "\"counter-terrorism operation\"", "citations": [{"article": first, "paragraphs": [1]}]},
+            {"text": "\"military offensive\"", "citations": [{"article": ids.last().cloned().unwrap_or_default(), "paragraphs": [1]}]}
+        ]}],
+        "entities": [{"name": "Ilham Aliyev", "kind": "person", "variants": ["Aliev"]}],
+        "timeline": [{"date": "2023-09-19", "event": "Operation begins.", "citations": [{"article": first, "paragraphs": [1]}]}]
+    })
+}
+
+fn scripted_summary(source: &str) -> Value {
+    let numbers = paragraph_numbers(source);
+    let last = numbers.last().copied().unwrap_or(1);
+    let first = numbers.first().copied().unwrap_or(1);
+    let excerpt: String = source.chars().take(120).collect();
+    json!({
+        "summary": format!("SUMMARY({excerpt})"),
+        "key_points": [
+            {"text": "First point.", "paragraphs": [first]},
+            {"text": "Second point.", "paragraphs": [first, last]},
+            {"text": "Last point.", "paragraphs": [last]}
+        ]
+    })
+}
+
+impl Respond for ScriptedLlm {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let source = source_text(request);
+        match request_stage(request).as_str() {
+            "summarize" => {
+                self.summarize_calls.fetch_add(1, Ordering::SeqCst);
+                chat_answer(&scripted_summary(&source).to_string())
+            }
+            "brief" => {
+                let call = self.brief_calls.fetch_add(1, Ordering::SeqCst);
+                if let Ok(mut prompts) = self.brief_prompts.lock() {
+                    prompts.push(user_prompt(request));
+                }
+                let malformed = match self.mode {
+                    BriefMode::Valid => false,
+                    BriefMode::MalformedOnce => call == 0,
+                    BriefMode::AlwaysMalformed => true,
+                };
+                if malformed {
+                    chat_answer("{\"headline\": \"cut off")
+                } else {
+                    chat_answer(&scripted_brief(&source).to_string())
+                }
+            }
+            _ => chat_answer(&mock_translation(&source)),
+        }
+    }
+}
+
+impl Workspace {
+    /// Rewrite the stage lists of the workspace configuration (e.g. `[]` for extractive).
+    pub fn set_stages(&self, summarize: &str, brief: &str) {
+        let path = self.path().join("tarjim.toml");
+        let config = std::fs::read_to_string(&path).expect("read config");
+        let config = config
+            .replace(
+                "summarize = [\"mock\"]",
+                &format!("summarize = {summarize}"),
+            )
+            .replace("brief = [\"mock\"]", &format!("brief = {brief}"));
+        std::fs::write(path, config).expect("write config");
+    }
+
+    pub fn read_text(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.out().join(relative))
+            .unwrap_or_else(|e| panic!("{relative}: {e}"))
+    }
 }

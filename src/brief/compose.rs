@@ -1,0 +1,383 @@
+//! The extractive story: what can be said about a story with no model at all.
+//!
+//! Headline: the most central sentence (TextRank) of the story's most central article. Synthesis
+//! and key facts: the most central sentences across the story, each citing its paragraph; a
+//! sentence from wire copy is taken once and cites every copy. Agreements and differences: the
+//! same context word ("people", "soldiers") with the same or different numbers in different
+//! articles. Entities: runs of capitalized words, one spelling per entity key. Timeline: the
+//! sentences that carry a date. Framing and attributions need a model and are not compared; the
+//! story's notes say so.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::brief::citations::Citation;
+use crate::brief::wire::ParagraphRef;
+use crate::brief::{
+    extractive, text, BriefArticle, Difference, Entity, Fact, Story, TimelineEntry,
+};
+
+const SYNTHESIS_SENTENCES: usize = 3;
+const KEY_FACTS: usize = 6;
+const MAX_ENTITIES: usize = 25;
+const MAX_TIMELINE: usize = 15;
+const MAX_HEADLINE_CHARACTERS: usize = 200;
+
+/// A sentence of the story and where it (and its wire copies) sit.
+struct StorySentence {
+    text: String,
+    citations: Vec<Citation>,
+}
+
+/// Compose story `id` from its articles; `central` is the most central article's id.
+pub fn story(
+    id: &str,
+    articles: &[&BriefArticle],
+    central: Option<&str>,
+    wire_index: &HashMap<ParagraphRef, String>,
+) -> Story {
+    let sentences = story_sentences(articles, wire_index);
+    let texts: Vec<String> = sentences.iter().map(|s| s.text.clone()).collect();
+    let ranking = extractive::ranking(&extractive::textrank(&texts));
+    let mut synthesis_indices: Vec<usize> =
+        ranking.iter().copied().take(SYNTHESIS_SENTENCES).collect();
+    synthesis_indices.sort_unstable();
+    let (agreements, differences) = numbers(articles, wire_index);
+    Story {
+        id: id.to_string(),
+        method: "extractive".into(),
+        backend: None,
+        headline: headline(articles, central),
+        synthesis: synthesis_indices
+            .iter()
+            .filter_map(|&i| sentences.get(i))
+            .map(|s| s.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        articles: articles.iter().map(|a| a.id.clone()).collect(),
+        key_facts: ranking
+            .iter()
+            .take(KEY_FACTS)
+            .filter_map(|&i| sentences.get(i))
+            .map(|s| Fact {
+                text: s.text.clone(),
+                citations: s.citations.clone(),
+                ..Fact::default()
+            })
+            .collect(),
+        agreements,
+        differences,
+        entities: entities(articles),
+        timeline: timeline(articles),
+        notes: vec![
+            "extractive: key facts are the most central sentences (TextRank); agreements and differences compare numbers only; framing and attributions are not compared without an LLM".into(),
+        ],
+    }
+}
+
+/// Every sentence of the story; wire-copy paragraphs are taken from their first article only and
+/// cite every copy.
+fn story_sentences(
+    articles: &[&BriefArticle],
+    wire_index: &HashMap<ParagraphRef, String>,
+) -> Vec<StorySentence> {
+    let mut copies: BTreeMap<&str, Vec<&ParagraphRef>> = BTreeMap::new();
+    for (reference, group) in wire_index {
+        copies.entry(group.as_str()).or_default().push(reference);
+    }
+    let mut claimed: HashMap<&str, &str> = HashMap::new();
+    let mut sentences = Vec::new();
+    for article in articles {
+        for located in text::sentences(&article.english) {
+            let reference = ParagraphRef {
+                article: article.id.clone(),
+                paragraph: located.paragraph + 1,
+            };
+            let citations = match wire_index.get(&reference) {
+                Some(group) => {
+                    let owner = *claimed.entry(group.as_str()).or_insert(article.id.as_str());
+                    if owner != article.id {
+                        continue;
+                    }
+                    let mut members = copies.get(group.as_str()).cloned().unwrap_or_default();
+                    members.sort();
+                    members
+                        .into_iter()
+                        .map(|r| Citation {
+                            article: r.article.clone(),
+                            paragraphs: vec![r.paragraph],
+                        })
+                        .collect()
+                }
+                None => vec![Citation {
+                    article: article.id.clone(),
+                    paragraphs: vec![reference.paragraph],
+                }],
+            };
+            sentences.push(StorySentence {
+                text: located.text,
+                citations,
+            });
+        }
+    }
+    sentences
+}
+
+fn headline(articles: &[&BriefArticle], central: Option<&str>) -> String {
+    let article = central
+        .and_then(|id| articles.iter().find(|a| a.id == id))
+        .or(articles.first());
+    let Some(article) = article else {
+        return String::new();
+    };
+    let located = text::sentences(&article.english);
+    let top = extractive::top_in_order(&located, 1);
+    let sentence = top
+        .first()
+        .map(|s| s.text.clone())
+        .unwrap_or_else(|| article.display_title().to_string());
+    shorten(&sentence, MAX_HEADLINE_CHARACTERS)
+}
+
+fn shorten(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(limit).collect();
+    let at_word = cut.rsplit_once(' ').map(|(head, _)| head).unwrap_or(&cut);
+    format!("{}…", at_word.trim_end())
+}
+
+/// Numbers by context word across articles: the same number in several articles is an
+/// agreement, different numbers for the same context are a difference.
+fn numbers(
+    articles: &[&BriefArticle],
+    wire_index: &HashMap<ParagraphRef, String>,
+) -> (Vec<Fact>, Vec<Difference>) {
+    // context -> number -> article -> paragraphs
+    let mut table: BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeSet<usize>>>> =
+        BTreeMap::new();
+    for article in articles {
+        for (index, paragraph) in article.english.iter().enumerate() {
+            for (number, context) in text::numbers_with_context(paragraph) {
+                table
+                    .entry(context)
+                    .or_default()
+                    .entry(number)
+                    .or_default()
+                    .entry(article.id.clone())
+                    .or_default()
+                    .insert(index + 1);
+            }
+        }
+    }
+    let mut agreements = Vec::new();
+    let mut differences = Vec::new();
+    for (context, by_number) in table {
+        let articles_with_context: BTreeSet<&String> =
+            by_number.values().flat_map(|a| a.keys()).collect();
+        if articles_with_context.len() < 2 {
+            continue;
+        }
+        let fact = |number: &str, cited: &BTreeMap<String, BTreeSet<usize>>| Fact {
+            text: format!("{number} {context}"),
+            citations: cited
+                .iter()
+                .map(|(article, paragraphs)| Citation {
+                    article: article.clone(),
+                    paragraphs: paragraphs.iter().copied().collect(),
+                })
+                .collect(),
+            ..Fact::default()
+        };
+        if by_number.len() == 1 {
+            if let Some((number, cited)) = by_number.iter().next() {
+                let mut agreement = fact(number, cited);
+                crate::brief::annotate(&mut agreement, wire_index);
+                if agreement.independent_sources >= 2 {
+                    agreements.push(agreement);
+                }
+            }
+        } else {
+            differences.push(Difference {
+                topic: context.clone(),
+                positions: by_number
+                    .iter()
+                    .map(|(number, cited)| fact(number, cited))
+                    .collect(),
+            });
+        }
+    }
+    (agreements, differences)
+}
+
+/// Where one entity key was seen: its spellings with counts, the articles, the first mention.
+#[derive(Default)]
+struct Sightings {
+    spellings: BTreeMap<String, usize>,
+    articles: BTreeSet<String>,
+    first: usize,
+}
+
+fn entities(articles: &[&BriefArticle]) -> Vec<Entity> {
+    let mut found: BTreeMap<String, Sightings> = BTreeMap::new();
+    let mut position = 0;
+    for article in articles {
+        for paragraph in &article.english {
+            for phrase in text::entity_phrases(paragraph) {
+                position += 1;
+                let key = text::entity_key(&phrase);
+                if key.chars().count() < 3 {
+                    continue;
+                }
+                let entry = found.entry(key).or_insert_with(|| Sightings {
+                    first: position,
+                    ..Sightings::default()
+                });
+                *entry.spellings.entry(phrase).or_insert(0) += 1;
+                entry.articles.insert(article.id.clone());
+            }
+        }
+    }
+    let mut entities: Vec<(usize, usize, Entity)> = found
+        .into_values()
+        .map(|sightings| {
+            let name = sightings
+                .spellings
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(name, _)| name.clone())
+                .unwrap_or_default();
+            let variants = sightings
+                .spellings
+                .keys()
+                .filter(|s| **s != name)
+                .cloned()
+                .collect();
+            let entity = Entity {
+                name,
+                kind: "unknown".into(),
+                variants,
+                articles: sightings.articles.iter().cloned().collect(),
+            };
+            (sightings.articles.len(), sightings.first, entity)
+        })
+        .collect();
+    entities.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    entities
+        .into_iter()
+        .take(MAX_ENTITIES)
+        .map(|(_, _, entity)| entity)
+        .collect()
+}
+
+fn timeline(articles: &[&BriefArticle]) -> Vec<TimelineEntry> {
+    let mut entries: BTreeMap<(String, String), Vec<Citation>> = BTreeMap::new();
+    for article in articles {
+        let year = article.published.as_deref().and_then(text::year_of);
+        for located in text::sentences(&article.english) {
+            for date in text::dates(&located.text, year) {
+                entries
+                    .entry((date, located.text.clone()))
+                    .or_default()
+                    .push(Citation {
+                        article: article.id.clone(),
+                        paragraphs: vec![located.paragraph + 1],
+                    });
+            }
+        }
+    }
+    entries
+        .into_iter()
+        .take(MAX_TIMELINE)
+        .map(|((date, event), citations)| TimelineEntry {
+            date,
+            event,
+            citations,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(id: &str, english: &[&str]) -> BriefArticle {
+        BriefArticle {
+            id: id.into(),
+            origin: format!("{id}.txt"),
+            title: None,
+            title_en: None,
+            source: None,
+            url: None,
+            published: Some("2023-09-20".into()),
+            arabic: english.iter().map(|_| String::new()).collect(),
+            english: english.iter().map(|p| p.to_string()).collect(),
+            summary: None,
+        }
+    }
+
+    #[test]
+    fn numbers_agree_and_differ_and_wire_copy_is_cited_once() {
+        let a = article("a", &[
+            "Azerbaijan launched an offensive in Karabakh on 19 September 2023. At least 32 people were killed.",
+            "Shared wire paragraph about Karabakh talks in Yevlakh.",
+        ]);
+        let b = article("b", &[
+            "Officials said 27 people were killed in Karabakh. Ilham Aliyev spoke on 20 September.",
+            "Shared wire paragraph about Karabakh talks in Yevlakh.",
+            "Some 120 thousand Armenians live in Karabakh.",
+        ]);
+        let c = article(
+            "c",
+            &["About 120 thousand Armenians live in the region, Aliyev said."],
+        );
+        let index = HashMap::from([
+            (
+                ParagraphRef {
+                    article: "a".into(),
+                    paragraph: 2,
+                },
+                "wire-1".to_string(),
+            ),
+            (
+                ParagraphRef {
+                    article: "b".into(),
+                    paragraph: 2,
+                },
+                "wire-1".to_string(),
+            ),
+        ]);
+        let story = story("story-1", &[&a, &b, &c], Some("b"), &index);
+        assert_eq!(story.differences.len(), 1);
+        assert_eq!(story.differences[0].topic, "people");
+        assert_eq!(story.differences[0].positions.len(), 2);
+        assert_eq!(story.agreements.len(), 1);
+        assert_eq!(story.agreements[0].text, "120 thousand");
+        let wire_sentences: Vec<&Fact> = story
+            .key_facts
+            .iter()
+            .filter(|f| f.text.starts_with("Shared wire"))
+            .collect();
+        assert!(wire_sentences.len() <= 1);
+        if let Some(fact) = wire_sentences.first() {
+            assert_eq!(fact.citations.len(), 2);
+        }
+        let dates: Vec<&str> = story.timeline.iter().map(|t| t.date.as_str()).collect();
+        assert_eq!(dates, ["2023-09-19", "2023-09-20"]);
+        let karabakh = story
+            .entities
+            .iter()
+            .find(|e| e.name == "Karabakh")
+            .unwrap();
+        assert_eq!(karabakh.articles, ["a", "b"]);
+        assert!(!story.headline.is_empty());
+        assert!(story.notes[0].starts_with("extractive"));
+    }
+
+    #[test]
+    fn an_empty_story_is_still_a_story() {
+        let story = story("story-1", &[], None, &HashMap::new());
+        assert!(story.headline.is_empty() && story.key_facts.is_empty());
+        assert_eq!(shorten("one two three", 7), "one…");
+    }
+}

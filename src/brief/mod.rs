@@ -1,0 +1,439 @@
+//! The combined brief across a run: articles grouped into stories, each with a headline, a
+//! synthesis, cited key facts, agreements and differences, entities and a timeline; wire copy
+//! reported once; and a list of every source.
+//!
+//! The shape is fixed here (and serialized as `brief.json`); the renderers in `render` only
+//! present it. Building never fails: when the brief stage has no LLM, or the LLM's answer for a
+//! story stays malformed after one retry, that story is composed extractively (`compose`) and
+//! the brief says so in `notes`. Model citations are checked (`citations`): invented ones are
+//! dropped and listed, never rendered. Each fact says how many independent sources support it:
+//! paragraphs of one wire-copy group count once.
+
+pub mod citations;
+pub mod compose;
+pub mod extractive;
+pub mod group;
+pub mod llm;
+pub mod text;
+pub mod wire;
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use crate::stage::StageRunner;
+use crate::summarize::Summary;
+use citations::{Citation, DroppedCitation, Known};
+use wire::{ParagraphRef, WireGroup};
+
+/// Version of the `brief.json` layout.
+pub const SCHEMA_VERSION: u32 = 1;
+/// What the brief says when it was built without any LLM.
+pub const NO_LLM_NOTE: &str = "extractive: no LLM configured for summaries/brief";
+
+/// What the brief needs to know about one translated article.
+#[derive(Debug, Clone, Serialize)]
+pub struct BriefArticle {
+    pub id: String,
+    pub origin: String,
+    pub title: Option<String>,
+    pub title_en: Option<String>,
+    pub source: Option<String>,
+    pub url: Option<String>,
+    pub published: Option<String>,
+    /// Cleaned Arabic paragraphs and their English translations, same order and count.
+    pub arabic: Vec<String>,
+    pub english: Vec<String>,
+    pub summary: Option<Summary>,
+}
+
+impl BriefArticle {
+    /// The outlet when known, else the input file.
+    pub fn outlet(&self) -> &str {
+        self.source.as_deref().unwrap_or(&self.origin)
+    }
+
+    /// The English title, the Arabic title, or the id.
+    pub fn display_title(&self) -> &str {
+        self.title_en
+            .as_deref()
+            .or(self.title.as_deref())
+            .unwrap_or(&self.id)
+    }
+}
+
+/// `brief.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Brief {
+    pub schema_version: u32,
+    pub generated_at: String,
+    /// `llm`, `extractive`, or `mixed` (some stories fell back to extractive).
+    pub method: String,
+    /// How the brief was made and what it could not do.
+    pub notes: Vec<String>,
+    pub stories: Vec<Story>,
+    pub wire_copy: Vec<WireGroup>,
+    pub sources: Vec<Source>,
+    /// Every model citation that named an article or paragraph that does not exist.
+    pub dropped_citations: Vec<DroppedCitation>,
+    /// The articles themselves, for the renderers (not part of brief.json).
+    #[serde(skip)]
+    pub articles: Vec<BriefArticle>,
+}
+
+/// One story: articles about the same event.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Story {
+    /// `story-1`, `story-2`... largest first.
+    pub id: String,
+    /// `llm` or `extractive`.
+    pub method: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    pub headline: String,
+    pub synthesis: String,
+    /// Article ids, in run order.
+    pub articles: Vec<String>,
+    pub key_facts: Vec<Fact>,
+    pub agreements: Vec<Fact>,
+    pub differences: Vec<Difference>,
+    pub entities: Vec<Entity>,
+    pub timeline: Vec<TimelineEntry>,
+    pub notes: Vec<String>,
+}
+
+/// A statement and the article paragraphs it rests on.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Fact {
+    pub text: String,
+    pub citations: Vec<Citation>,
+    /// Distinct sources behind it: the paragraphs of one wire-copy group count once.
+    pub independent_sources: usize,
+    /// Wire-copy groups among its citations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wire_copy: Vec<String>,
+    /// True when every citation the model gave was invented and removed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unsupported: bool,
+}
+
+/// A point on which the sources differ, and each position with its citations.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Difference {
+    pub topic: String,
+    pub positions: Vec<Fact>,
+}
+
+/// A named person, place or organisation, spelled one way.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Entity {
+    pub name: String,
+    /// `person`, `place`, `organisation`, `other`, or `unknown` (extractive).
+    pub kind: String,
+    /// Other spellings found.
+    pub variants: Vec<String>,
+    /// Articles that name it.
+    pub articles: Vec<String>,
+}
+
+/// A dated event.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TimelineEntry {
+    /// `YYYY-MM-DD` when it could be read so, else as written.
+    pub date: String,
+    pub event: String,
+    pub citations: Vec<Citation>,
+}
+
+/// One article in the sources list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub id: String,
+    pub title: Option<String>,
+    pub title_en: Option<String>,
+    pub origin: String,
+    pub source: Option<String>,
+    pub url: Option<String>,
+    pub published: Option<String>,
+    /// The article's Markdown page, relative to the output folder.
+    pub page: String,
+    /// The id of the article's section in brief.html.
+    pub anchor: String,
+    /// The story it belongs to.
+    pub story: String,
+}
+
+/// What the brief stage is given besides the articles.
+pub struct BriefInput<'a> {
+    pub runner: Option<&'a StageRunner>,
+    pub story_threshold: f64,
+    pub summaries_use_llm: bool,
+    /// Articles left out because they failed (id and error), for the notes.
+    pub left_out: Vec<(String, String)>,
+}
+
+/// The HTML id of an article's section (ids are already file-name safe; anything else is
+/// replaced so the anchor is always a valid id).
+pub fn anchor(article: &str) -> String {
+    let safe: String = article
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("article-{safe}")
+}
+
+/// The HTML id of one paragraph (1-based) of an article.
+pub fn paragraph_anchor(article: &str, paragraph: usize) -> String {
+    format!("{}-p{paragraph}", anchor(article))
+}
+
+/// Build the brief. Never fails; what could not be done is in `notes`.
+pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Brief {
+    articles.sort_by(|a, b| a.id.cmp(&b.id));
+    let texts: Vec<wire::ArticleText<'_>> = articles
+        .iter()
+        .map(|article| wire::ArticleText {
+            id: &article.id,
+            arabic: &article.arabic,
+            english: &article.english,
+        })
+        .collect();
+    let wire_groups = wire::detect(&texts);
+    let wire_index = wire::index(&wire_groups);
+    let profiles: Vec<group::Profile> = articles
+        .iter()
+        .map(|a| group::Profile::new(&profile_text(a)))
+        .collect();
+    let matrix = group::similarities(&profiles);
+    let groups = group::stories(&matrix, input.story_threshold);
+    let known = Known::new(articles.iter().map(|a| (a.id.as_str(), a.english.len())));
+    let use_llm = input.runner.is_some_and(StageRunner::is_llm);
+
+    let mut notes = Vec::new();
+    let mut dropped = Vec::new();
+    let mut stories = Vec::new();
+    for (number, members) in groups.iter().enumerate() {
+        let id = format!("story-{}", number + 1);
+        let story_articles: Vec<&BriefArticle> =
+            members.iter().filter_map(|&i| articles.get(i)).collect();
+        let central = group::most_central(&matrix, members)
+            .and_then(|i| articles.get(i))
+            .map(|a| a.id.as_str());
+        let mut story = match input.runner.filter(|_| use_llm) {
+            Some(runner) => {
+                match llm::story(
+                    runner,
+                    &id,
+                    &story_articles,
+                    &wire_index,
+                    &known,
+                    &mut dropped,
+                )
+                .await
+                {
+                    Ok(story) => story,
+                    Err(error) => {
+                        notes.push(format!(
+                            "extractive: the LLM brief for {id} was unusable ({error}); that story was built extractively"
+                        ));
+                        compose::story(&id, &story_articles, central, &wire_index)
+                    }
+                }
+            }
+            None => compose::story(&id, &story_articles, central, &wire_index),
+        };
+        annotate_story(&mut story, &wire_index);
+        stories.push(story);
+    }
+    notes.splice(0..0, method_notes(use_llm, input.summaries_use_llm));
+    for (article, error) in &input.left_out {
+        notes.push(format!("article {article} is not in the brief: {error}"));
+    }
+    if !dropped.is_empty() {
+        notes.push(format!(
+            "{} citation(s) given by the model named articles or paragraphs that do not exist; they were removed (see dropped_citations)",
+            dropped.len()
+        ));
+    }
+    if !wire_groups.is_empty() {
+        notes.push(format!(
+            "{} group(s) of paragraphs appear in several articles (wire copy); each group counts as one source",
+            wire_groups.len()
+        ));
+    }
+    let method = brief_method(&stories);
+    let sources = sources(&articles, &stories);
+    Brief {
+        schema_version: SCHEMA_VERSION,
+        generated_at: chrono::Utc::now().to_rfc3339(),
+        method,
+        notes,
+        stories,
+        wire_copy: wire_groups,
+        sources,
+        dropped_citations: dropped,
+        articles,
+    }
+}
+
+/// The text grouping compares: the English title and the whole translation. The summary is
+/// left out on purpose: it is drawn from the same translation, so adding it only re-weights the
+/// sentences it repeats (and an extractive summary repeats the most generic ones).
+fn profile_text(article: &BriefArticle) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    parts.extend(article.title_en.as_deref());
+    parts.extend(article.english.iter().map(String::as_str));
+    parts.join("\n")
+}
+
+fn method_notes(brief_llm: bool, summaries_llm: bool) -> Vec<String> {
+    match (brief_llm, summaries_llm) {
+        (false, false) => vec![NO_LLM_NOTE.to_string()],
+        (false, true) => vec!["extractive: no LLM configured for the brief".to_string()],
+        (true, false) => vec!["extractive summaries: no LLM configured for summaries".to_string()],
+        (true, true) => Vec::new(),
+    }
+}
+
+fn brief_method(stories: &[Story]) -> String {
+    let methods: BTreeSet<&str> = stories.iter().map(|story| story.method.as_str()).collect();
+    match methods.len() {
+        0 => "extractive".into(),
+        1 => methods
+            .into_iter()
+            .next()
+            .unwrap_or("extractive")
+            .to_string(),
+        _ => "mixed".into(),
+    }
+}
+
+fn sources(articles: &[BriefArticle], stories: &[Story]) -> Vec<Source> {
+    let story_of: HashMap<&str, &str> = stories
+        .iter()
+        .flat_map(|story| {
+            story
+                .articles
+                .iter()
+                .map(move |a| (a.as_str(), story.id.as_str()))
+        })
+        .collect();
+    articles
+        .iter()
+        .map(|article| Source {
+            id: article.id.clone(),
+            title: article.title.clone(),
+            title_en: article.title_en.clone(),
+            origin: article.origin.clone(),
+            source: article.source.clone(),
+            url: article.url.clone(),
+            published: article.published.clone(),
+            page: format!("articles/{}.en.md", article.id),
+            anchor: anchor(&article.id),
+            story: story_of.get(article.id.as_str()).unwrap_or(&"").to_string(),
+        })
+        .collect()
+}
+
+/// Fill in each fact's independent-source count and wire-copy groups.
+fn annotate_story(story: &mut Story, wire_index: &HashMap<ParagraphRef, String>) {
+    let facts = story
+        .key_facts
+        .iter_mut()
+        .chain(story.agreements.iter_mut())
+        .chain(
+            story
+                .differences
+                .iter_mut()
+                .flat_map(|d| d.positions.iter_mut()),
+        );
+    for fact in facts {
+        annotate(fact, wire_index);
+    }
+}
+
+/// Count a fact's independent sources: a cited paragraph in wire group G counts as source G, any
+/// other as its article; no more sources than cited articles.
+pub fn annotate(fact: &mut Fact, wire_index: &HashMap<ParagraphRef, String>) {
+    let mut units: BTreeSet<String> = BTreeSet::new();
+    let mut groups: BTreeSet<String> = BTreeSet::new();
+    for citation in &fact.citations {
+        if citation.paragraphs.is_empty() {
+            units.insert(format!("article:{}", citation.article));
+        }
+        for &paragraph in &citation.paragraphs {
+            let reference = ParagraphRef {
+                article: citation.article.clone(),
+                paragraph,
+            };
+            match wire_index.get(&reference) {
+                Some(group) => {
+                    units.insert(format!("wire:{group}"));
+                    groups.insert(group.clone());
+                }
+                None => {
+                    units.insert(format!("article:{}", citation.article));
+                }
+            }
+        }
+    }
+    let articles: BTreeSet<&str> = fact.citations.iter().map(|c| c.article.as_str()).collect();
+    fact.independent_sources = units.len().min(articles.len());
+    fact.wire_copy = groups.into_iter().collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_copy_counts_once() {
+        let index = HashMap::from([
+            (
+                ParagraphRef {
+                    article: "a".into(),
+                    paragraph: 2,
+                },
+                "wire-1".to_string(),
+            ),
+            (
+                ParagraphRef {
+                    article: "d".into(),
+                    paragraph: 5,
+                },
+                "wire-1".to_string(),
+            ),
+        ]);
+        let mut fact = Fact {
+            text: "x".into(),
+            citations: vec![
+                Citation {
+                    article: "a".into(),
+                    paragraphs: vec![2],
+                },
+                Citation {
+                    article: "d".into(),
+                    paragraphs: vec![5],
+                },
+            ],
+            ..Fact::default()
+        };
+        annotate(&mut fact, &index);
+        assert_eq!(fact.independent_sources, 1);
+        assert_eq!(fact.wire_copy, vec!["wire-1".to_string()]);
+        fact.citations.push(Citation {
+            article: "b".into(),
+            paragraphs: vec![1],
+        });
+        annotate(&mut fact, &index);
+        assert_eq!(fact.independent_sources, 2);
+        assert_eq!(anchor("x/y"), "article-x_y");
+        assert_eq!(paragraph_anchor("a", 3), "article-a-p3");
+    }
+}

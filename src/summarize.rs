@@ -1,0 +1,348 @@
+//! Per-article summaries: one paragraph and 3 to 6 key points, each citing the paragraphs
+//! ([1]..[n]) of the English translation it rests on.
+//!
+//! With an LLM configured for `stages.summarize`, the numbered translation is sent with a JSON
+//! schema; an article longer than [`MAX_INPUT_CHARACTERS`] is summarized map-reduce style (groups
+//! of paragraphs first, keeping the article's own paragraph numbers, then a summary of those
+//! summaries). Answers are validated before they are cached; a malformed answer is retried once
+//! (see `structured`), and citations past the end of the article are dropped and noted. Without
+//! an LLM, or when its answers stay unusable, TextRank picks the sentences instead: a summary
+//! always exists, and `method` and `notes` say how it was made.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::brief::citations::check_paragraphs;
+use crate::brief::{extractive, text};
+use crate::stage::StageRunner;
+use crate::structured::{self, unfence};
+
+/// Longest numbered text sent in one request; longer articles are summarized in parts.
+pub const MAX_INPUT_CHARACTERS: usize = 12_000;
+const MIN_KEY_POINTS: usize = 3;
+const MAX_KEY_POINTS: usize = 6;
+const SUMMARY_SENTENCES: usize = 2;
+
+/// An article's summary (`summary` in `articles/<id>.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub summary: String,
+    pub key_points: Vec<KeyPoint>,
+    /// `llm` or `extractive`.
+    pub method: String,
+    /// The backend that wrote it (LLM summaries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// How it was made when that is worth knowing: retries, fallbacks, dropped citations.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One key point and the article paragraphs (1-based) it rests on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyPoint {
+    pub text: String,
+    #[serde(default)]
+    pub paragraphs: Vec<usize>,
+}
+
+/// What a model must answer.
+#[derive(Debug, Deserialize)]
+struct ModelSummary {
+    summary: String,
+    key_points: Vec<KeyPoint>,
+}
+
+/// The JSON schema sent with every summarize request.
+pub fn schema() -> serde_json::Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["summary", "key_points"],
+        "properties": {
+            "summary": {"type": "string"},
+            "key_points": {
+                "type": "array", "minItems": MIN_KEY_POINTS, "maxItems": MAX_KEY_POINTS,
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["text", "paragraphs"],
+                    "properties": {
+                        "text": {"type": "string"},
+                        "paragraphs": {"type": "array", "items": {"type": "integer"}}
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Parse and check a model's summary: a non-empty summary and at least one non-empty key point.
+fn parse(answer: &str) -> Result<ModelSummary, String> {
+    let parsed: ModelSummary = serde_json::from_str(unfence(answer))
+        .map_err(|error| format!("not the JSON asked for: {error}"))?;
+    if parsed.summary.trim().is_empty() {
+        return Err("the summary is empty".into());
+    }
+    if !parsed
+        .key_points
+        .iter()
+        .any(|point| !point.text.trim().is_empty())
+    {
+        return Err("no key points".into());
+    }
+    Ok(parsed)
+}
+
+fn validate(answer: &str) -> Result<(), String> {
+    parse(answer).map(|_| ())
+}
+
+/// Summarizes articles with the stage's backends, or extractively.
+pub struct Summarizer {
+    pub runner: Option<StageRunner>,
+}
+
+impl Summarizer {
+    /// Whether summaries come from an LLM (else TextRank).
+    pub fn uses_llm(&self) -> bool {
+        self.runner.as_ref().is_some_and(StageRunner::is_llm)
+    }
+
+    /// Summarize article `id` from its English paragraphs. Never fails: when the LLM's answers
+    /// are unusable the summary is extractive and the error comes back beside it.
+    pub async fn summarize(&self, id: &str, english: &[String]) -> (Summary, Option<String>) {
+        let Some(runner) = self.runner.as_ref().filter(|runner| runner.is_llm()) else {
+            let mut summary = extractive_summary(english);
+            summary
+                .notes
+                .push("extractive: no LLM configured for summaries".into());
+            return (summary, None);
+        };
+        match llm_summary(runner, english).await {
+            Ok(summary) => (summary, None),
+            Err(error) => {
+                let error = format!("article {id}: summary: {error}");
+                let mut summary = extractive_summary(english);
+                summary.notes.push(format!(
+                    "extractive: the LLM summary failed, so TextRank was used ({error})"
+                ));
+                (summary, Some(error))
+            }
+        }
+    }
+}
+
+/// `[1] first paragraph\n\n[2] second...` for paragraphs `first..` (numbers are 1-based).
+pub fn numbered(paragraphs: &[String], first: usize) -> String {
+    paragraphs
+        .iter()
+        .enumerate()
+        .map(|(offset, paragraph)| format!("[{}] {}", first + offset + 1, paragraph.trim()))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+async fn llm_summary(runner: &StageRunner, english: &[String]) -> Result<Summary, String> {
+    let whole = numbered(english, 0);
+    if whole.chars().count() <= MAX_INPUT_CHARACTERS {
+        return ask(runner, ARTICLE_TASK, &whole, english.len()).await;
+    }
+    let mut parts = Vec::new();
+    for (first, group) in paragraph_groups(english, MAX_INPUT_CHARACTERS) {
+        let text = numbered(group, first);
+        parts.push(ask(runner, PART_TASK, &text, english.len()).await?);
+    }
+    let combined = parts
+        .iter()
+        .enumerate()
+        .map(|(index, part)| describe_part(index, part))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let mut summary = ask(runner, REDUCE_TASK, &combined, english.len()).await?;
+    summary.notes.push(format!(
+        "map-reduce: the article was summarized in {} parts, then combined",
+        parts.len()
+    ));
+    Ok(summary)
+}
+
+const ARTICLE_TASK: &str =
+    "Summarize the news article below. Its paragraphs are numbered [1]..[n].";
+const PART_TASK: &str = "Summarize this part of a longer news article. Its paragraphs keep the \
+article's numbers; cite those numbers.";
+const REDUCE_TASK: &str = "Below are summaries of consecutive parts of one news article, with \
+key points citing the article's paragraph numbers in brackets. Combine them into one summary of \
+the whole article, keeping the paragraph numbers.";
+
+fn describe_part(index: usize, part: &Summary) -> String {
+    let points: Vec<String> = part
+        .key_points
+        .iter()
+        .map(|point| {
+            let cited: Vec<String> = point.paragraphs.iter().map(|p| format!("[{p}]")).collect();
+            format!("- {} {}", point.text, cited.join(""))
+        })
+        .collect();
+    format!(
+        "Part {}: {}\n{}",
+        index + 1,
+        part.summary,
+        points.join("\n")
+    )
+}
+
+/// Consecutive groups of paragraphs whose numbered text stays under `budget` characters (a
+/// longer single paragraph is a group of its own), each with the index of its first paragraph.
+pub fn paragraph_groups(paragraphs: &[String], budget: usize) -> Vec<(usize, &[String])> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    let mut size = 0;
+    for (index, paragraph) in paragraphs.iter().enumerate() {
+        let length = paragraph.chars().count() + 8;
+        if index > start && size + length > budget {
+            groups.push((start, &paragraphs[start..index]));
+            start = index;
+            size = 0;
+        }
+        size += length;
+    }
+    if start < paragraphs.len() {
+        groups.push((start, &paragraphs[start..]));
+    }
+    groups
+}
+
+async fn ask(
+    runner: &StageRunner,
+    task: &str,
+    text: &str,
+    paragraph_count: usize,
+) -> Result<Summary, String> {
+    let schema = schema();
+    let structured = structured::ask_json(
+        runner,
+        &[("task", task), ("text", text)],
+        text,
+        &schema,
+        &validate,
+    )
+    .await?;
+    let parsed = parse(&structured.answer.text)?;
+    let mut summary = checked(parsed, paragraph_count);
+    summary.backend = Some(structured.answer.backend);
+    if structured.retried {
+        summary
+            .notes
+            .push("the first answer was malformed; the retry with a reminder was used".into());
+    }
+    Ok(summary)
+}
+
+/// The model's summary with citations past the end of the article removed (and noted), and at
+/// most [`MAX_KEY_POINTS`] key points.
+fn checked(parsed: ModelSummary, paragraph_count: usize) -> Summary {
+    let mut notes = Vec::new();
+    let key_points = parsed
+        .key_points
+        .into_iter()
+        .filter(|point| !point.text.trim().is_empty())
+        .take(MAX_KEY_POINTS)
+        .map(|point| {
+            let paragraphs = check_paragraphs(&point.paragraphs, paragraph_count, |bad| {
+                notes.push(format!(
+                    "citation [{bad}] removed: the article has {paragraph_count} paragraphs"
+                ));
+            });
+            KeyPoint {
+                text: point.text.trim().to_string(),
+                paragraphs,
+            }
+        })
+        .collect();
+    Summary {
+        summary: parsed.summary.trim().to_string(),
+        key_points,
+        method: "llm".into(),
+        backend: None,
+        notes,
+    }
+}
+
+/// A TextRank summary: the top sentences in article order, and key points citing the paragraph
+/// each sentence comes from.
+pub fn extractive_summary(english: &[String]) -> Summary {
+    let located = text::sentences(english);
+    let summary_sentences = extractive::top_in_order(&located, SUMMARY_SENTENCES);
+    let points = extractive::top_in_order(&located, MAX_KEY_POINTS.min(located.len().max(1)));
+    Summary {
+        summary: summary_sentences
+            .iter()
+            .map(|sentence| sentence.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        key_points: points
+            .into_iter()
+            .map(|sentence| KeyPoint {
+                text: sentence.text,
+                paragraphs: vec![sentence.paragraph + 1],
+            })
+            .collect(),
+        method: "extractive".into(),
+        backend: None,
+        notes: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extractive_summary_cites_real_paragraphs() {
+        let english = vec![
+            "Azerbaijan launched an operation in Karabakh. Armenia protested.".to_string(),
+            "The operation in Karabakh would stop if Armenian forces disarmed, Aliyev said."
+                .to_string(),
+            "Blinken called Aliyev about the Karabakh operation.".to_string(),
+        ];
+        let summary = extractive_summary(&english);
+        assert_eq!(summary.method, "extractive");
+        assert!(!summary.summary.is_empty());
+        assert!(summary.key_points.len() >= 3);
+        assert!(summary
+            .key_points
+            .iter()
+            .all(|point| point.paragraphs.iter().all(|p| (1..=3).contains(p))));
+        let empty = extractive_summary(&[]);
+        assert!(empty.summary.is_empty() && empty.key_points.is_empty());
+    }
+
+    #[test]
+    fn model_answers_are_checked() {
+        assert!(validate("not json").is_err());
+        assert!(validate(r#"{"summary": "", "key_points": []}"#).is_err());
+        let answer = r#"```json
+{"summary": "S.", "key_points": [{"text": "A", "paragraphs": [1, 9]}, {"text": "B", "paragraphs": [2]}]}
+```"#;
+        let summary = checked(parse(answer).unwrap(), 2);
+        assert_eq!(summary.key_points[0].paragraphs, vec![1]);
+        assert_eq!(summary.notes.len(), 1, "{:?}", summary.notes);
+    }
+
+    #[test]
+    fn long_articles_are_split_in_order() {
+        let paragraphs: Vec<String> = (0..10).map(|i| format!("{i}").repeat(50)).collect();
+        let groups = paragraph_groups(&paragraphs, 130);
+        assert_eq!(groups.len(), 5);
+        assert_eq!(groups[1].0, 2);
+        assert_eq!(groups.iter().map(|(_, g)| g.len()).sum::<usize>(), 10);
+        assert_eq!(
+            numbered(&paragraphs[2..3], 2)
+                .chars()
+                .take(3)
+                .collect::<String>(),
+            "[3]"
+        );
+    }
+}

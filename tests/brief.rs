@@ -1,0 +1,444 @@
+//! End-to-end tests of summaries and the combined brief: the real binary against a scripted
+//! mock LLM on loopback (valid answers, malformed once, always malformed), the extractive path
+//! with no LLM configured, unrelated articles, and the HTML page rendered by headless Chromium.
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use common::*;
+use serde_json::Value;
+
+fn samples_arg() -> String {
+    samples().display().to_string()
+}
+
+fn run_ok(workspace: &Workspace, inputs: &[&str]) {
+    let mut args = vec!["run"];
+    args.extend_from_slice(inputs);
+    args.extend_from_slice(&["--out", "out", "--quiet"]);
+    let output = workspace.tarjim(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every citation in the brief names a real article and a paragraph it has.
+fn assert_citations_resolve(brief: &Value, workspace: &Workspace) {
+    let mut checked = 0;
+    for story in brief["stories"].as_array().unwrap() {
+        let facts = ["key_facts", "agreements"]
+            .iter()
+            .flat_map(|field| story[*field].as_array().unwrap().iter())
+            .chain(
+                story["differences"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|d| d["positions"].as_array().unwrap().iter()),
+            )
+            .chain(story["timeline"].as_array().unwrap().iter());
+        for fact in facts {
+            for citation in fact["citations"].as_array().unwrap() {
+                let id = citation["article"].as_str().unwrap();
+                let record = workspace.read_json(&format!("articles/{id}.json"));
+                let count = record["translation"].as_array().unwrap().len();
+                for paragraph in citation["paragraphs"].as_array().unwrap() {
+                    let paragraph = paragraph.as_u64().unwrap() as usize;
+                    assert!(
+                        (1..=count).contains(&paragraph),
+                        "{id} has no paragraph {paragraph}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 0, "no citations at all");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn samples_make_one_story_with_checked_citations_and_wire_copy_once() {
+    let llm = ScriptedLlm::new(BriefMode::Valid);
+    let server = mock_server(llm.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    run_ok(&workspace, &[&samples_arg()]);
+
+    let brief = workspace.read_json("brief.json");
+    assert_eq!(brief["schema_version"], 1);
+    assert_eq!(brief["method"], "llm");
+    let stories = brief["stories"].as_array().unwrap();
+    assert_eq!(stories.len(), 1, "{:#}", brief["stories"]);
+    assert_eq!(stories[0]["headline"], SCRIPTED_HEADLINE);
+    assert_eq!(stories[0]["articles"].as_array().unwrap().len(), 5);
+    assert_eq!(brief["sources"].as_array().unwrap().len(), 5);
+    for source in brief["sources"].as_array().unwrap() {
+        let page = source["page"].as_str().unwrap();
+        assert!(workspace.out().join(page).exists(), "{page}");
+        assert_eq!(source["story"], "story-1");
+    }
+    assert_citations_resolve(&brief, &workspace);
+
+    // The invented article and the invented paragraph are dropped and flagged.
+    let dropped = brief["dropped_citations"].as_array().unwrap();
+    let named: Vec<(String, u64)> = dropped
+        .iter()
+        .map(|d| {
+            (
+                d["article"].as_str().unwrap().to_string(),
+                d["paragraph"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        named.iter().any(|(a, p)| a == "ghost-123" && *p == 2),
+        "{named:?}"
+    );
+    assert!(
+        named.iter().any(|(a, p)| a != "ghost-123" && *p == 99),
+        "{named:?}"
+    );
+    let facts = stories[0]["key_facts"].as_array().unwrap();
+    assert_eq!(facts[2]["unsupported"], true);
+    assert!(facts[2]["citations"].as_array().unwrap().is_empty());
+    let markdown = workspace.read_text("brief.md");
+    let html = workspace.read_text("brief.html");
+    assert!(
+        !html.contains("article-ghost-123"),
+        "an invented citation became a link"
+    );
+    assert!(
+        !markdown.contains("articles/ghost-123"),
+        "an invented citation became a link"
+    );
+    assert!(markdown.contains("Citations removed") && markdown.contains("ghost-123"));
+
+    // Samples 000 and 004 share three paragraphs word for word (and more, lightly edited):
+    // each shared paragraph is reported once, in one group, with a copy in each article.
+    let wire = brief["wire_copy"].as_array().unwrap();
+    let mut seen = HashSet::new();
+    let mut shared_by_000_and_004 = 0;
+    for group in wire {
+        let articles: Vec<String> = group["paragraphs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let key = format!("{}#{}", p["article"].as_str().unwrap(), p["paragraph"]);
+                assert!(seen.insert(key.clone()), "{key} reported twice");
+                p["article"].as_str().unwrap().to_string()
+            })
+            .collect();
+        let distinct: HashSet<&String> = articles.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            articles.len(),
+            "copies are in different articles"
+        );
+        if articles.iter().any(|a| a.starts_with("000_"))
+            && articles.iter().any(|a| a.starts_with("004_"))
+        {
+            shared_by_000_and_004 += 1;
+        }
+    }
+    assert!(shared_by_000_and_004 >= 3, "{wire:#?}");
+    assert_eq!(
+        markdown.matches("- **wire-").count(),
+        wire.len(),
+        "each group listed once"
+    );
+    // Citing every copy of a wire paragraph is one independent source.
+    let wire_fact = &facts[3];
+    assert_eq!(
+        wire_fact["citations"].as_array().unwrap().len(),
+        2,
+        "{wire_fact}"
+    );
+    assert_eq!(wire_fact["independent_sources"], 1);
+    assert_eq!(wire_fact["wire_copy"][0], "wire-1");
+    assert_eq!(facts[0]["independent_sources"], 5);
+
+    // Summaries: in the article JSON and before the translation in the Markdown page.
+    for source in brief["sources"].as_array().unwrap() {
+        let id = source["id"].as_str().unwrap();
+        let record = workspace.read_json(&format!("articles/{id}.json"));
+        assert_eq!(record["summary"]["method"], "llm", "{id}");
+        assert!(record["summary"]["key_points"].as_array().unwrap().len() >= 3);
+        let page = workspace.read_text(&format!("articles/{id}.en.md"));
+        let summary_at = page.find("## Summary").expect("summary section");
+        assert!(summary_at < page.find("## Translation").unwrap());
+    }
+    let run = workspace.read_json("run.json");
+    assert_eq!(run["brief"]["stories"], 1);
+    assert_eq!(run["summaries"]["succeeded"], 5);
+    assert_eq!(run["stages"]["brief"][0]["backend"], "mock");
+    assert_eq!(llm.brief_calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_brief_is_retried_once_with_a_reminder() {
+    let llm = ScriptedLlm::new(BriefMode::MalformedOnce);
+    let server = mock_server(llm.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    run_ok(&workspace, &[&samples_arg()]);
+    assert_eq!(llm.brief_calls.load(Ordering::SeqCst), 2);
+    let prompts = llm.brief_prompts.lock().unwrap().clone();
+    assert!(!prompts[0].contains("REMINDER"));
+    assert!(prompts[1].contains("REMINDER"));
+    let brief = workspace.read_json("brief.json");
+    assert_eq!(brief["method"], "llm");
+    assert_eq!(brief["stories"][0]["headline"], SCRIPTED_HEADLINE);
+    let notes = strings(&brief["stories"][0]["notes"]);
+    assert!(notes.iter().any(|n| n.contains("retry")), "{notes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_always_malformed_brief_degrades_to_extractive_and_says_so() {
+    let llm = ScriptedLlm::new(BriefMode::AlwaysMalformed);
+    let server = mock_server(llm.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    run_ok(&workspace, &[&samples_arg()]);
+    assert_eq!(
+        llm.brief_calls.load(Ordering::SeqCst),
+        2,
+        "one try and one retry"
+    );
+    let brief = workspace.read_json("brief.json");
+    assert_eq!(brief["method"], "extractive");
+    assert_eq!(brief["stories"][0]["method"], "extractive");
+    assert!(!brief["stories"][0]["headline"].as_str().unwrap().is_empty());
+    let notes = strings(&brief["notes"]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("extractive:") && n.contains("unusable")),
+        "{notes:?}"
+    );
+    assert!(workspace.read_text("brief.md").contains("unusable"));
+    assert_citations_resolve(&brief, &workspace);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_no_llm_for_summaries_and_brief_both_are_extractive() {
+    let llm = ScriptedLlm::new(BriefMode::Valid);
+    let server = mock_server(llm.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    workspace.set_stages("[]", "[]");
+    run_ok(&workspace, &[&samples_arg()]);
+    assert_eq!(llm.summarize_calls.load(Ordering::SeqCst), 0);
+    assert_eq!(llm.brief_calls.load(Ordering::SeqCst), 0);
+    let brief = workspace.read_json("brief.json");
+    assert_eq!(brief["method"], "extractive");
+    assert_eq!(
+        brief["stories"].as_array().unwrap().len(),
+        1,
+        "the samples are one story: {:?}",
+        brief["stories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|story| story["articles"].clone())
+            .collect::<Vec<_>>()
+    );
+    assert!(strings(&brief["notes"])
+        .contains(&"extractive: no LLM configured for summaries/brief".to_string()));
+    assert!(workspace
+        .read_text("brief.md")
+        .contains("extractive: no LLM configured for summaries/brief"));
+    assert!(workspace
+        .read_text("brief.html")
+        .contains("extractive: no LLM configured for summaries/brief"));
+    assert_citations_resolve(&brief, &workspace);
+    let story = &brief["stories"][0];
+    assert!(story["key_facts"].as_array().unwrap().len() >= 3);
+    for source in brief["sources"].as_array().unwrap() {
+        let record =
+            workspace.read_json(&format!("articles/{}.json", source["id"].as_str().unwrap()));
+        assert_eq!(record["summary"]["method"], "extractive");
+    }
+    // Wire copy still counted once in the extractive key facts.
+    for fact in story["key_facts"].as_array().unwrap() {
+        if !fact["wire_copy"].is_null() {
+            assert_eq!(fact["independent_sources"], 1, "{fact}");
+        }
+    }
+    let run = workspace.read_json("run.json");
+    assert!(run["stages"]["summarize"].as_array().unwrap().is_empty());
+}
+
+const FOOTBALL: &str = "فوز الأهلي على الزمالك في نهائي الكأس\nفاز النادي الأهلي على نادي الزمالك بثلاثة أهداف مقابل هدف واحد في المباراة النهائية لكأس مصر لكرة القدم.\nوسجل المهاجم هدفين في الشوط الثاني وسط حضور جماهيري كبير في الملعب.\nوقال مدرب الفريق إن اللاعبين قدموا مباراة رائعة ويستحقون اللقب.";
+const WEATHER: &str = "أمطار غزيرة ورياح قوية على السواحل الشمالية\nتوقعت هيئة الأرصاد الجوية سقوط أمطار غزيرة ورياح قوية على السواحل الشمالية غدا مع انخفاض درجات الحرارة.\nونصحت الهيئة المواطنين بتجنب السفر على الطرق الساحلية بسبب الشبورة المائية الكثيفة.\nوتستمر موجة الطقس البارد حتى نهاية الأسبوع بحسب خبراء المناخ.";
+const ECONOMY: &str = "البنك المركزي يرفع أسعار الفائدة لمواجهة التضخم\nقرر البنك المركزي رفع أسعار الفائدة بمقدار نقطتين مئويتين لمواجهة ارتفاع معدلات التضخم.\nوتراجعت قيمة العملة المحلية أمام الدولار في السوق الرسمية بعد القرار.\nوتوقع محللون اقتصاديون أن يؤثر القرار على الاستثمار والقروض العقارية.";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unrelated_articles_make_several_stories() {
+    let llm = ScriptedLlm::new(BriefMode::Valid);
+    let server = mock_server(llm.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    let inputs = workspace.path().join("night");
+    std::fs::create_dir_all(&inputs).unwrap();
+    for (name, text) in [
+        ("football.txt", FOOTBALL),
+        ("weather.txt", WEATHER),
+        ("economy.txt", ECONOMY),
+    ] {
+        std::fs::write(inputs.join(name), text).unwrap();
+    }
+    run_ok(&workspace, &[inputs.to_str().unwrap()]);
+    let brief = workspace.read_json("brief.json");
+    assert_eq!(
+        brief["stories"].as_array().unwrap().len(),
+        3,
+        "{:#}",
+        brief["stories"]
+    );
+    assert!(brief["wire_copy"].as_array().unwrap().is_empty());
+    assert_eq!(llm.brief_calls.load(Ordering::SeqCst), 3);
+
+    // The same night with no LLM also splits.
+    let extractive = Workspace::new(&server.uri());
+    extractive.set_stages("[]", "[]");
+    run_ok(&extractive, &[inputs.to_str().unwrap()]);
+    assert_eq!(
+        extractive.read_json("brief.json")["stories"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+/// Headless Chromium, or a failure that says how to install it.
+fn chromium() -> &'static str {
+    let path = "/usr/bin/chromium";
+    assert!(
+        Path::new(path).exists(),
+        "chromium is not installed at {path}: run scripts/setup.sh (it installs Debian's chromium) and test again"
+    );
+    path
+}
+
+fn chromium_command(profile: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(chromium());
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]);
+    command.arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
+/// Values of `attribute="..."` in serialized HTML.
+fn attribute_values(html: &str, attribute: &str) -> Vec<String> {
+    let marker = format!("{attribute}=\"");
+    html.match_indices(&marker)
+        .filter_map(|(at, _)| {
+            let rest = &html[at + marker.len()..];
+            rest.find('"').map(|end| rest[..end].to_string())
+        })
+        .collect()
+}
+
+const HOSTILE: &str = r#"{"title": "خبر <img src=x onerror=alert(1)> عاجل", "source": "Test <b>Outlet</b>", "url": "javascript:alert(1)", "published": "2023-09-20", "text": "قالت وزارة الدفاع <script>alert(1)</script> إن العملية مستمرة في قره باغ.\n\nوأضافت أن القوات سيطرت على مواقع عسكرية في الإقليم."}"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_html_brief_renders_safely_in_chromium() {
+    let browser = chromium();
+    let llm = ScriptedLlm::new(BriefMode::Valid);
+    let server = mock_server(llm.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    let hostile = workspace.path().join("hostile.json");
+    std::fs::write(&hostile, HOSTILE).unwrap();
+    run_ok(&workspace, &[&samples_arg(), hostile.to_str().unwrap()]);
+    let page = workspace.out().join("brief.html");
+    let raw = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        raw.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the planted text is shown, escaped"
+    );
+
+    let profile = tempfile::tempdir().unwrap();
+    let output = chromium_command(profile.path())
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap_or_else(|error| panic!("{browser}: {error}; run scripts/setup.sh"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dom = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        dom.contains("class=\"story\""),
+        "no story in the rendered page"
+    );
+    assert!(dom.contains(SCRIPTED_HEADLINE));
+    assert_eq!(
+        dom.matches("<script").count(),
+        0,
+        "the page must hold no script element"
+    );
+    assert!(
+        !dom.to_lowercase().contains("href=\"javascript:"),
+        "a javascript: URL became a link"
+    );
+    assert!(!dom.contains("<img"), "markup in a title became an element");
+    assert!(
+        dom.contains("javascript:alert(1)"),
+        "the unsafe URL is still shown, as text"
+    );
+
+    let ids: HashSet<String> = attribute_values(&dom, "id").into_iter().collect();
+    let fragments: Vec<String> = attribute_values(&dom, "href")
+        .into_iter()
+        .filter_map(|href| href.strip_prefix('#').map(str::to_string))
+        .collect();
+    assert!(
+        fragments.iter().filter(|f| f.contains("-p")).count() >= 5,
+        "citations link to paragraphs"
+    );
+    for fragment in &fragments {
+        assert!(ids.contains(fragment), "#{fragment} points at nothing");
+    }
+    assert!(dom.contains("dir=\"rtl\" lang=\"ar\""), "no Arabic column");
+    assert!(dom.contains("<details>"), "no bilingual view");
+
+    let shot = workspace.path().join("brief.png");
+    let output = chromium_command(profile.path())
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=1280,2000")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        std::fs::metadata(&shot)
+            .map(|m| m.len() > 10_000)
+            .unwrap_or(false),
+        "no screenshot"
+    );
+}
