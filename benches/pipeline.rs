@@ -58,7 +58,7 @@ fn write_articles(path: &Path, count: usize, paragraphs: usize) {
 
 fn config(dir: &Path, base_url: &str, concurrency: usize) {
     let text = format!(
-        "[stages]\ntranslate = [\"mock\"]\n[cache]\npath = \"{}\"\n[backends.mock]\nkind = \"openai\"\n\
+        "[stages]\ntranslate = [\"mock\"]\nsummarize = []\nbrief = []\n[cache]\npath = \"{}\"\n[backends.mock]\nkind = \"openai\"\n\
          base_url = \"{base_url}/v1\"\nmodel = \"bench\"\nconcurrency = {concurrency}\nmax_tokens = 256\n",
         dir.join("cache.sqlite").display()
     );

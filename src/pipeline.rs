@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::article::{self, Article};
-use crate::backend::dispatch::Dispatcher;
+use crate::backend::dispatch::DispatchStats;
 use crate::backend::{self, Stage};
 use crate::brief::{self, BriefArticle, BriefInput};
 use crate::cache::Cache;
@@ -193,6 +193,7 @@ pub async fn run(
         cache_hits: AtomicU64::new(0),
         cache_misses: AtomicU64::new(0),
         note: Box::new(move |text| note_progress.note(text)),
+        dispatchers: Default::default(),
     });
     let translate = StageRunner::new(
         Stage::Translate,
@@ -344,20 +345,7 @@ pub async fn run(
     } else {
         Ending::Complete
     };
-    let stage_backends = context
-        .translate
-        .chain
-        .iter()
-        .map(|dispatcher| StageBackend {
-            backend: dispatcher.name.clone(),
-            kind: dispatcher.settings.kind(),
-            model: backend::model_name(&dispatcher.settings),
-            requests: dispatcher.stats.requests.load(Ordering::Relaxed),
-            attempts: dispatcher.stats.attempts.load(Ordering::Relaxed),
-            failures: dispatcher.stats.failures.load(Ordering::Relaxed),
-        })
-        .collect();
-    let sum = |field: fn(&Dispatcher) -> &AtomicU64| {
+    let sum = |field: fn(&DispatchStats) -> &AtomicU64| {
         let runners = [
             Some(&context.translate),
             context.summarizer.runner.as_ref(),
@@ -366,8 +354,8 @@ pub async fn run(
         runners
             .into_iter()
             .flatten()
-            .flat_map(|runner| runner.chain.iter())
-            .map(|dispatcher| field(dispatcher).load(Ordering::Relaxed))
+            .flat_map(|runner| runner.stats.iter())
+            .map(|stats| field(stats).load(Ordering::Relaxed))
             .sum::<u64>()
     };
     let report = RunReport {
@@ -379,7 +367,7 @@ pub async fn run(
         inputs: request.inputs,
         out: request.out.clone(),
         stages: HashMap::from([
-            ("translate", stage_backends),
+            ("translate", runner_backends(Some(&context.translate))),
             (
                 "summarize",
                 runner_backends(context.summarizer.runner.as_ref()),
@@ -388,10 +376,10 @@ pub async fn run(
         ]),
         articles: article_counts,
         chunks: chunk_counts,
-        requests: sum(|dispatcher| &dispatcher.stats.requests),
-        attempts: sum(|dispatcher| &dispatcher.stats.attempts),
-        tokens_in: sum(|dispatcher| &dispatcher.stats.prompt_tokens),
-        tokens_out: sum(|dispatcher| &dispatcher.stats.completion_tokens),
+        requests: sum(|stats| &stats.requests),
+        attempts: sum(|stats| &stats.attempts),
+        tokens_in: sum(|stats| &stats.prompt_tokens),
+        tokens_out: sum(|stats| &stats.completion_tokens),
         cache: CacheCounts {
             path: shared.cache.path().to_path_buf(),
             hits: shared.cache_hits.load(Ordering::Relaxed),
@@ -698,17 +686,20 @@ fn optional_runner(
 
 /// The run.json entries for a stage's backends.
 fn runner_backends(runner: Option<&StageRunner>) -> Vec<StageBackend> {
+    let Some(runner) = runner else {
+        return Vec::new();
+    };
     runner
-        .map(|runner| runner.chain.as_slice())
-        .unwrap_or_default()
+        .chain
         .iter()
-        .map(|dispatcher| StageBackend {
+        .zip(&runner.stats)
+        .map(|(dispatcher, stats)| StageBackend {
             backend: dispatcher.name.clone(),
             kind: dispatcher.settings.kind(),
             model: backend::model_name(&dispatcher.settings),
-            requests: dispatcher.stats.requests.load(Ordering::Relaxed),
-            attempts: dispatcher.stats.attempts.load(Ordering::Relaxed),
-            failures: dispatcher.stats.failures.load(Ordering::Relaxed),
+            requests: stats.requests.load(Ordering::Relaxed),
+            attempts: stats.attempts.load(Ordering::Relaxed),
+            failures: stats.failures.load(Ordering::Relaxed),
         })
         .collect()
 }

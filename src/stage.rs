@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::backend::dispatch::Dispatcher;
+use crate::backend::dispatch::{DispatchStats, Dispatcher};
 use crate::backend::{self, BackendError, Completion, Request, Stage};
 use crate::cache::{Cache, KeyParts};
 use crate::chunk::TokenCounter;
@@ -29,6 +29,26 @@ pub struct Shared {
     pub cache_misses: AtomicU64,
     /// Called with each warning worth showing now (quota exhausted...).
     pub note: Box<dyn Fn(&str) + Send + Sync>,
+    /// One dispatcher per backend name, shared by every stage that uses it.
+    pub dispatchers: std::sync::Mutex<HashMap<String, Arc<Dispatcher>>>,
+}
+
+impl Shared {
+    /// The dispatcher for backend `name`, created on first use.
+    pub fn dispatcher(
+        &self,
+        name: &str,
+        settings: &crate::settings::BackendSettings,
+    ) -> Arc<Dispatcher> {
+        let mut dispatchers = self
+            .dispatchers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        dispatchers
+            .entry(name.to_string())
+            .or_insert_with(|| Dispatcher::new(name, settings))
+            .clone()
+    }
 }
 
 /// An answer and where it came from.
@@ -57,6 +77,8 @@ pub enum StageError {
 pub struct StageRunner {
     pub stage: Stage,
     pub chain: Vec<Arc<Dispatcher>>,
+    /// This stage's counters, one per backend in `chain`.
+    pub stats: Vec<DispatchStats>,
     identities: Vec<serde_json::Value>,
     pub template: Template,
     shared: Arc<Shared>,
@@ -79,15 +101,17 @@ impl StageRunner {
             .filter_map(|name| {
                 settings
                     .backend(name)
-                    .map(|backend| Dispatcher::new(name, backend))
+                    .map(|backend| shared.dispatcher(name, backend))
             })
             .collect();
         let identities = chain
             .iter()
             .map(|dispatcher| backend::identity(&dispatcher.settings))
             .collect();
+        let stats = chain.iter().map(|_| DispatchStats::default()).collect();
         StageRunner {
             stage,
+            stats,
             chain,
             identities,
             template,
@@ -203,7 +227,9 @@ impl StageRunner {
 
         let mut errors = Vec::new();
         let mut too_long = true;
-        for ((request, key), dispatcher) in attempts.iter().zip(&self.chain) {
+        for (((request, key), dispatcher), stats) in
+            attempts.iter().zip(&self.chain).zip(&self.stats)
+        {
             if shared.cancel.is_cancelled() {
                 return Err(StageError::Interrupted);
             }
@@ -213,7 +239,7 @@ impl StageRunner {
             let estimated =
                 shared.counter.count(&request.system) + shared.counter.count(&request.user) * 2;
             let result = tokio::select! {
-                result = dispatcher.complete(request, estimated) => result,
+                result = dispatcher.complete(request, estimated, stats) => result,
                 _ = shared.cancel.cancelled() => return Err(StageError::Interrupted),
             };
             match result {

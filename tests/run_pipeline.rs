@@ -304,11 +304,16 @@ async fn cache_stats_and_clear_report_what_the_run_stored() {
     let output = workspace.tarjim(&["run", sample.to_str().unwrap(), "--out", "out", "--quiet"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let calls = translator.calls.load(Ordering::SeqCst);
+    let translations = translator.translations.load(Ordering::SeqCst);
 
     let stats = workspace.tarjim(&["cache", "stats"]);
     let text = String::from_utf8_lossy(&stats.stdout);
     assert!(text.contains(&format!("entries: {calls}")), "{text}");
-    assert!(text.contains(&format!("translate: {calls}")), "{text}");
+    assert!(
+        text.contains(&format!("translate: {translations}")),
+        "{text}"
+    );
+    assert!(text.contains("summarize: 1"), "{text}");
 
     let cleared = workspace.tarjim(&["cache", "clear"]);
     assert!(String::from_utf8_lossy(&cleared.stdout).contains(&format!("removed {calls} entries")));
@@ -342,5 +347,5 @@ async fn stdin_is_an_article() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
     let run = workspace.read_json("run.json");
     assert_eq!(run["articles"]["succeeded"], 1);
-    assert_eq!(translator.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(translator.translations.load(Ordering::SeqCst), 1);
 }

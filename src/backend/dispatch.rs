@@ -47,7 +47,6 @@ pub struct Dispatcher {
     retry: RetryPolicy,
     requests_per_minute: Option<DefaultDirectRateLimiter>,
     tokens_per_minute: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
-    pub stats: DispatchStats,
 }
 
 impl Dispatcher {
@@ -88,7 +87,6 @@ impl Dispatcher {
                 .map(|n| RateLimiter::direct(Quota::per_minute(n))),
             tokens_per_minute: NonZeroU32::new(tpm)
                 .map(|n| (RateLimiter::direct(Quota::per_minute(n)), n)),
-            stats: DispatchStats::default(),
         })
     }
 
@@ -107,11 +105,14 @@ impl Dispatcher {
     }
 
     /// Send one request: wait for a slot and the rate limits, then try up to `max_attempts`
-    /// times. `estimated_tokens` feeds the tokens-per-minute limit.
+    /// times. `estimated_tokens` feeds the tokens-per-minute limit; `stats` is the calling
+    /// stage's counters (one dispatcher serves every stage that names its backend, so a model
+    /// is loaded once and the concurrency bound holds across stages).
     pub async fn complete(
         &self,
         request: &Request,
         estimated_tokens: usize,
+        stats: &DispatchStats,
     ) -> Result<Completion, BackendError> {
         let backend = self.backend().await?;
         let _permit = self
@@ -119,11 +120,11 @@ impl Dispatcher {
             .acquire()
             .await
             .map_err(|_| BackendError::Engine("dispatcher closed".into()))?;
-        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        stats.requests.fetch_add(1, Ordering::Relaxed);
         let policy = self.retry;
         let attempt = || async {
             self.wait_for_rate_limits(estimated_tokens).await;
-            self.stats.attempts.fetch_add(1, Ordering::Relaxed);
+            stats.attempts.fetch_add(1, Ordering::Relaxed);
             backend.complete(request).await
         };
         let backoff = ExponentialBuilder::default()
@@ -154,10 +155,10 @@ impl Dispatcher {
             .await;
         match result {
             Ok(completion) => {
-                self.stats
+                stats
                     .prompt_tokens
                     .fetch_add(completion.prompt_tokens, Ordering::Relaxed);
-                self.stats
+                stats
                     .completion_tokens
                     .fetch_add(completion.completion_tokens, Ordering::Relaxed);
                 Ok(completion)
@@ -168,7 +169,7 @@ impl Dispatcher {
                 retry_after: Some(wait),
                 ..
             }) if wait > policy.max_retry_after => {
-                self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                stats.failures.fetch_add(1, Ordering::Relaxed);
                 Err(BackendError::RetryAfterTooLong {
                     url,
                     status,
@@ -177,7 +178,7 @@ impl Dispatcher {
                 })
             }
             Err(error) => {
-                self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                stats.failures.fetch_add(1, Ordering::Relaxed);
                 Err(error)
             }
         }
