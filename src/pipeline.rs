@@ -73,6 +73,7 @@ pub struct RunReport {
     pub started_at: String,
     pub finished_at: String,
     pub duration_ms: u128,
+    pub timings: Timings,
     pub ending: Ending,
     pub inputs: Vec<String>,
     pub out: PathBuf,
@@ -91,6 +92,17 @@ pub struct RunReport {
     /// The combined brief (absent when the run stopped before it).
     pub brief: Option<BriefReport>,
     pub config: serde_json::Value,
+}
+
+/// Where the run's time went, in milliseconds.
+#[derive(Debug, Serialize)]
+pub struct Timings {
+    /// Reading, cleaning and chunking every input.
+    pub prepare_ms: u128,
+    /// Translating, summarizing and writing the articles.
+    pub articles_ms: u128,
+    /// Building and writing the brief.
+    pub brief_ms: u128,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -262,6 +274,8 @@ pub async fn run(
         .collect();
     let total_chunks = prepared.iter().map(|prepared| prepared.chunks.len()).sum();
     progress.begin(prepared.len(), total_chunks);
+    let articles_started = Instant::now();
+    let prepare_ms = started.elapsed().as_millis();
 
     let mut article_counts = Counts {
         total: prepared.len() as u64,
@@ -324,6 +338,8 @@ pub async fn run(
     }
     drop(records);
     progress.finish();
+    let articles_ms = articles_started.elapsed().as_millis();
+    let brief_started = Instant::now();
     let brief_report = write_brief(
         &request.out,
         brief_articles,
@@ -337,6 +353,11 @@ pub async fn run(
         &*progress,
     )
     .await;
+    let timings = Timings {
+        prepare_ms,
+        articles_ms,
+        brief_ms: brief_started.elapsed().as_millis(),
+    };
 
     let ending = if shared.cancel.is_cancelled() {
         Ending::Interrupted
@@ -363,6 +384,7 @@ pub async fn run(
         started_at,
         finished_at: chrono::Utc::now().to_rfc3339(),
         duration_ms: started.elapsed().as_millis(),
+        timings,
         ending,
         inputs: request.inputs,
         out: request.out.clone(),
