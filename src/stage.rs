@@ -212,8 +212,10 @@ impl StageRunner {
             }
             let estimated =
                 shared.counter.count(&request.system) + shared.counter.count(&request.user) * 2;
+            let stop =
+                || shared.cancel.is_cancelled() || shared.quota_exhausted.load(Ordering::Relaxed);
             let result = tokio::select! {
-                result = dispatcher.complete(request, estimated) => result,
+                result = dispatcher.complete_unless(request, estimated, &stop) => result,
                 _ = shared.cancel.cancelled() => return Err(StageError::Interrupted),
             };
             match result {
@@ -245,6 +247,10 @@ impl StageRunner {
                 ) => {
                     errors.push(format!("{}: {error}", dispatcher.name));
                 }
+                Err(BackendError::Stopped) if shared.cancel.is_cancelled() => {
+                    return Err(StageError::Interrupted)
+                }
+                Err(BackendError::Stopped) => return Err(StageError::QuotaStopped),
                 Err(error @ BackendError::Quota { .. }) => {
                     shared.quota_exhausted.store(true, Ordering::Relaxed);
                     (shared.note)(&format!(

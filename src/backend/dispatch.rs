@@ -113,16 +113,36 @@ impl Dispatcher {
         request: &Request,
         estimated_tokens: usize,
     ) -> Result<Completion, BackendError> {
+        self.complete_unless(request, estimated_tokens, &|| false)
+            .await
+    }
+
+    /// [`Dispatcher::complete`], except that nothing is sent once `stop` says so: it is asked
+    /// after the wait for a slot and before every attempt, because a request may queue for a
+    /// long time behind others (the run's quota can run out meanwhile). A stopped request fails
+    /// with [`BackendError::Stopped`] and counts as no attempt.
+    pub async fn complete_unless(
+        &self,
+        request: &Request,
+        estimated_tokens: usize,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Completion, BackendError> {
         let backend = self.backend().await?;
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| BackendError::Engine("dispatcher closed".into()))?;
+        if stop() {
+            return Err(BackendError::Stopped);
+        }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let policy = self.retry;
         let attempt = || async {
             self.wait_for_rate_limits(estimated_tokens).await;
+            if stop() {
+                return Err(BackendError::Stopped);
+            }
             self.stats.attempts.fetch_add(1, Ordering::Relaxed);
             backend.complete(request).await
         };
@@ -176,6 +196,7 @@ impl Dispatcher {
                     cap: policy.max_retry_after,
                 })
             }
+            Err(BackendError::Stopped) => Err(BackendError::Stopped),
             Err(error) => {
                 self.stats.failures.fetch_add(1, Ordering::Relaxed);
                 Err(error)
