@@ -35,6 +35,20 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// Remove temporary files a killed run left in `folder` (the `.tmp*` files of
+/// [`write_atomic`]); best effort.
+pub fn remove_stale_temporaries(folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let is_temporary = entry.file_name().to_string_lossy().starts_with(".tmp");
+        if is_temporary && entry.file_type().is_ok_and(|kind| kind.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// `root/name`, refusing names that are absolute or climb out with `..`.
 pub fn join_inside(root: &Path, name: &str) -> Result<PathBuf, WriteError> {
     let relative = Path::new(name);
@@ -65,6 +79,19 @@ mod tests {
         for bad in ["../x", "/etc/passwd", "a/../../x", "", "./a"] {
             assert!(join_inside(root, bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn stale_temporaries_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".tmpAbC123"), "half").unwrap();
+        std::fs::write(dir.path().join("a.json"), "{}").unwrap();
+        remove_stale_temporaries(dir.path());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("a.json")]);
     }
 
     #[test]

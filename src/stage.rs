@@ -238,8 +238,10 @@ impl StageRunner {
             }
             let estimated =
                 shared.counter.count(&request.system) + shared.counter.count(&request.user) * 2;
+            let stop =
+                || shared.cancel.is_cancelled() || shared.quota_exhausted.load(Ordering::Relaxed);
             let result = tokio::select! {
-                result = dispatcher.complete(request, estimated, stats) => result,
+                result = dispatcher.complete(request, estimated, stats, &stop) => result,
                 _ = shared.cancel.cancelled() => return Err(StageError::Interrupted),
             };
             match result {
@@ -271,11 +273,16 @@ impl StageRunner {
                 ) => {
                     errors.push(format!("{}: {error}", dispatcher.name));
                 }
+                Err(BackendError::Stopped) if shared.cancel.is_cancelled() => {
+                    return Err(StageError::Interrupted)
+                }
+                Err(BackendError::Stopped) => return Err(StageError::QuotaStopped),
                 Err(error @ BackendError::Quota { .. }) => {
-                    shared.quota_exhausted.store(true, Ordering::Relaxed);
-                    (shared.note)(&format!(
-                        "error: {error}; no new requests will be sent, finishing what is in hand"
-                    ));
+                    if !shared.quota_exhausted.swap(true, Ordering::Relaxed) {
+                        (shared.note)(&format!(
+                            "error: {error}; no new requests will be sent, finishing what is in hand"
+                        ));
+                    }
                     return Err(StageError::Failed(error.to_string()));
                 }
                 Err(error) => {

@@ -349,3 +349,34 @@ async fn stdin_is_an_article() {
     assert_eq!(run["articles"]["succeeded"], 1);
     assert_eq!(translator.translations.load(Ordering::SeqCst), 1);
 }
+
+/// Regression: a title that failed to translate was dropped silently and the article counted
+/// as done, with an Arabic heading on its English page.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_title_that_fails_to_translate_fails_its_article() {
+    struct FailTitle(MockTranslator);
+    impl wiremock::Respond for FailTitle {
+        fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+            if source_text(request).contains("سننهي عملية كاراباخ") {
+                return wiremock::ResponseTemplate::new(422).set_body_string("unprocessable");
+            }
+            self.0.respond(request)
+        }
+    }
+    let server = mock_server(FailTitle(MockTranslator::default())).await;
+    let workspace = Workspace::new(&server.uri());
+    let output = workspace.tarjim(&["run", &samples_arg(), "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let run = workspace.read_json("run.json");
+    assert_eq!(run["articles"]["failed"], 1);
+    assert_eq!(run["articles"]["succeeded"], 4);
+    let failure = &run["failures"][0];
+    assert!(
+        failure["article"].as_str().unwrap().starts_with("001_"),
+        "{failure}"
+    );
+    assert!(
+        failure["error"].as_str().unwrap().starts_with("title: "),
+        "{failure}"
+    );
+}

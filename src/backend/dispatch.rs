@@ -113,6 +113,7 @@ impl Dispatcher {
         request: &Request,
         estimated_tokens: usize,
         stats: &DispatchStats,
+        stop: &(dyn Fn() -> bool + Sync),
     ) -> Result<Completion, BackendError> {
         let backend = self.backend().await?;
         let _permit = self
@@ -120,10 +121,16 @@ impl Dispatcher {
             .acquire()
             .await
             .map_err(|_| BackendError::Engine("dispatcher closed".into()))?;
+        if stop() {
+            return Err(BackendError::Stopped);
+        }
         stats.requests.fetch_add(1, Ordering::Relaxed);
         let policy = self.retry;
         let attempt = || async {
             self.wait_for_rate_limits(estimated_tokens).await;
+            if stop() {
+                return Err(BackendError::Stopped);
+            }
             stats.attempts.fetch_add(1, Ordering::Relaxed);
             backend.complete(request).await
         };
@@ -177,6 +184,7 @@ impl Dispatcher {
                     cap: policy.max_retry_after,
                 })
             }
+            Err(BackendError::Stopped) => Err(BackendError::Stopped),
             Err(error) => {
                 stats.failures.fetch_add(1, Ordering::Relaxed);
                 Err(error)

@@ -111,6 +111,9 @@ pub enum BackendError {
     },
     #[error("embedded model: {0}")]
     Engine(String),
+    /// Not sent: the run stopped dispatching (quota exhausted or interrupted) while it waited.
+    #[error("not sent: the run is stopping")]
+    Stopped,
 }
 
 impl BackendError {
