@@ -20,3 +20,4 @@ pub mod progress;
 
 pub mod render;
 pub mod fsutil;
+pub mod model;
