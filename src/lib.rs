@@ -23,4 +23,5 @@ pub mod progress;
 pub mod summarize;
 
 pub mod fsutil;
+pub mod model;
 pub mod render;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use tarjim::cli::{CacheCommand, Cli, Command, ConfigCommand, RunArgs};
+use tarjim::cli::{CacheCommand, Cli, Command, ConfigCommand, ModelCommand, RunArgs};
 use tarjim::pipeline::{self, Ending, RunRequest};
 use tarjim::settings::{Settings, Sources};
 use tokio_util::sync::CancellationToken;
@@ -58,6 +58,7 @@ async fn dispatch(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Cache { command } => cache(&settings, command),
+        Command::Model { command, backend } => model(&settings, command, backend.as_deref()).await,
     }
 }
 
@@ -180,6 +181,78 @@ fn cache(settings: &Settings, command: CacheCommand) -> ExitCode {
             Err(error) => fail(&anyhow::Error::new(error), 1),
         },
     }
+}
+
+#[cfg(feature = "embedded")]
+async fn model(settings: &Settings, command: ModelCommand, backend: Option<&str>) -> ExitCode {
+    use tarjim::model::{self, ModelSource};
+    use tarjim::settings::BackendSettings;
+
+    let stage_backends = settings
+        .stages
+        .translate
+        .iter()
+        .chain(&settings.stages.summarize)
+        .chain(&settings.stages.brief);
+    let name = backend.map(str::to_string).or_else(|| {
+        stage_backends
+            .chain(settings.backends.keys())
+            .find(|name| matches!(settings.backend(name), Some(BackendSettings::Embedded(_))))
+            .cloned()
+    });
+    let embedded = match name.as_deref().and_then(|name| settings.backend(name)) {
+        Some(BackendSettings::Embedded(embedded)) => embedded,
+        _ => {
+            let error = anyhow::anyhow!(
+                "no embedded backend named `{}` is configured",
+                name.unwrap_or_else(|| "embedded".into())
+            );
+            return fail(&error, USAGE_ERROR);
+        }
+    };
+    match command {
+        ModelCommand::Path => {
+            println!("{}", model::describe(embedded));
+            ExitCode::SUCCESS
+        }
+        ModelCommand::Pull => {
+            let location = model::resolve(embedded);
+            let pulled = match &location.source {
+                ModelSource::Default => {
+                    let dir = location.models_dir.clone();
+                    tokio::task::spawn_blocking(move || model::pull_default(&dir))
+                        .await
+                        .map_err(|error| anyhow::anyhow!("model download panicked: {error}"))
+                        .and_then(|result| result.map_err(anyhow::Error::new))
+                }
+                ModelSource::HuggingFace(_) => {
+                    let hub = std::env::var("HF_ENDPOINT")
+                        .unwrap_or_else(|_| "https://huggingface.co".into());
+                    model::pull_hf(&embedded.model, &location.models_dir, &hub)
+                        .await
+                        .map_err(anyhow::Error::new)
+                }
+                _ => model::verify(&location)
+                    .map(|_| location.path.clone())
+                    .map_err(anyhow::Error::new),
+            };
+            match pulled {
+                Ok(path) => {
+                    println!("{}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(error) => fail(&error, 1),
+            }
+        }
+    }
+}
+
+#[cfg(not(feature = "embedded"))]
+async fn model(_settings: &Settings, _command: ModelCommand, _backend: Option<&str>) -> ExitCode {
+    let error = anyhow::anyhow!(
+        "this tarjim was built without the `embedded` feature, which runs local models"
+    );
+    fail(&error, USAGE_ERROR)
 }
 
 /// Print `error:` and its causes; lines starting with `hint:` are printed as hints.

@@ -203,13 +203,17 @@ pub fn identity(settings: &BackendSettings) -> serde_json::Value {
             })
         }
         #[cfg(feature = "embedded")]
-        BackendSettings::Embedded(embedded) => serde_json::json!({
-            "kind": "embedded",
-            "model": embedded.model,
-            "model_bytes": std::fs::metadata(&embedded.model).map(|meta| meta.len()).ok(),
-            "temperature": embedded.temperature,
-            "max_tokens": embedded.max_tokens,
-        }),
+        BackendSettings::Embedded(embedded) => {
+            let location = crate::model::resolve(embedded);
+            serde_json::json!({
+                "kind": "embedded",
+                "model": embedded.model,
+                "file": location.path.file_name().map(|name| name.to_string_lossy().into_owned()),
+                "model_bytes": std::fs::metadata(&location.path).map(|meta| meta.len()).ok(),
+                "temperature": embedded.temperature,
+                "max_tokens": embedded.max_tokens,
+            })
+        }
         #[cfg(not(feature = "embedded"))]
         BackendSettings::Embedded(embedded) => {
             serde_json::json!({"kind": "embedded", "settings": embedded})
