@@ -21,6 +21,9 @@ const KEY_FACTS: usize = 6;
 const MAX_ENTITIES: usize = 25;
 const MAX_TIMELINE: usize = 15;
 const MAX_HEADLINE_CHARACTERS: usize = 200;
+/// TextRank builds a dense sentence-by-sentence matrix; beyond this many sentences a story's key
+/// facts are ranked among its first sentences only, so a huge story cannot exhaust memory.
+const MAX_RANKED_SENTENCES: usize = 1_200;
 
 /// A sentence of the story and where it (and its wire copies) sit.
 struct StorySentence {
@@ -35,7 +38,17 @@ pub fn story(
     central: Option<&str>,
     wire_index: &HashMap<ParagraphRef, String>,
 ) -> Story {
-    let sentences = story_sentences(articles, wire_index);
+    let mut sentences = story_sentences(articles, wire_index);
+    let mut notes = vec![
+        "extractive: key facts are the most central sentences (TextRank); agreements and differences compare numbers only; framing and attributions are not compared without an LLM".to_string(),
+    ];
+    if sentences.len() > MAX_RANKED_SENTENCES {
+        notes.push(format!(
+            "the story has {} sentences; key facts were ranked among the first {MAX_RANKED_SENTENCES}",
+            sentences.len()
+        ));
+        sentences.truncate(MAX_RANKED_SENTENCES);
+    }
     let texts: Vec<String> = sentences.iter().map(|s| s.text.clone()).collect();
     let ranking = extractive::ranking(&extractive::textrank(&texts));
     let mut synthesis_indices: Vec<usize> =
@@ -68,9 +81,7 @@ pub fn story(
         differences,
         entities: entities(articles),
         timeline: timeline(articles),
-        notes: vec![
-            "extractive: key facts are the most central sentences (TextRank); agreements and differences compare numbers only; framing and attributions are not compared without an LLM".into(),
-        ],
+        notes,
     }
 }
 

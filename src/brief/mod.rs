@@ -210,8 +210,8 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
         .iter()
         .map(|a| group::Profile::new(&profile_text(a)))
         .collect();
-    let matrix = group::similarities(&profiles);
-    let groups = group::stories(&matrix, input.story_threshold);
+    let neighbours = group::similarities(&profiles);
+    let groups = group::stories(&neighbours, input.story_threshold);
     let known = Known::new(articles.iter().map(|a| (a.id.as_str(), a.english.len())));
     let use_llm = input.runner.is_some_and(StageRunner::is_llm);
 
@@ -222,7 +222,7 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
         let id = format!("story-{}", number + 1);
         let story_articles: Vec<&BriefArticle> =
             members.iter().filter_map(|&i| articles.get(i)).collect();
-        let central = group::most_central(&matrix, members)
+        let central = group::most_central(&neighbours, members)
             .and_then(|i| articles.get(i))
             .map(|a| a.id.as_str());
         let mut story = match input.runner.filter(|_| use_llm) {

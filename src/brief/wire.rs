@@ -6,6 +6,23 @@
 //! similarity of character 5-shingles of at least [`NEAR_DUPLICATE`] makes a near-duplicate.
 //! Only paragraphs in different articles are compared, and short lines are ignored. Copies are
 //! grouped (union-find), reported once, and the brief counts a group as one source.
+//!
+//! A night can hold thousands of articles that all carry the same agency paragraph, so nothing
+//! here compares all pairs:
+//! - exact copies are found by hashing the normalized text; each distinct text is then one node;
+//! - near-duplicates among distinct texts come from prefix filtering: shingles are ordered
+//!   rarest first, and two sets with a Jaccard of at least `t` must share one of the first
+//!   `n - ⌊t·n⌋ + 1` shingles of each, so only texts meeting in that prefix's posting lists
+//!   are candidates, and every candidate is verified with the exact Jaccard;
+//! - to bound the work when a shingle is everywhere (the same paragraph in every article), a
+//!   posting list keeps only the first [`POSTINGS`] texts that reach it, and each text verifies
+//!   at most [`VERIFICATIONS`] candidates, those sharing most prefix shingles first. Joining any
+//!   earlier copy is enough to join the group, so the groups stay right; only the reported
+//!   weakest similarity is then taken over the pairs actually verified. Below those caps (any
+//!   input where no prefix shingle is in more than [`POSTINGS`] texts) every pair at or above
+//!   the threshold is found, exactly as an all-pairs comparison would.
+//!
+//! Everything is ordered by input position, never by hash order, so output is deterministic.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -16,6 +33,10 @@ pub const NEAR_DUPLICATE: f64 = 0.7;
 /// Paragraphs shorter than this (normalized characters) are never wire copy.
 const MIN_CHARACTERS: usize = 40;
 const SHINGLE: usize = 5;
+/// The most texts a shingle's posting list holds (the first to reach it, in input order).
+pub const POSTINGS: usize = 64;
+/// The most candidates one text verifies with the exact Jaccard.
+pub const VERIFICATIONS: usize = 128;
 
 /// One paragraph of one article (paragraph numbers start at 1).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -84,38 +105,67 @@ pub fn jaccard<T: Eq + std::hash::Hash>(first: &HashSet<T>, second: &HashSet<T>)
     first.intersection(second).count() as f64 / union as f64
 }
 
+/// One paragraph long enough to be wire copy.
 struct Candidate {
     reference: ParagraphRef,
+    /// Index of the article it belongs to (articles with equal ids count as one).
+    article: usize,
     normalized: String,
-    shingles: HashSet<String>,
     arabic: String,
     english: String,
+}
+
+/// Which articles carry a distinct normalized text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Span {
+    One(usize),
+    Many,
+}
+
+impl Span {
+    fn with(self, article: usize) -> Span {
+        match self {
+            Span::One(first) if first == article => self,
+            _ => Span::Many,
+        }
+    }
+
+    /// Two texts are compared only when some copy of one is in another article than some copy
+    /// of the other.
+    fn meets(self, other: Span) -> bool {
+        !matches!((self, other), (Span::One(a), Span::One(b)) if a == b)
+    }
+}
+
+/// One distinct normalized text and the paragraphs (candidate indices) that carry it.
+struct Text<'a> {
+    normalized: &'a str,
+    members: Vec<usize>,
+    span: Span,
+}
+
+/// A near-duplicate link between two distinct texts.
+struct Edge {
+    first: usize,
+    second: usize,
+    similarity: f64,
 }
 
 /// Find the wire-copy groups among `articles`.
 pub fn detect(articles: &[ArticleText<'_>]) -> Vec<WireGroup> {
     let candidates = candidates(articles);
-    let mut parent: Vec<usize> = (0..candidates.len()).collect();
-    let mut weakest: HashMap<(usize, usize), f64> = HashMap::new();
-    for i in 0..candidates.len() {
-        for j in (i + 1)..candidates.len() {
-            let (first, second) = (&candidates[i], &candidates[j]);
-            if first.reference.article == second.reference.article {
-                continue;
-            }
-            let Some(similarity) = similarity(first, second) else {
-                continue;
-            };
-            weakest.insert((i, j), similarity);
-            union(&mut parent, i, j);
-        }
-    }
-    group(&candidates, &mut parent, &weakest)
+    let texts = distinct_texts(&candidates);
+    let tokens = ranked_shingles(&texts);
+    let edges = near_duplicates(&texts, &tokens);
+    group(&candidates, &texts, &edges)
 }
 
 fn candidates(articles: &[ArticleText<'_>]) -> Vec<Candidate> {
+    let mut numbers: HashMap<&str, usize> = HashMap::new();
     let mut candidates = Vec::new();
     for article in articles {
+        let next = numbers.len();
+        let number = *numbers.entry(article.id).or_insert(next);
         for (index, arabic) in article.arabic.iter().enumerate() {
             let normalized = normalize_arabic(arabic);
             if normalized.chars().count() < MIN_CHARACTERS {
@@ -126,7 +176,7 @@ fn candidates(articles: &[ArticleText<'_>]) -> Vec<Candidate> {
                     article: article.id.to_string(),
                     paragraph: index + 1,
                 },
-                shingles: shingles(&normalized),
+                article: number,
                 normalized,
                 arabic: arabic.clone(),
                 english: article.english.get(index).cloned().unwrap_or_default(),
@@ -136,16 +186,187 @@ fn candidates(articles: &[ArticleText<'_>]) -> Vec<Candidate> {
     candidates
 }
 
-/// The similarity of two paragraphs when they are copies of each other.
-fn similarity(first: &Candidate, second: &Candidate) -> Option<f64> {
-    if first.normalized == second.normalized {
-        return Some(1.0);
+/// Candidates folded into distinct normalized texts, in order of first appearance.
+fn distinct_texts(candidates: &[Candidate]) -> Vec<Text<'_>> {
+    let mut texts: Vec<Text<'_>> = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (index, candidate) in candidates.iter().enumerate() {
+        let normalized = candidate.normalized.as_str();
+        match seen.get(normalized) {
+            Some(&text) => {
+                texts[text].members.push(index);
+                texts[text].span = texts[text].span.with(candidate.article);
+            }
+            None => {
+                seen.insert(normalized, texts.len());
+                texts.push(Text {
+                    normalized,
+                    members: vec![index],
+                    span: Span::One(candidate.article),
+                });
+            }
+        }
     }
-    let (a, b) = (first.shingles.len() as f64, second.shingles.len() as f64);
-    if a.min(b) / a.max(b) < NEAR_DUPLICATE {
+    texts
+}
+
+/// Each text's shingles as token numbers sorted rarest first (ties: first seen first), so a
+/// text's prefix is its rarest shingles under one global order.
+fn ranked_shingles(texts: &[Text<'_>]) -> Vec<Vec<usize>> {
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let mut sets: Vec<Vec<usize>> = texts
+        .iter()
+        .map(|text| {
+            let mut set: Vec<usize> = shingle_slices(text.normalized)
+                .map(|shingle| {
+                    let next = ids.len();
+                    *ids.entry(shingle).or_insert(next)
+                })
+                .collect();
+            set.sort_unstable();
+            set.dedup();
+            set
+        })
+        .collect();
+    let mut frequency = vec![0usize; ids.len()];
+    for &id in sets.iter().flatten() {
+        frequency[id] += 1;
+    }
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_unstable_by_key(|&id| (frequency[id], id));
+    let mut rank = vec![0usize; ids.len()];
+    for (position, &id) in order.iter().enumerate() {
+        rank[id] = position;
+    }
+    for set in &mut sets {
+        for token in set.iter_mut() {
+            *token = rank[*token];
+        }
+        set.sort_unstable();
+    }
+    sets
+}
+
+/// The shingles of a normalized text as slices of it (the whole text when it is shorter than a
+/// shingle), the same set [`shingles`] returns.
+fn shingle_slices(text: &str) -> impl Iterator<Item = &str> {
+    let bounds: Vec<usize> = text
+        .char_indices()
+        .map(|(at, _)| at)
+        .chain([text.len()])
+        .collect();
+    let windows = bounds.len().saturating_sub(SHINGLE);
+    let whole = (windows == 0).then_some(text);
+    (0..windows)
+        .filter_map(move |start| text.get(bounds[start]..bounds[start + SHINGLE]))
+        .chain(whole)
+}
+
+/// How many of a set's (rarest-first) tokens must be indexed and probed so that any two sets
+/// with a Jaccard of at least [`NEAR_DUPLICATE`] share one: `n - ⌊t·n⌋ + 1` (never less than
+/// the exact `n - ⌈t·n⌉ + 1`, whatever the rounding).
+fn prefix_length(size: usize) -> usize {
+    let overlap = (NEAR_DUPLICATE * size as f64).floor() as usize;
+    (size - overlap.min(size) + 1).min(size)
+}
+
+/// Near-duplicate links between distinct texts (see the module notes for the bounds).
+fn near_duplicates(texts: &[Text<'_>], tokens: &[Vec<usize>]) -> Vec<Edge> {
+    let token_count = tokens.iter().flatten().max().map_or(0, |top| top + 1);
+    let mut postings: Vec<Vec<usize>> = vec![Vec::new(); token_count];
+    let mut shared = vec![0usize; texts.len()];
+    let mut seen_by = vec![usize::MAX; texts.len()];
+    let mut edges = Vec::new();
+    for (index, set) in tokens.iter().enumerate() {
+        let prefix = &set[..prefix_length(set.len())];
+        let mut found: Vec<usize> = Vec::new();
+        for &token in prefix {
+            for &other in &postings[token] {
+                if seen_by[other] != index {
+                    seen_by[other] = index;
+                    shared[other] = 0;
+                    found.push(other);
+                }
+                shared[other] += 1;
+            }
+        }
+        for &token in prefix {
+            if postings[token].len() < POSTINGS {
+                postings[token].push(index);
+            }
+        }
+        found.retain(|&other| {
+            texts[other].span.meets(texts[index].span) && comparable(tokens[other].len(), set.len())
+        });
+        let key = |&other: &usize| (std::cmp::Reverse(shared[other]), other);
+        best_first(&mut found, VERIFICATIONS, key);
+        for &other in &found {
+            if let Some(similarity) = similarity(&tokens[other], set) {
+                edges.push(Edge {
+                    first: other,
+                    second: index,
+                    similarity,
+                });
+            }
+        }
+    }
+    edges
+}
+
+/// Keep the `limit` smallest items by `key`, sorted, without sorting the rest.
+fn best_first<K: Ord>(items: &mut Vec<usize>, limit: usize, key: impl Fn(&usize) -> K) {
+    if limit == 0 {
+        items.clear();
+        return;
+    }
+    if items.len() > limit {
+        items.select_nth_unstable_by_key(limit - 1, &key);
+        items.truncate(limit);
+    }
+    items.sort_unstable_by_key(key);
+}
+
+/// Whether two shingle sets are close enough in size to reach [`NEAR_DUPLICATE`].
+fn comparable(first: usize, second: usize) -> bool {
+    let (a, b) = (first as f64, second as f64);
+    a.min(b) / a.max(b) >= NEAR_DUPLICATE
+}
+
+/// The shingle Jaccard of two distinct texts when it makes them near-duplicates.
+fn similarity(first: &[usize], second: &[usize]) -> Option<f64> {
+    if !comparable(first.len(), second.len()) {
         return None;
     }
-    Some(jaccard(&first.shingles, &second.shingles)).filter(|s| *s >= NEAR_DUPLICATE)
+    // J ≥ t exactly when the overlap is at least t·(a + b) / (1 + t); one less, for rounding.
+    let needed = NEAR_DUPLICATE * (first.len() + second.len()) as f64 / (1.0 + NEAR_DUPLICATE);
+    let common = intersection_reaching(first, second, (needed.floor() as usize).saturating_sub(1))?;
+    let union = first.len() + second.len() - common;
+    if union == 0 {
+        return None;
+    }
+    Some(common as f64 / union as f64).filter(|s| *s >= NEAR_DUPLICATE)
+}
+
+/// The size of the intersection of two sorted, duplicate-free lists, or `None` as soon as it
+/// cannot reach `needed` any more (most candidates are rejected after a short scan).
+fn intersection_reaching(first: &[usize], second: &[usize], needed: usize) -> Option<usize> {
+    let (mut i, mut j, mut common) = (0, 0, 0);
+    while let (Some(a), Some(b)) = (first.get(i), second.get(j)) {
+        let left = (first.len() - i).min(second.len() - j);
+        if common + left < needed {
+            return None;
+        }
+        match a.cmp(b) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    Some(common).filter(|&common| common >= needed)
 }
 
 fn find(parent: &mut [usize], mut node: usize) -> usize {
@@ -163,35 +384,47 @@ fn union(parent: &mut [usize], first: usize, second: usize) {
     }
 }
 
-fn group(
-    candidates: &[Candidate],
-    parent: &mut [usize],
-    weakest: &HashMap<(usize, usize), f64>,
-) -> Vec<WireGroup> {
-    let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for index in 0..candidates.len() {
-        let root = find(parent, index);
-        members.entry(root).or_default().push(index);
+/// Groups of linked texts, in order of first appearance. A text is in a group when its copies
+/// span several articles or a near-duplicate link reaches it; a group's weakest similarity is
+/// the lowest of its own links (1.0 when it has none: exact copies only).
+fn group(candidates: &[Candidate], texts: &[Text<'_>], edges: &[Edge]) -> Vec<WireGroup> {
+    let mut parent: Vec<usize> = (0..texts.len()).collect();
+    let mut linked: Vec<bool> = texts.iter().map(|t| t.span == Span::Many).collect();
+    for edge in edges {
+        union(&mut parent, edge.first, edge.second);
+        linked[edge.first] = true;
+        linked[edge.second] = true;
+    }
+    let mut weakest = vec![1.0_f64; texts.len()];
+    for edge in edges {
+        let root = find(&mut parent, edge.first);
+        weakest[root] = weakest[root].min(edge.similarity);
+    }
+    let mut components: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (index, _) in linked.iter().enumerate().filter(|(_, &linked)| linked) {
+        components
+            .entry(find(&mut parent, index))
+            .or_default()
+            .push(index);
     }
     let mut groups = Vec::new();
-    for indices in members.values().filter(|indices| indices.len() > 1) {
-        let similarity = weakest
+    for (root, members) in components {
+        let mut paragraphs: Vec<usize> = members
             .iter()
-            .filter(|((i, j), _)| indices.contains(i) && indices.contains(j))
-            .map(|(_, s)| *s)
-            .fold(1.0_f64, f64::min);
-        let first = &candidates[indices[0]];
-        let exact = indices
-            .iter()
-            .all(|&i| candidates[i].normalized == first.normalized);
+            .flat_map(|&text| texts[text].members.iter().copied())
+            .collect();
+        paragraphs.sort_unstable();
+        let Some(first) = paragraphs.first().and_then(|&i| candidates.get(i)) else {
+            continue;
+        };
         groups.push(WireGroup {
             id: format!("wire-{}", groups.len() + 1),
-            paragraphs: indices
+            paragraphs: paragraphs
                 .iter()
                 .map(|&i| candidates[i].reference.clone())
                 .collect(),
-            exact,
-            similarity,
+            exact: members.len() == 1,
+            similarity: weakest[root],
             arabic: first.arabic.clone(),
             english: first.english.clone(),
         });
@@ -291,5 +524,176 @@ mod tests {
         ];
         assert!(detect(&articles).is_empty());
         assert_eq!(normalize_arabic("إِلى  أحمد، ـمدرسة"), "الي احمد مدرسه");
+    }
+
+    fn articles<'a>(ids: &'a [String], arabic: &'a [Vec<String>]) -> Vec<ArticleText<'a>> {
+        ids.iter()
+            .zip(arabic)
+            .map(|(id, arabic)| ArticleText {
+                id,
+                arabic,
+                english: &[],
+            })
+            .collect()
+    }
+
+    /// The all-pairs detector this module replaced: the reference for inputs below the caps.
+    fn all_pairs(articles: &[ArticleText<'_>]) -> Vec<(Vec<ParagraphRef>, bool, f64)> {
+        let mut paragraphs = Vec::new();
+        for article in articles {
+            for (index, arabic) in article.arabic.iter().enumerate() {
+                let normalized = normalize_arabic(arabic);
+                if normalized.chars().count() >= MIN_CHARACTERS {
+                    let set = shingles(&normalized);
+                    paragraphs.push((article.id, index + 1, normalized, set));
+                }
+            }
+        }
+        let mut parent: Vec<usize> = (0..paragraphs.len()).collect();
+        let mut links = Vec::new();
+        for i in 0..paragraphs.len() {
+            for j in (i + 1)..paragraphs.len() {
+                let (a, b) = (&paragraphs[i], &paragraphs[j]);
+                if a.0 == b.0 {
+                    continue;
+                }
+                let ratio = a.3.len().min(b.3.len()) as f64 / a.3.len().max(b.3.len()) as f64;
+                let similarity = if a.2 == b.2 {
+                    1.0
+                } else if ratio < NEAR_DUPLICATE {
+                    continue;
+                } else {
+                    jaccard(&a.3, &b.3)
+                };
+                if similarity >= NEAR_DUPLICATE {
+                    links.push((i, j, similarity));
+                    union(&mut parent, i, j);
+                }
+            }
+        }
+        let mut members: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for index in 0..paragraphs.len() {
+            members
+                .entry(find(&mut parent, index))
+                .or_default()
+                .push(index);
+        }
+        members
+            .values()
+            .filter(|indices| indices.len() > 1)
+            .map(|indices| {
+                let weakest = links
+                    .iter()
+                    .filter(|(i, _, _)| indices.contains(i))
+                    .map(|(_, _, s)| *s)
+                    .fold(1.0_f64, f64::min);
+                let exact = indices
+                    .iter()
+                    .all(|&i| paragraphs[i].2 == paragraphs[indices[0]].2);
+                let references = indices
+                    .iter()
+                    .map(|&i| ParagraphRef {
+                        article: paragraphs[i].0.to_string(),
+                        paragraph: paragraphs[i].1,
+                    })
+                    .collect();
+                (references, exact, weakest)
+            })
+            .collect()
+    }
+
+    /// A fixed pseudo-random sequence (xorshift) for generated inputs.
+    fn sequence(mut state: u64) -> impl FnMut(usize) -> usize {
+        move |bound| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound.max(1) as u64) as usize
+        }
+    }
+
+    #[test]
+    fn agrees_with_all_pairs_on_generated_copies() {
+        let words = [
+            "الحكومة",
+            "أعلنت",
+            "اليوم",
+            "عن",
+            "خطة",
+            "جديدة",
+            "لدعم",
+            "الاقتصاد",
+            "الوطني",
+            "وقال",
+            "الوزير",
+            "إن",
+            "المفاوضات",
+            "مستمرة",
+            "مع",
+            "الأطراف",
+            "المعنية",
+            "في",
+            "العاصمة",
+            "قره",
+            "باغ",
+            "الأمم",
+            "المتحدة",
+            "مجلس",
+            "الأمن",
+        ];
+        let mut next = sequence(0x5EED);
+        let templates: Vec<Vec<&str>> = (0..6)
+            .map(|_| (0..14).map(|_| words[next(words.len())]).collect())
+            .collect();
+        let ids: Vec<String> = (0..40).map(|i| format!("a{i:02}")).collect();
+        let arabic: Vec<Vec<String>> = (0..40)
+            .map(|_| {
+                (0..3)
+                    .map(|_| {
+                        let mut copy = templates[next(templates.len())].clone();
+                        for _ in 0..next(4) {
+                            let at = next(copy.len());
+                            copy[at] = words[next(words.len())];
+                        }
+                        copy.join(" ")
+                    })
+                    .collect()
+            })
+            .collect();
+        let texts = articles(&ids, &arabic);
+        let found: Vec<(Vec<ParagraphRef>, bool, f64)> = detect(&texts)
+            .into_iter()
+            .map(|group| (group.paragraphs, group.exact, group.similarity))
+            .collect();
+        let expected = all_pairs(&texts);
+        assert!(expected.len() > 1 && expected.iter().any(|g| !g.1));
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn thousands_of_near_identical_paragraphs_make_one_group_each() {
+        let templates = [
+            "وكانت أذربيجان قد أعلنت صباح الثلاثاء بدء عمليات عسكرية في إقليم قره باغ",
+            "وقال المتحدث باسم الحكومة إن المفاوضات مع الأطراف المعنية ستستأنف الأسبوع المقبل",
+            "ودعا مجلس الأمن الدولي جميع الأطراف إلى ضبط النفس والعودة إلى طاولة الحوار",
+        ];
+        let count = 1_000;
+        let ids: Vec<String> = (0..count).map(|i| format!("article-{i:04}")).collect();
+        let arabic: Vec<Vec<String>> = (0..count)
+            .map(|i| {
+                templates
+                    .iter()
+                    .map(|template| format!("{template} وأضاف المصدر {i}"))
+                    .collect()
+            })
+            .collect();
+        let groups = detect(&articles(&ids, &arabic));
+        assert_eq!(groups.len(), templates.len());
+        for (number, group) in groups.iter().enumerate() {
+            assert_eq!(group.paragraphs.len(), count);
+            assert!(group.paragraphs.iter().all(|r| r.paragraph == number + 1));
+            assert!(!group.exact && group.similarity >= NEAR_DUPLICATE);
+            assert_eq!(group.id, format!("wire-{}", number + 1));
+        }
     }
 }
