@@ -246,7 +246,9 @@ impl StageRunner {
             };
             match result {
                 Ok(completion) => {
-                    let text = prompt::clean_answer(&completion.text);
+                    let text = self
+                        .template
+                        .strip_echo(&prompt::clean_answer(&completion.text));
                     if text.is_empty() {
                         too_long = false;
                         errors.push(format!("{}: the answer was empty", dispatcher.name));
