@@ -155,7 +155,7 @@ impl Template {
             .collect();
         let echoed = |line: &str| {
             let line = line.trim().trim_end_matches(['.', ':']).to_lowercase();
-            !line.is_empty() && fragments.iter().any(|fragment| *fragment == line)
+            !line.is_empty() && fragments.contains(&line)
         };
         let kept: Vec<&str> = answer.lines().filter(|line| !echoed(line)).collect();
         kept.join("\n").trim().to_string()
