@@ -258,10 +258,11 @@ impl EngineConfig {
         if s.parallel == 0 {
             return Err(bad("parallel must be at least 1"));
         }
-        if s.batch == 0 {
-            return Err(bad("batch must be at least 1"));
+        if s.batch < s.parallel {
+            // Every generating sequence needs one batch cell per step, or some would starve.
+            return Err(bad("batch must be at least `parallel`"));
         }
-        if s.context < 64 * s.parallel {
+        if s.context < s.parallel.saturating_mul(64) {
             return Err(bad(
                 "context must leave at least 64 tokens per parallel sequence",
             ));

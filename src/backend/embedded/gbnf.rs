@@ -7,9 +7,12 @@
 //! `minItems` ≥ 1), string, integer, number, boolean, null, type lists, `enum`, `const`,
 //! `anyOf`/`oneOf`, and schemas without `type` (any JSON value). Unsupported keywords (`$ref`,
 //! `pattern`, `format`, …) are errors rather than silently ignored, so a schema the grammar
-//! cannot enforce is noticed. Objects never get extra properties; required properties come first
-//! in `properties` order, then each optional one may follow. An object with no `required` list
-//! gets all its properties (still valid against the schema, and easier for a small model).
+//! cannot enforce is noticed. Objects never get extra properties; required properties come first,
+//! then each optional one may follow, each group in the order serde_json's map yields them, which
+//! is alphabetical unless the crate enables serde_json's `preserve_order` (it does not today, so a
+//! schema listing `translation, countries` is emitted as `countries, translation`). An object
+//! with no `required` list gets all its properties (still valid against the schema, and easier
+//! for a small model).
 //! Whitespace between tokens is bounded so the model cannot pad forever.
 
 use std::collections::BTreeMap;
