@@ -50,7 +50,7 @@ fn request(variant: usize) -> Request {
         "السوق",
     ];
     let mut user = format!("تقرير رقم {variant}: ");
-    for i in 0..50 {
+    for i in 0..74 {
         user.push_str(words[(i * 3 + variant) % words.len()]);
         user.push(' ');
     }
