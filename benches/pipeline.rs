@@ -68,11 +68,14 @@ fn config(dir: &Path, base_url: &str, concurrency: usize) {
 /// Run tarjim in `dir`; returns wall time and the run report.
 fn tarjim(dir: &Path, input: &str, out: &str) -> (Duration, Value) {
     let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_tarjim"))
-        .args(["run", input, "--out", out, "--quiet"])
-        .current_dir(dir)
-        .status()
-        .unwrap();
+    // block_in_place: the mock server shares this runtime and must keep its worker threads.
+    let status = tokio::task::block_in_place(|| {
+        Command::new(env!("CARGO_BIN_EXE_tarjim"))
+            .args(["run", input, "--out", out, "--quiet"])
+            .current_dir(dir)
+            .status()
+            .unwrap()
+    });
     let wall = started.elapsed();
     assert!(status.success(), "tarjim failed in {}", dir.display());
     let report =

@@ -121,11 +121,14 @@ async fn main() {
     write_articles(&dir.path().join("storm.jsonl"), articles);
     config(dir.path(), &server.uri(), concurrency);
     let started = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_tarjim"))
-        .args(["run", "storm.jsonl", "--out", "out", "--quiet"])
-        .current_dir(dir.path())
-        .status()
-        .unwrap();
+    // block_in_place: the mock server shares this runtime and must keep its worker threads.
+    let status = tokio::task::block_in_place(|| {
+        Command::new(env!("CARGO_BIN_EXE_tarjim"))
+            .args(["run", "storm.jsonl", "--out", "out", "--quiet"])
+            .current_dir(dir.path())
+            .status()
+            .unwrap()
+    });
     let wall = started.elapsed().as_secs_f64();
     assert!(status.success(), "tarjim failed");
     let report: Value =
