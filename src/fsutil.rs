@@ -31,6 +31,14 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
     std::fs::create_dir_all(folder).map_err(wrap)?;
     let mut file = tempfile::NamedTempFile::new_in(folder).map_err(wrap)?;
     file.write_all(contents).map_err(wrap)?;
+    // Temporary files are created private (0600); outputs are for people to read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(wrap)?;
+    }
     file.persist(path).map_err(|error| wrap(error.error))?;
     Ok(())
 }

@@ -24,6 +24,8 @@ const MAX_HEADLINE_CHARACTERS: usize = 200;
 /// TextRank builds a dense sentence-by-sentence matrix; beyond this many sentences a story's key
 /// facts are ranked among its first sentences only, so a huge story cannot exhaust memory.
 const MAX_RANKED_SENTENCES: usize = 1_200;
+/// Most copies of a wire paragraph a fact cites; the wire group lists every copy.
+const MAX_WIRE_CITATIONS: usize = 8;
 
 /// A sentence of the story and where it (and its wire copies) sit.
 struct StorySentence {
@@ -91,9 +93,20 @@ fn story_sentences(
     articles: &[&BriefArticle],
     wire_index: &HashMap<ParagraphRef, String>,
 ) -> Vec<StorySentence> {
-    let mut copies: BTreeMap<&str, Vec<&ParagraphRef>> = BTreeMap::new();
-    for (reference, group) in wire_index {
-        copies.entry(group.as_str()).or_default().push(reference);
+    // Copies are cited only among this story's own articles, and at most
+    // MAX_WIRE_CITATIONS of them: a group reused by thousands of articles must not make every
+    // fact cite thousands of paragraphs (the group itself lists them all in `wire_copy`).
+    let mut copies: BTreeMap<&str, Vec<ParagraphRef>> = BTreeMap::new();
+    for article in articles {
+        for paragraph in 1..=article.english.len() {
+            let reference = ParagraphRef {
+                article: article.id.clone(),
+                paragraph,
+            };
+            if let Some(group) = wire_index.get(&reference) {
+                copies.entry(group.as_str()).or_default().push(reference);
+            }
+        }
     }
     let mut claimed: HashMap<&str, &str> = HashMap::new();
     let mut sentences = Vec::new();
@@ -111,6 +124,7 @@ fn story_sentences(
                     }
                     let mut members = copies.get(group.as_str()).cloned().unwrap_or_default();
                     members.sort();
+                    members.truncate(MAX_WIRE_CITATIONS);
                     members
                         .into_iter()
                         .map(|r| Citation {
@@ -325,6 +339,34 @@ mod tests {
             english: english.iter().map(|p| p.to_string()).collect(),
             summary: None,
         }
+    }
+
+    /// Regression: a wire paragraph shared by a thousand articles made every fact cite every
+    /// copy, and the brief of 1,000 near-identical articles grew to 2.5 GB.
+    #[test]
+    fn a_widely_copied_paragraph_is_cited_a_bounded_number_of_times() {
+        let shared = "Shared wire paragraph about Karabakh talks in Yevlakh.";
+        let ids: Vec<String> = (0..40).map(|i| format!("a{i:02}")).collect();
+        let articles: Vec<BriefArticle> = ids.iter().map(|id| article(id, &[shared])).collect();
+        let members: Vec<&BriefArticle> = articles.iter().collect();
+        let index: HashMap<ParagraphRef, String> = ids
+            .iter()
+            .map(|id| {
+                (
+                    ParagraphRef {
+                        article: id.clone(),
+                        paragraph: 1,
+                    },
+                    "wire-1".to_string(),
+                )
+            })
+            .collect();
+        let sentences = story_sentences(&members, &index);
+        assert_eq!(sentences.len(), 1, "the copied paragraph is taken once");
+        assert_eq!(sentences[0].citations.len(), MAX_WIRE_CITATIONS);
+        // Copies outside the story are not cited.
+        let sentences = story_sentences(&members[..3], &index);
+        assert_eq!(sentences[0].citations.len(), 3);
     }
 
     #[test]
