@@ -180,7 +180,7 @@ impl Settings {
                     .collect();
                 builder.set_override(key.as_str(), items)?
             } else {
-                builder.set_override(key.as_str(), value.as_str())?
+                builder.set_override(key.as_str(), typed(value))?
             };
         }
         let settings: Settings = builder.build()?.try_deserialize()?;
@@ -255,6 +255,20 @@ impl Settings {
     }
 }
 
+/// A command-line value as the type it reads as: integer, float, boolean, else string. Values
+/// inside `[backends.<name>]` go through a tagged enum, where serde does not turn "4" into 4.
+fn typed(value: &str) -> config::Value {
+    if let Ok(integer) = value.parse::<i64>() {
+        integer.into()
+    } else if let Ok(float) = value.parse::<f64>() {
+        float.into()
+    } else if let Ok(boolean) = value.parse::<bool>() {
+        boolean.into()
+    } else {
+        value.into()
+    }
+}
+
 /// `<user cache folder>/tarjim`, or `.tarjim-cache` when the platform has none.
 pub fn user_cache_dir() -> PathBuf {
     dirs::cache_dir()
@@ -275,6 +289,26 @@ mod tests {
             settings.backend("embedded"),
             Some(BackendSettings::Embedded(_))
         ));
+    }
+
+    /// Regression: `--set backends.embedded.context=32768` and `run --concurrency 8` failed
+    /// with "invalid type: string, expected u32".
+    #[test]
+    fn numeric_overrides_inside_a_backend_are_numbers() {
+        let sources = Sources {
+            config_file: None,
+            overrides: vec![
+                ("backends.embedded.context".into(), "32768".into()),
+                ("backends.embedded.temperature".into(), "0.5".into()),
+            ],
+        };
+        let settings = Settings::load(&sources).unwrap();
+        let Some(BackendSettings::Embedded(embedded)) = settings.backend("embedded") else {
+            panic!("embedded backend");
+        };
+        let embedded = serde_json::to_value(embedded).unwrap();
+        assert_eq!(embedded["context"], 32768);
+        assert_eq!(embedded["temperature"], 0.5);
     }
 
     #[test]
