@@ -23,6 +23,11 @@ pub fn source_text(request: &Request) -> String {
         .pointer("/messages/1/content")
         .and_then(Value::as_str)
         .unwrap_or_default();
+    fenced_text(user)
+}
+
+/// The text between `<source>\n` and `\n</source>` of a user prompt.
+pub fn fenced_text(user: &str) -> String {
     let start = user
         .find("<source>\n")
         .map(|i| i + "<source>\n".len())

@@ -186,18 +186,7 @@ fn user_prompt(body: &[u8]) -> String {
         .to_string()
 }
 
-/// The text between `<source>\n` and `\n</source>` of a user prompt.
-pub fn fenced_text(user: &str) -> String {
-    let start = user
-        .find("<source>\n")
-        .map(|i| i + "<source>\n".len())
-        .unwrap_or(0);
-    let end = user[start..]
-        .find("\n</source>")
-        .map(|i| i + start)
-        .unwrap_or(user.len());
-    user[start..end].to_string()
-}
+pub use crate::common::fenced_text;
 
 fn answer_body(text: &str, finish_reason: &str) -> String {
     json!({
