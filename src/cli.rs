@@ -31,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Translate articles: files, folders (recursive), globs, or - for stdin.
     Run(RunArgs),
+    /// Measure translation quality on a parallel test set (chrF, chrF++, BLEU, flag counts).
+    Eval(EvalArgs),
     /// Inspect or empty the result cache.
     Cache {
         #[command(subcommand)]
@@ -80,6 +82,32 @@ pub struct RunArgs {
     /// Cache database path.
     #[arg(long, value_name = "FILE")]
     pub cache: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Arabic source, one sentence or segment per line.
+    #[arg(long, value_name = "FILE")]
+    pub source: PathBuf,
+    /// English references, line by line with the source.
+    #[arg(long, value_name = "FILE")]
+    pub reference: PathBuf,
+    /// Document id of each line (optional; counted in the report).
+    #[arg(long, value_name = "FILE")]
+    pub doc_ids: Option<PathBuf>,
+    /// `pipeline`: the run's translate stage with glossary, checks and repairs; `plain`: a
+    /// minimal prompt, line by line, nothing else.
+    #[arg(long, value_enum, default_value = "pipeline")]
+    pub mode: crate::eval::Mode,
+    /// Only the first N lines (0: all).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub limit: usize,
+    /// Write eval.json (scores and every line with its flags) and hypotheses.txt here.
+    #[arg(long, short, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the report as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -17,10 +17,15 @@ pub mod prompt;
 pub mod stage;
 pub mod structured;
 
+pub mod fidelity;
+pub mod translate;
+
 pub mod brief;
 pub mod pipeline;
 pub mod progress;
 pub mod summarize;
+
+pub mod eval;
 
 pub mod fsutil;
 pub mod model;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use tarjim::cli::{CacheCommand, Cli, Command, ConfigCommand, ModelCommand, RunArgs};
+use tarjim::cli::{CacheCommand, Cli, Command, ConfigCommand, EvalArgs, ModelCommand, RunArgs};
 use tarjim::pipeline::{self, Ending, RunRequest};
 use tarjim::settings::{Settings, Sources};
 use tokio_util::sync::CancellationToken;
@@ -51,6 +51,7 @@ async fn dispatch(cli: Cli) -> ExitCode {
     };
     match cli.command {
         Command::Run(args) => run(settings, args, cli.quiet).await,
+        Command::Eval(args) => eval(settings, args, cli.quiet).await,
         Command::Config {
             command: ConfigCommand::Show,
         } => {
@@ -139,6 +140,41 @@ async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
         }
         _ if !report.failures.is_empty() || report.articles.total == 0 => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
+    }
+}
+
+async fn eval(settings: Settings, args: EvalArgs, quiet: bool) -> ExitCode {
+    let progress: Arc<dyn tarjim::progress::Progress> =
+        Arc::from(tarjim::progress::for_stderr(quiet));
+    let cancel = CancellationToken::new();
+    tokio::spawn(interrupt_handler(cancel.clone(), quiet));
+    let request = tarjim::eval::EvalRequest {
+        source: args.source,
+        reference: args.reference,
+        doc_ids: args.doc_ids,
+        mode: args.mode,
+        limit: args.limit,
+        out: args.out,
+    };
+    match tarjim::eval::run(&settings, &request, progress, cancel.clone()).await {
+        Ok((report, _)) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+            } else {
+                print!("{}", tarjim::eval::summary_text(&report));
+            }
+            if cancel.is_cancelled() {
+                ExitCode::from(130)
+            } else if report.failed_lines > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(error) => fail(&anyhow::Error::new(error), USAGE_ERROR),
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,17 +22,16 @@ use crate::backend::{self, Stage};
 use crate::brief::{self, BriefArticle, BriefInput};
 use crate::cache::Cache;
 use crate::chunk::{self, Chunk, Sentence, TokenCounter};
+use crate::fidelity::{self, glossary::Glossary, Flag};
 use crate::fsutil;
 use crate::normalize::{self, Cleaned};
 use crate::progress::Progress;
 use crate::prompt::Template;
 use crate::render;
 use crate::settings::Settings;
-use crate::stage::{Answer, Shared, StageError, StageRunner};
+use crate::stage::{Shared, StageRunner};
 use crate::summarize::{Summarizer, Summary};
-
-/// How deep a chunk that is too long for the model is split again.
-const MAX_RESPLIT_DEPTH: u32 = 3;
+use crate::translate::{Attempt, Translator};
 
 /// A problem that stops the whole run before it starts (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +44,8 @@ pub enum RunError {
     Cache(#[from] crate::cache::CacheError),
     #[error(transparent)]
     Write(#[from] fsutil::WriteError),
+    #[error(transparent)]
+    Glossary(#[from] crate::fidelity::glossary::GlossaryError),
 }
 
 /// How the run ended.
@@ -141,6 +142,16 @@ pub struct ArticleRecord {
     pub published: Option<String>,
     pub status: &'static str,
     pub error: Option<String>,
+    /// Trust in the English, 0..1: the token-weighted share of chunks the checks found clean
+    /// (see `fidelity::confidence`), and its label (high, medium, low).
+    pub confidence: f64,
+    pub confidence_label: &'static str,
+    /// Chunks with at least one flag, and flags in all (title included).
+    pub flagged_chunks: usize,
+    pub flag_count: usize,
+    /// Doubts about the translated title.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub title_flags: Vec<Flag>,
     /// Warnings about the input, e.g. little or no Arabic text.
     pub flags: Vec<String>,
     pub cleaned: Cleaned,
@@ -157,6 +168,28 @@ pub struct ArticleRecord {
     pub duration_ms: u128,
 }
 
+impl ArticleRecord {
+    /// The fidelity flags of each English paragraph (same order and count as `translation`).
+    pub fn flags_by_paragraph(&self) -> Vec<Vec<Flag>> {
+        let mut by_source: Vec<(bool, Vec<Flag>)> =
+            vec![(false, Vec::new()); self.cleaned.paragraphs.len()];
+        for record in &self.chunks {
+            if let Some((has_text, flags)) = by_source.get_mut(record.chunk.paragraph) {
+                *has_text |= record
+                    .translation
+                    .as_deref()
+                    .is_some_and(|text| !text.trim().is_empty());
+                flags.extend(record.flags.iter().cloned());
+            }
+        }
+        by_source
+            .into_iter()
+            .filter(|(has_text, _)| *has_text)
+            .map(|(_, flags)| flags)
+            .collect()
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct ChunkRecord {
     #[serde(flatten)]
@@ -166,13 +199,21 @@ pub struct ChunkRecord {
     pub cached: bool,
     pub duration_ms: u128,
     pub error: Option<String>,
+    /// What the fidelity checks found in the kept translation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Flag>,
+    /// Every translation tried when the first was flagged, and which one was kept.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<&'static str>,
 }
 
 /// Everything the translate stage shares across articles.
 struct Context {
     settings: Settings,
     shared: Arc<Shared>,
-    translate: StageRunner,
+    translator: Translator,
     summarizer: Summarizer,
     progress: Arc<dyn Progress>,
 }
@@ -197,23 +238,25 @@ pub async fn run(
     let template = Template::load(&settings.prompts.dir, "translate")?;
     let cache = Cache::open(&settings.cache_path())?;
     let note_progress = progress.clone();
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(Shared::new(
         cache,
         counter,
         cancel,
-        quota_exhausted: AtomicBool::new(false),
-        cache_hits: AtomicU64::new(0),
-        cache_misses: AtomicU64::new(0),
-        note: Box::new(move |text| note_progress.note(text)),
-        dispatchers: Default::default(),
-    });
-    let translate = StageRunner::new(
-        Stage::Translate,
-        &settings.stages.translate,
-        &settings,
-        template,
-        shared.clone(),
-    );
+        Box::new(move |text| note_progress.note(text)),
+    ));
+    let glossary = Arc::new(Glossary::load(&settings.fidelity.glossary)?);
+    let translator = Translator {
+        runner: StageRunner::new(
+            Stage::Translate,
+            &settings.stages.translate,
+            &settings,
+            template,
+            shared.clone(),
+        ),
+        glossary: glossary.clone(),
+        settings: settings.fidelity.clone(),
+        counter: shared.counter.clone(),
+    };
     std::fs::create_dir_all(request.out.join("articles")).map_err(|source| {
         fsutil::WriteError::Io {
             path: request.out.join("articles"),
@@ -253,7 +296,7 @@ pub async fn run(
     let context = Arc::new(Context {
         settings: settings.clone(),
         shared: shared.clone(),
-        translate,
+        translator,
         summarizer: Summarizer {
             runner: optional_runner(
                 Stage::Summarize,
@@ -261,6 +304,7 @@ pub async fn run(
                 &settings,
                 &shared,
             )?,
+            glossary,
         },
         progress: progress.clone(),
     });
@@ -286,14 +330,7 @@ pub async fn run(
         total: total_chunks as u64,
         ..Counts::default()
     };
-    let article_parallelism = context
-        .translate
-        .chain
-        .iter()
-        .map(|dispatcher| backend_concurrency(&dispatcher.settings))
-        .max()
-        .unwrap_or(4)
-        * 4;
+    let article_parallelism = context.translator.runner.concurrency() * 4;
     let out = request.out.clone();
     let mut records = stream::iter(prepared)
         .map(|prepared| {
@@ -368,7 +405,7 @@ pub async fn run(
     };
     let sum = |field: fn(&DispatchStats) -> &AtomicU64| {
         let runners = [
-            Some(&context.translate),
+            Some(&context.translator.runner),
             context.summarizer.runner.as_ref(),
             brief_runner.as_ref(),
         ];
@@ -389,7 +426,10 @@ pub async fn run(
         inputs: request.inputs,
         out: request.out.clone(),
         stages: HashMap::from([
-            ("translate", runner_backends(Some(&context.translate))),
+            (
+                "translate",
+                runner_backends(Some(&context.translator.runner)),
+            ),
             (
                 "summarize",
                 runner_backends(context.summarizer.runner.as_ref()),
@@ -417,16 +457,6 @@ pub async fn run(
         &render::json::pretty(&report),
     )?;
     Ok(report)
-}
-
-fn backend_concurrency(settings: &crate::settings::BackendSettings) -> usize {
-    use crate::settings::BackendSettings;
-    match settings {
-        BackendSettings::Openai(http)
-        | BackendSettings::Libretranslate(http)
-        | BackendSettings::Deepl(http) => http.concurrency,
-        BackendSettings::Embedded(_) => 4,
-    }
 }
 
 /// An article cleaned and chunked, ready to translate.
@@ -497,40 +527,54 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
         .map(|title| normalize::normalize_text(&title, &context.settings.normalize));
     let title_future = async {
         match &title {
-            Some(title) if !title.is_empty() && error.is_none() => {
-                translate_text(context, title, 0)
-                    .await
-                    .map(|done| Some(done.text))
-            }
+            Some(title) if !title.is_empty() && error.is_none() => context
+                .translator
+                .translate(title)
+                .await
+                .map(|done| Some((done.answer.text, done.flags))),
             _ => Ok(None),
         }
     };
     let chunk_futures = chunks.into_iter().map(|chunk| async move {
         let chunk_started = Instant::now();
-        let outcome = translate_text(context, &chunk.text, 0).await;
-        context
-            .progress
-            .chunk_done(chunk.tokens, matches!(&outcome, Ok(done) if done.cached));
-        let (translation, backend, cached, error) = match outcome {
-            Ok(done) => (Some(done.text), Some(done.backend), done.cached, None),
-            Err(error) => (None, None, false, Some(error)),
-        };
-        ChunkRecord {
+        let outcome = context.translator.translate(&chunk.text).await;
+        context.progress.chunk_done(
+            chunk.tokens,
+            matches!(&outcome, Ok(done) if done.answer.cached),
+        );
+        let mut record = ChunkRecord {
             chunk,
-            translation,
-            backend,
-            cached,
-            duration_ms: chunk_started.elapsed().as_millis(),
-            error,
+            translation: None,
+            backend: None,
+            cached: false,
+            duration_ms: 0,
+            error: None,
+            flags: Vec::new(),
+            attempts: Vec::new(),
+            kept: None,
+        };
+        match outcome {
+            Ok(done) => {
+                record.translation = Some(done.answer.text);
+                record.backend = Some(done.answer.backend);
+                record.cached = done.answer.cached;
+                record.flags = done.flags;
+                record.kept = (!done.attempts.is_empty()).then_some(done.kept);
+                record.attempts = done.attempts;
+            }
+            Err(error) => record.error = Some(error),
         }
+        record.duration_ms = chunk_started.elapsed().as_millis();
+        record
     });
     let (title_en, chunk_records) =
         tokio::join!(title_future, futures::future::join_all(chunk_futures));
     // A title that failed to translate fails the article like a chunk would: the page would
     // otherwise go out with an Arabic heading and no one told. A rerun asks for it again.
-    let (title_en, title_error) = match title_en {
-        Ok(title_en) => (title_en, None),
-        Err(title_error) => (None, Some(format!("title: {title_error}"))),
+    let (title_en, title_flags, title_error) = match title_en {
+        Ok(Some((title_en, flags))) => (Some(title_en), flags, None),
+        Ok(None) => (None, Vec::new(), None),
+        Err(title_error) => (None, Vec::new(), Some(format!("title: {title_error}"))),
     };
 
     let first_error = error.or(title_error).or_else(|| {
@@ -546,6 +590,20 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
     } else {
         Vec::new()
     };
+    let confidence = fidelity::confidence(
+        chunk_records
+            .iter()
+            .map(|record| (record.chunk.tokens, record.flags.as_slice())),
+    );
+    let flagged_chunks = chunk_records
+        .iter()
+        .filter(|record| !record.flags.is_empty())
+        .count();
+    let flag_count = title_flags.len()
+        + chunk_records
+            .iter()
+            .map(|record| record.flags.len())
+            .sum::<usize>();
     let cache_hits = chunk_records.iter().filter(|record| record.cached).count() as u64;
     let requests = chunk_records
         .iter()
@@ -565,6 +623,11 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
             "failed"
         },
         error: first_error,
+        confidence,
+        confidence_label: fidelity::confidence_label(confidence),
+        flagged_chunks,
+        flag_count,
+        title_flags,
         flags,
         cleaned,
         sentences,
@@ -594,64 +657,6 @@ fn assemble(cleaned: &Cleaned, chunks: &[ChunkRecord]) -> Vec<String> {
     }
     paragraphs.retain(|paragraph| !paragraph.is_empty());
     paragraphs
-}
-
-/// Translate one piece of text; when every backend finds it too long, split it and translate
-/// the halves.
-async fn translate_text(context: &Context, text: &str, depth: u32) -> Result<Answer, String> {
-    match context
-        .translate
-        .ask(&[("text", text)], text, None, &|_| Ok(()))
-        .await
-    {
-        Ok(answer) => Ok(answer),
-        Err(StageError::TooLong(message)) if depth < MAX_RESPLIT_DEPTH => {
-            match split_in_two(context, text) {
-                Some(halves) => translate_halves(context, halves, depth).await,
-                None => Err(format!("{message}; the text cannot be split further")),
-            }
-        }
-        Err(error) => Err(error.to_string()),
-    }
-}
-
-fn translate_halves<'a>(
-    context: &'a Context,
-    halves: (String, String),
-    depth: u32,
-) -> futures::future::BoxFuture<'a, Result<Answer, String>> {
-    Box::pin(async move {
-        let first = translate_text(context, &halves.0, depth + 1).await?;
-        let second = translate_text(context, &halves.1, depth + 1).await?;
-        Ok(Answer {
-            text: format!("{} {}", first.text.trim(), second.text.trim()),
-            backend: first.backend,
-            cached: first.cached && second.cached,
-        })
-    })
-}
-
-/// Split `text` into two chunks of about half its tokens, on sentence or clause boundaries
-/// where possible (the chunker's own rules).
-fn split_in_two(context: &Context, text: &str) -> Option<(String, String)> {
-    let counter = &context.shared.counter;
-    let tokens = counter.count(text);
-    if tokens < 2 {
-        return None;
-    }
-    let (_, pieces) = chunk::chunk_article(&[text.to_string()], tokens.div_ceil(2), counter);
-    if pieces.len() < 2 {
-        return None;
-    }
-    let middle = pieces.len().div_ceil(2);
-    let join = |pieces: &[Chunk]| {
-        pieces
-            .iter()
-            .map(|piece| piece.text.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    Some((join(&pieces[..middle]), join(&pieces[middle..])))
 }
 
 /// [`write_article`] on a blocking thread. It syncs two files to disk, and every article future
@@ -788,6 +793,8 @@ fn brief_article(record: &ArticleRecord) -> BriefArticle {
         arabic: record.cleaned.paragraphs.clone(),
         english: record.translation.clone(),
         summary: record.summary.clone(),
+        confidence: record.confidence,
+        paragraph_flags: record.flags_by_paragraph(),
     }
 }
 

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::http::HttpSettings;
 use crate::backend::EmbeddedSettings;
 use crate::normalize::NormalizeSettings;
+use crate::translate::FidelitySettings;
 
 /// The built-in defaults, also shipped as `config/default.toml` for reading.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -41,6 +42,7 @@ pub struct Settings {
     pub output: OutputSettings,
     pub stages: StageSettings,
     pub brief: BriefSettings,
+    pub fidelity: FidelitySettings,
     pub backends: BTreeMap<String, BackendSettings>,
 }
 

@@ -34,6 +34,25 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// What a run shares, with no request sent yet; `note` shows a warning now.
+    pub fn new(
+        cache: Cache,
+        counter: TokenCounter,
+        cancel: CancellationToken,
+        note: Box<dyn Fn(&str) + Send + Sync>,
+    ) -> Shared {
+        Shared {
+            cache,
+            counter,
+            cancel,
+            quota_exhausted: AtomicBool::new(false),
+            cache_hits: AtomicU64::new(0),
+            cache_misses: AtomicU64::new(0),
+            note,
+            dispatchers: Default::default(),
+        }
+    }
+
     /// The dispatcher for backend `name`, created on first use.
     pub fn dispatcher(
         &self,
@@ -118,6 +137,28 @@ impl StageRunner {
             shared,
             in_flight: Default::default(),
         }
+    }
+
+    /// The most requests any backend of the chain takes in flight at once.
+    pub fn concurrency(&self) -> usize {
+        self.chain
+            .iter()
+            .map(|dispatcher| dispatcher.concurrency)
+            .max()
+            .unwrap_or(1)
+    }
+
+    /// Requests this stage sent (first attempts, not retries).
+    pub fn requests(&self) -> u64 {
+        self.stats
+            .iter()
+            .map(|stats| stats.requests.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Answers the run found in the cache (all stages).
+    pub fn cache_hits(&self) -> u64 {
+        self.shared.cache_hits.load(Ordering::Relaxed)
     }
 
     /// Whether every backend in the chain reads prompts (can summarize, can follow a schema).

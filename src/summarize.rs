@@ -14,6 +14,10 @@ use serde_json::json;
 
 use crate::brief::citations::check_paragraphs;
 use crate::brief::{extractive, text};
+use std::sync::Arc;
+
+use crate::fidelity::glossary::Glossary;
+use crate::fidelity::{numbers, Flag, FlagKind};
 use crate::stage::StageRunner;
 use crate::structured::{self, unfence};
 
@@ -44,6 +48,9 @@ pub struct KeyPoint {
     pub text: String,
     #[serde(default)]
     pub paragraphs: Vec<usize>,
+    /// A number or name in it that the paragraphs it cites do not have.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Flag>,
 }
 
 /// What a model must answer.
@@ -101,6 +108,8 @@ fn validate(answer: &str) -> Result<(), String> {
 /// Summarizes articles with the stage's backends, or extractively.
 pub struct Summarizer {
     pub runner: Option<StageRunner>,
+    /// Names whose presence in a key point is checked against the paragraphs it cites.
+    pub glossary: Arc<Glossary>,
 }
 
 impl Summarizer {
@@ -120,7 +129,17 @@ impl Summarizer {
             return (summary, None);
         };
         match llm_summary(runner, english).await {
-            Ok(summary) => (summary, None),
+            Ok(mut summary) => {
+                check_key_points(&mut summary, english, &self.glossary);
+                if summary.key_points.is_empty() {
+                    let fallback = extractive_summary(english);
+                    summary.key_points = fallback.key_points;
+                    summary
+                        .notes
+                        .push("every key point the model wrote was a fragment; the key points are extractive".into());
+                }
+                (summary, None)
+            }
             Err(error) => {
                 let error = format!("article {id}: summary: {error}");
                 let mut summary = extractive_summary(english);
@@ -257,6 +276,7 @@ fn checked(parsed: ModelSummary, paragraph_count: usize) -> Summary {
             KeyPoint {
                 text: point.text.trim().to_string(),
                 paragraphs,
+                flags: Vec::new(),
             }
         })
         .collect();
@@ -267,6 +287,125 @@ fn checked(parsed: ModelSummary, paragraph_count: usize) -> Summary {
         backend: None,
         notes,
     }
+}
+
+/// Words a whole sentence does not end on: the model stopped mid-sentence.
+const DANGLING: [&str; 24] = [
+    "that",
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "and",
+    "or",
+    "with",
+    "in",
+    "on",
+    "for",
+    "by",
+    "from",
+    "as",
+    "at",
+    "said",
+    "stated",
+    "announced",
+    "added",
+    "which",
+    "who",
+    "its",
+    "their",
+];
+
+/// Whether a key point reads as a whole sentence: at least four words, balanced quotes and
+/// brackets, and not ending on a word that needs more after it.
+pub fn is_whole_sentence(text: &str) -> bool {
+    let trimmed = text.trim();
+    let words: Vec<&str> = trimmed.split_whitespace().collect();
+    let last = words
+        .last()
+        .map(|word| {
+            word.trim_end_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .unwrap_or_default();
+    let ends_with_mark = trimmed
+        .trim_end_matches(|c: char| crate::normalize::is_closer(c))
+        .ends_with(['.', '!', '?']);
+    let balanced = trimmed.matches('"').count() % 2 == 0
+        && trimmed.matches('(').count() == trimmed.matches(')').count()
+        && trimmed.matches('“').count() == trimmed.matches('”').count();
+    words.len() >= 4 && balanced && (ends_with_mark || !DANGLING.contains(&last.as_str()))
+}
+
+/// Drop key points that are fragments (noted and counted), and flag a number or glossary name
+/// in a key point that the paragraphs it cites (the whole article when it cites none) lack.
+pub fn check_key_points(summary: &mut Summary, english: &[String], glossary: &Glossary) {
+    let before = summary.key_points.len();
+    summary
+        .key_points
+        .retain(|point| is_whole_sentence(&point.text));
+    let dropped = before - summary.key_points.len();
+    if dropped > 0 {
+        summary.notes.push(format!(
+            "{dropped} key point(s) dropped: not a whole sentence (the model stopped mid-sentence)"
+        ));
+    }
+    for point in &mut summary.key_points {
+        let cited: Vec<&str> = if point.paragraphs.is_empty() {
+            english.iter().map(String::as_str).collect()
+        } else {
+            point
+                .paragraphs
+                .iter()
+                .filter_map(|p| english.get(p.wrapping_sub(1)))
+                .map(String::as_str)
+                .collect()
+        };
+        let cited = cited.join("\n");
+        point.flags = unsupported_in(&point.text, &cited, glossary);
+    }
+}
+
+/// Numbers and glossary names in `point` that `cited` does not have.
+fn unsupported_in(point: &str, cited: &str, glossary: &Glossary) -> Vec<Flag> {
+    let cited_numbers = numbers::english_numbers(cited);
+    let mut flags = Vec::new();
+    for number in numbers::english_numbers(point).iter().filter(|n| n.digits) {
+        if !cited_numbers
+            .iter()
+            .any(|c| numbers::same(c.value, number.value))
+        {
+            flags.push(Flag {
+                kind: FlagKind::Summary,
+                message: format!(
+                    "the key point has the number {}, which the paragraphs it cites do not",
+                    number.written
+                ),
+                arabic: None,
+                english: Some(number.written.clone()),
+            });
+        }
+    }
+    let cited_terms: Vec<usize> = glossary
+        .english_spans(cited)
+        .iter()
+        .map(|s| s.term)
+        .collect();
+    for found in glossary.in_english(point) {
+        if !cited_terms.contains(&found.term) && !glossary.entry(found.term).ambiguous {
+            flags.push(Flag {
+                kind: FlagKind::Summary,
+                message: format!(
+                    "the key point names {}, which the paragraphs it cites do not",
+                    found.written
+                ),
+                arabic: None,
+                english: Some(found.written),
+            });
+        }
+    }
+    flags
 }
 
 /// A TextRank summary: the top sentences in article order, and key points citing the paragraph
@@ -286,6 +425,7 @@ pub fn extractive_summary(english: &[String]) -> Summary {
             .map(|sentence| KeyPoint {
                 text: sentence.text,
                 paragraphs: vec![sentence.paragraph + 1],
+                flags: Vec::new(),
             })
             .collect(),
         method: "extractive".into(),
@@ -328,6 +468,45 @@ mod tests {
         let summary = checked(parse(answer).unwrap(), 2);
         assert_eq!(summary.key_points[0].paragraphs, vec![1]);
         assert_eq!(summary.notes.len(), 1, "{:?}", summary.notes);
+    }
+
+    #[test]
+    fn fragments_are_dropped_and_unsupported_numbers_flagged() {
+        assert!(!is_whole_sentence(
+            "The Azerbaijani Defense Ministry stated that"
+        ));
+        assert!(!is_whole_sentence("Aliyev said"));
+        assert!(is_whole_sentence(
+            "Azerbaijan says its operation in Karabakh continues"
+        ));
+        assert!(is_whole_sentence(
+            "Up to 30,000 people were killed in the 1990s war."
+        ));
+        let english = vec![
+            "Up to 30,000 people were killed in the first war.".to_string(),
+            "Blinken called Aliyev on Tuesday.".to_string(),
+        ];
+        let point = |text: &str, paragraphs: Vec<usize>| KeyPoint {
+            text: text.into(),
+            paragraphs,
+            flags: Vec::new(),
+        };
+        let mut summary = Summary {
+            summary: "S.".into(),
+            key_points: vec![
+                point("The Azerbaijani Defense Ministry stated that", vec![1]),
+                point("Up to 3,000 people were killed in the first war.", vec![1]),
+                point("Up to 30,000 people were killed in the first war.", vec![1]),
+            ],
+            method: "llm".into(),
+            backend: None,
+            notes: Vec::new(),
+        };
+        check_key_points(&mut summary, &english, &Glossary::default());
+        assert_eq!(summary.key_points.len(), 2);
+        assert_eq!(summary.key_points[0].flags.len(), 1);
+        assert!(summary.key_points[1].flags.is_empty());
+        assert!(summary.notes[0].contains("1 key point(s) dropped"));
     }
 
     #[test]

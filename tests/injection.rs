@@ -19,14 +19,18 @@ fn corpus() -> String {
         .to_string()
 }
 
-/// The translate user template, split around its `{{text}}` placeholder.
-fn template_around_text() -> (String, String) {
+/// The translate user template around its `{{text}}` placeholder: what comes before it, the
+/// fence's closing line right after it, and the restated task at the end (after the glossary and
+/// repair-notes placeholders, which are filled per chunk).
+fn template_around_text() -> (String, String, String) {
     let template = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts/translate.user.md"),
     )
     .unwrap();
     let (before, after) = template.split_once("{{text}}").unwrap();
-    (before.to_string(), after.to_string())
+    let closer = after[..after.find("</source>").unwrap() + "</source>".len()].to_string();
+    let (_, tail) = after.rsplit_once("}}").unwrap();
+    (before.to_string(), closer, tail.to_string())
 }
 
 /// Positions of everything that could read as a `<source>` or `</source>` marker: `<`, then any
@@ -61,7 +65,7 @@ async fn injected_articles_never_leave_the_fence() {
     let output = run_tarjim(dir.path(), &["run", &corpus(), "--out", "out"]);
     let stderr = checked_stderr(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let (before, after) = template_around_text();
+    let (before, closer, tail) = template_around_text();
     let log = schedule.log();
     assert!(log.len() >= 7, "every corpus article was sent");
     let mut seen_attacks = 0;
@@ -69,10 +73,11 @@ async fn injected_articles_never_leave_the_fence() {
         let user = &seen.user;
         assert!(user.starts_with(&before), "task before the fence: {user}");
         assert!(
-            user.ends_with(&after),
+            user.ends_with(&tail),
             "task restated after the fence: {user}"
         );
-        let inside = &user[before.len()..user.len() - after.len()];
+        let fence_end = user.rfind(&closer).expect("the fence is closed");
+        let inside = &user[before.len()..fence_end];
         assert_eq!(inside, seen.text, "the article sits between the markers");
         assert_eq!(
             fence_markers(user).len(),

@@ -44,6 +44,8 @@ pub struct Dispatcher {
     pub settings: BackendSettings,
     backend: OnceCell<Backend>,
     permits: Semaphore,
+    /// Requests this backend takes in flight at once.
+    pub concurrency: usize,
     retry: RetryPolicy,
     requests_per_minute: Option<DefaultDirectRateLimiter>,
     tokens_per_minute: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
@@ -82,6 +84,7 @@ impl Dispatcher {
             settings: settings.clone(),
             backend: OnceCell::new(),
             permits: Semaphore::new(concurrency.max(1)),
+            concurrency: concurrency.max(1),
             retry,
             requests_per_minute: NonZeroU32::new(rpm)
                 .map(|n| RateLimiter::direct(Quota::per_minute(n))),

@@ -84,6 +84,7 @@ pub fn story(
         entities: entities(articles),
         timeline: timeline(articles),
         notes,
+        ..Story::default()
     }
 }
 
@@ -338,6 +339,8 @@ mod tests {
             arabic: english.iter().map(|_| String::new()).collect(),
             english: english.iter().map(|p| p.to_string()).collect(),
             summary: None,
+            confidence: 1.0,
+            paragraph_flags: english.iter().map(|_| Vec::new()).collect(),
         }
     }
 

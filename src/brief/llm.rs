@@ -278,6 +278,7 @@ fn checked(
         entities,
         timeline,
         notes,
+        ..Story::default()
     }
 }
 

@@ -21,6 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use crate::fidelity::{self, Flag};
 use crate::stage::StageRunner;
 use crate::summarize::Summary;
 use citations::{Citation, DroppedCitation, Known};
@@ -45,12 +46,27 @@ pub struct BriefArticle {
     pub arabic: Vec<String>,
     pub english: Vec<String>,
     pub summary: Option<Summary>,
+    /// Trust in the English (see `fidelity::confidence`), 0..1.
+    pub confidence: f64,
+    /// What the fidelity checks found, per English paragraph (same order and count as
+    /// `english`; empty lists for clean paragraphs).
+    pub paragraph_flags: Vec<Vec<Flag>>,
 }
 
 impl BriefArticle {
     /// The outlet when known, else the input file.
     pub fn outlet(&self) -> &str {
         self.source.as_deref().unwrap_or(&self.origin)
+    }
+
+    /// English paragraphs (1-based) with at least one fidelity flag.
+    pub fn flagged_paragraphs(&self) -> Vec<usize> {
+        self.paragraph_flags
+            .iter()
+            .enumerate()
+            .filter(|(_, flags)| !flags.is_empty())
+            .map(|(index, _)| index + 1)
+            .collect()
     }
 
     /// The English title, the Arabic title, or the id.
@@ -100,6 +116,9 @@ pub struct Story {
     pub entities: Vec<Entity>,
     pub timeline: Vec<TimelineEntry>,
     pub notes: Vec<String>,
+    /// The mean confidence of the story's articles (0..1), and how many have flagged paragraphs.
+    pub confidence: f64,
+    pub flagged_articles: usize,
 }
 
 /// A statement and the article paragraphs it rests on.
@@ -115,6 +134,10 @@ pub struct Fact {
     /// True when every citation the model gave was invented and removed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unsupported: bool,
+    /// True when every paragraph it cites carries a fidelity flag: the English it rests on is
+    /// in doubt.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub on_flagged_paragraphs: bool,
 }
 
 /// A point on which the sources differ, and each position with its citations.
@@ -161,6 +184,27 @@ pub struct Source {
     pub anchor: String,
     /// The story it belongs to.
     pub story: String,
+    /// Trust in the English, 0..1, with its label (high, medium, low).
+    pub confidence: f64,
+    pub confidence_label: String,
+    /// English paragraphs (1-based) the fidelity checks flagged.
+    pub flagged_paragraphs: Vec<usize>,
+}
+
+impl Source {
+    /// "high (0.95)", with the flagged paragraphs when there are any ("; check ¶2 ¶5").
+    pub fn confidence_text(&self) -> String {
+        let mut text = format!("{} ({:.2})", self.confidence_label, self.confidence);
+        if !self.flagged_paragraphs.is_empty() {
+            let list: Vec<String> = self
+                .flagged_paragraphs
+                .iter()
+                .map(|p| format!("¶{p}"))
+                .collect();
+            text.push_str(&format!("; check {}", list.join(" ")));
+        }
+        text
+    }
 }
 
 /// What the brief stage is given besides the articles.
@@ -249,6 +293,7 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
             None => compose::story(&id, &story_articles, central, &wire_index),
         };
         annotate_story(&mut story, &wire_index);
+        mark_doubts(&mut story, &story_articles);
         stories.push(story);
     }
     notes.splice(0..0, method_notes(use_llm, input.summaries_use_llm));
@@ -265,6 +310,16 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
         notes.push(format!(
             "{} group(s) of paragraphs appear in several articles (wire copy); each group counts as one source",
             wire_groups.len()
+        ));
+    }
+    let flagged = articles
+        .iter()
+        .filter(|article| !article.flagged_paragraphs().is_empty())
+        .count();
+    if flagged > 0 {
+        notes.push(format!(
+            "{flagged} of {} articles have paragraphs whose English the checks flagged (a number, date or name that does not match the Arabic, or missing text); facts resting only on them are marked, and each article's page says what was found",
+            articles.len()
         ));
     }
     let method = brief_method(&stories);
@@ -337,8 +392,52 @@ fn sources(articles: &[BriefArticle], stories: &[Story]) -> Vec<Source> {
             page: format!("articles/{}.en.md", article.id),
             anchor: anchor(&article.id),
             story: story_of.get(article.id.as_str()).unwrap_or(&"").to_string(),
+            confidence: article.confidence,
+            confidence_label: fidelity::confidence_label(article.confidence).to_string(),
+            flagged_paragraphs: article.flagged_paragraphs(),
         })
         .collect()
+}
+
+/// The story's confidence, and each fact that cites only flagged paragraphs marked so.
+fn mark_doubts(story: &mut Story, articles: &[&BriefArticle]) {
+    let flagged: HashMap<&str, Vec<usize>> = articles
+        .iter()
+        .map(|article| (article.id.as_str(), article.flagged_paragraphs()))
+        .collect();
+    let all_flagged = |fact: &Fact| {
+        !fact.citations.is_empty()
+            && fact.citations.iter().all(|citation| {
+                let Some(paragraphs) = flagged.get(citation.article.as_str()) else {
+                    return false;
+                };
+                if citation.paragraphs.is_empty() {
+                    return false;
+                }
+                citation.paragraphs.iter().all(|p| paragraphs.contains(p))
+            })
+    };
+    let facts = story
+        .key_facts
+        .iter_mut()
+        .chain(story.agreements.iter_mut())
+        .chain(
+            story
+                .differences
+                .iter_mut()
+                .flat_map(|d| d.positions.iter_mut()),
+        );
+    for fact in facts {
+        fact.on_flagged_paragraphs = all_flagged(fact);
+    }
+    if !articles.is_empty() {
+        let sum: f64 = articles.iter().map(|article| article.confidence).sum();
+        story.confidence = (sum / articles.len() as f64 * 100.0).round() / 100.0;
+    }
+    story.flagged_articles = articles
+        .iter()
+        .filter(|article| !article.flagged_paragraphs().is_empty())
+        .count();
 }
 
 /// Fill in each fact's independent-source count and wire-copy groups.

@@ -62,11 +62,12 @@ pub fn brief(brief: &Brief) -> String {
 fn story_section(page: &mut String, number: usize, story: &Story, numbers: &HashMap<&str, usize>) {
     let _ = writeln!(
         page,
-        "## {number}. {}\n\n*{} · {} · {} articles*\n\n{}\n",
+        "## {number}. {}\n\n*{} · {} · {} articles · {}*\n\n{}\n",
         inline(&story.headline),
         story.id,
         inline(&story.method),
         story.articles.len(),
+        crate::render::html::story_confidence(story),
         block(&story.synthesis)
     );
     fact_list(page, "Key facts", &story.key_facts, numbers);
@@ -131,6 +132,9 @@ fn fact_line(fact: &Fact, numbers: &HashMap<&str, usize>) -> String {
     );
     if fact.unsupported {
         line.push_str(" **(unsupported: invented citations removed)**");
+    }
+    if fact.on_flagged_paragraphs {
+        line.push_str(" **(in doubt: rests only on paragraphs the checks flagged)**");
     }
     if !fact.wire_copy.is_empty() {
         let _ = write!(
@@ -201,7 +205,7 @@ fn wire_section(page: &mut String, brief: &Brief, numbers: &HashMap<&str, usize>
 }
 
 fn sources_section(page: &mut String, brief: &Brief) {
-    page.push_str("## Sources\n\n| | Title | Arabic title | Outlet / file | Published | Links |\n|---|---|---|---|---|---|\n");
+    page.push_str("## Sources\n\n| | Title | Arabic title | Outlet / file | Published | Confidence | Links |\n|---|---|---|---|---|---|---|\n");
     for (index, source) in brief.sources.iter().enumerate() {
         let url = match source.url.as_deref() {
             Some(url) => match safe_url(url) {
@@ -212,7 +216,7 @@ fn sources_section(page: &mut String, brief: &Brief) {
         };
         let _ = writeln!(
             page,
-            "| S{} | {} | {} | {} | {} | [page]({}){} |",
+            "| S{} | {} | {} | {} | {} | {} | [page]({}){} |",
             index + 1,
             cell(source.title_en.as_deref().unwrap_or(&source.id)),
             source
@@ -222,6 +226,7 @@ fn sources_section(page: &mut String, brief: &Brief) {
                 .unwrap_or_default(),
             cell(source.source.as_deref().unwrap_or(&source.origin)),
             cell(source.published.as_deref().unwrap_or("")),
+            cell(&source.confidence_text()),
             source.page,
             url
         );

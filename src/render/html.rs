@@ -12,12 +12,13 @@ use std::fmt::Write;
 
 use crate::brief::citations::Citation;
 use crate::brief::{anchor, paragraph_anchor, Brief, BriefArticle, Fact, Story};
+use crate::fidelity::{self, Flag};
 
 const STYLE: &str = "
 body{font:16px/1.55 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d232a;background:#f6f7f9;margin:0}
 main{max-width:1100px;margin:0 auto;padding:1.5rem 2rem 4rem}
 h1{font-size:1.9rem;margin:.2rem 0}h2{font-size:1.45rem;margin:2rem 0 .5rem}h3{font-size:1.1rem;margin:1.2rem 0 .4rem}
-.meta{color:#5b6673;font-size:.9rem}.notes{background:#fff8e1;border-left:4px solid #f0b429;padding:.6rem 1rem .6rem 2rem}
+.meta{color:#5b6673;font-size:.9rem}.flagged{background:#fff4f4;border-left:3px solid #d64545;padding-left:.4rem}.flags{font-size:.9rem;color:#8a1f1f;margin:.3rem 0}.notes{background:#fff8e1;border-left:4px solid #f0b429;padding:.6rem 1rem .6rem 2rem}
 .story,.article,.panel{background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:1rem 1.5rem;margin:1.2rem 0}
 .story h2{margin-top:.3rem}.synthesis{font-size:1.05rem}
 a{color:#0b5cad}a.cite{font-size:.8rem;text-decoration:none;background:#e8f0fb;border-radius:4px;padding:0 .3rem;margin-left:.2rem;white-space:nowrap}
@@ -119,12 +120,13 @@ fn header(html: &mut String, brief: &Brief) {
 fn story_section(html: &mut String, story: &Story, numbers: &HashMap<&str, usize>) {
     let _ = write!(
         html,
-        "<section class=\"story\" id=\"{}\">\n<h2>{}</h2>\n<p class=\"meta\">{} · {} · {} articles</p>\n<p class=\"synthesis\">{}</p>\n",
+        "<section class=\"story\" id=\"{}\">\n<h2>{}</h2>\n<p class=\"meta\">{} · {} · {} articles · {}</p>\n<p class=\"synthesis\">{}</p>\n",
         escape(&story.id),
         escape(&story.headline),
         escape(&story.id),
         escape(&story.method),
         story.articles.len(),
+        escape(&story_confidence(story)),
         escape(&story.synthesis)
     );
     fact_list(html, "Key facts", &story.key_facts, numbers);
@@ -183,6 +185,23 @@ fn story_section(html: &mut String, story: &Story, numbers: &HashMap<&str, usize
     html.push_str("</section>\n");
 }
 
+/// "translation confidence medium (0.78); 3 of 5 articles have flagged paragraphs".
+pub fn story_confidence(story: &Story) -> String {
+    let mut text = format!(
+        "translation confidence {} ({:.2})",
+        fidelity::confidence_label(story.confidence),
+        story.confidence
+    );
+    if story.flagged_articles > 0 {
+        text.push_str(&format!(
+            "; {} of {} articles have flagged paragraphs",
+            story.flagged_articles,
+            story.articles.len()
+        ));
+    }
+    text
+}
+
 fn fact_list(html: &mut String, title: &str, facts: &[Fact], numbers: &HashMap<&str, usize>) {
     if facts.is_empty() {
         return;
@@ -201,6 +220,9 @@ fn fact_item(html: &mut String, fact: &Fact, numbers: &HashMap<&str, usize>) {
     citations(html, &fact.citations, numbers);
     if fact.unsupported {
         html.push_str("<span class=\"badge warn\">unsupported: invented citations removed</span>");
+    }
+    if fact.on_flagged_paragraphs {
+        html.push_str("<span class=\"badge warn\">in doubt: rests only on paragraphs the checks flagged</span>");
     }
     if !fact.wire_copy.is_empty() {
         let _ = write!(
@@ -273,7 +295,7 @@ fn wire_section(html: &mut String, brief: &Brief, numbers: &HashMap<&str, usize>
 }
 
 fn sources_section(html: &mut String, brief: &Brief) {
-    html.push_str("<section class=\"panel\" id=\"sources\">\n<h2>Sources</h2>\n<table>\n<tr><th></th><th>Title</th><th>Outlet / file</th><th>Published</th><th>Links</th></tr>\n");
+    html.push_str("<section class=\"panel\" id=\"sources\">\n<h2>Sources</h2>\n<table>\n<tr><th></th><th>Title</th><th>Outlet / file</th><th>Published</th><th>Confidence</th><th>Links</th></tr>\n");
     for (index, source) in brief.sources.iter().enumerate() {
         let title_en = source.title_en.as_deref().unwrap_or(&source.id);
         let _ = write!(
@@ -288,10 +310,11 @@ fn sources_section(html: &mut String, brief: &Brief) {
         }
         let _ = writeln!(
             html,
-            "<div class=\"meta\">{}</div></td><td>{}</td><td>{}</td><td><a href=\"{}\">page</a> {}</td></tr>",
+            "<div class=\"meta\">{}</div></td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"{}\">page</a> {}</td></tr>",
             escape(&source.id),
             escape(source.source.as_deref().unwrap_or(&source.origin)),
             escape(source.published.as_deref().unwrap_or("")),
+            escape(&source.confidence_text()),
             escape(&source.page),
             original_link(source.url.as_deref())
         );
@@ -299,7 +322,6 @@ fn sources_section(html: &mut String, brief: &Brief) {
     html.push_str("</table>\n</section>\n");
 }
 
-/// A link to the original article when its URL is http(s); otherwise the URL as inert text.
 fn original_link(url: Option<&str>) -> String {
     match url {
         None => String::new(),
@@ -376,12 +398,24 @@ fn article_section(html: &mut String, article: &BriefArticle, number: usize) {
     }
     html.push_str("<ol class=\"paragraphs\">\n");
     for (index, paragraph) in article.english.iter().enumerate() {
-        let _ = writeln!(
+        let flags = article
+            .paragraph_flags
+            .get(index)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let _ = write!(
             html,
-            "<li id=\"{}\">{}</li>",
+            "<li id=\"{}\"{}>{}",
             escape(&paragraph_anchor(&article.id, index + 1)),
+            if flags.is_empty() {
+                ""
+            } else {
+                " class=\"flagged\""
+            },
             escape(paragraph)
         );
+        flag_list(html, flags);
+        html.push_str("</li>\n");
     }
     html.push_str("</ol>\n<details><summary>Bilingual view (English | العربية)</summary>\n<table class=\"bilingual\">\n");
     for (index, english) in article.english.iter().enumerate() {
@@ -395,6 +429,31 @@ fn article_section(html: &mut String, article: &BriefArticle, number: usize) {
         );
     }
     html.push_str("</table>\n</details>\n</article>\n");
+}
+
+/// The checks' doubts about one paragraph, under it.
+fn flag_list(html: &mut String, flags: &[Flag]) {
+    if flags.is_empty() {
+        return;
+    }
+    html.push_str("<ul class=\"flags\">");
+    for flag in flags {
+        let _ = write!(
+            html,
+            "<li><strong>{}:</strong> {}",
+            escape(flag.kind.as_str()),
+            escape(&flag.message)
+        );
+        if let Some(arabic) = &flag.arabic {
+            let _ = write!(
+                html,
+                " <span dir=\"rtl\" lang=\"ar\">{}</span>",
+                escape(arabic)
+            );
+        }
+        html.push_str("</li>");
+    }
+    html.push_str("</ul>");
 }
 
 #[cfg(test)]

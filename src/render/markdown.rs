@@ -5,6 +5,7 @@
 //! summary comes first (its key points cite paragraph numbers: the order of the paragraphs
 //! under Translation), then the full translation.
 
+use crate::fidelity::Flag;
 use crate::pipeline::ArticleRecord;
 use crate::summarize::Summary;
 
@@ -43,6 +44,7 @@ pub fn article(record: &ArticleRecord) -> String {
     if !backends.is_empty() {
         rows.push(("Translated by", backends.join(", ")));
     }
+    rows.push(("Confidence", confidence_line(record)));
     page.push_str("| | |\n|---|---|\n");
     for (label, value) in rows {
         page.push_str(&format!("| {label} | {} |\n", value.replace('|', "\\|")));
@@ -54,10 +56,22 @@ pub fn article(record: &ArticleRecord) -> String {
     if let Some(summary) = &record.summary {
         page.push_str(&summary_section(summary));
     }
+    for flag in &record.title_flags {
+        page.push_str(&format!("> **Check the title:** {}\n\n", flag_text(flag)));
+    }
     page.push_str("## Translation\n\n");
-    for paragraph in &record.translation {
-        page.push_str(&block(paragraph));
+    let flags = record.flags_by_paragraph();
+    for (index, paragraph) in record.translation.iter().enumerate() {
+        page.push_str(&format!("{} *\\[{}\\]*", block(paragraph), index + 1));
         page.push_str("\n\n");
+        let paragraph_flags = flags.get(index).map(Vec::as_slice).unwrap_or_default();
+        if !paragraph_flags.is_empty() {
+            page.push_str("> **Check this paragraph against the Arabic:**\n");
+            for flag in paragraph_flags {
+                page.push_str(&format!(">\n> - {}\n", flag_text(flag)));
+            }
+            page.push('\n');
+        }
     }
     if !record.cleaned.dropped.is_empty() {
         page.push_str(&format!(
@@ -67,6 +81,36 @@ pub fn article(record: &ArticleRecord) -> String {
         ));
     }
     page
+}
+
+/// "medium (0.82): 2 of 9 chunks flagged", or "high (1.00): no flags".
+fn confidence_line(record: &ArticleRecord) -> String {
+    let flagged = if record.flag_count == 0 {
+        "the checks found nothing".to_string()
+    } else {
+        format!(
+            "{} of {} chunks flagged, {} flag(s); see the notes under the paragraphs",
+            record.flagged_chunks,
+            record.chunks.len(),
+            record.flag_count
+        )
+    };
+    format!(
+        "{} ({:.2}): {flagged}",
+        record.confidence_label, record.confidence
+    )
+}
+
+/// One flag as a line: its kind, the message, and the Arabic or English it concerns.
+pub fn flag_text(flag: &Flag) -> String {
+    let mut text = format!("*{}:* {}", flag.kind.as_str(), inline(&flag.message));
+    if let Some(arabic) = &flag.arabic {
+        text.push_str(&format!(
+            " (Arabic: <span dir=\"rtl\">{}</span>)",
+            inline(arabic)
+        ));
+    }
+    text
 }
 
 /// The "Summary" section: the paragraph, then key points citing paragraph numbers.

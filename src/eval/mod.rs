@@ -1,0 +1,408 @@
+//! `tarjim eval`: translate a parallel test set through the configured translate stage and
+//! score it against the references with sacreBLEU's chrF, chrF++ and BLEU ([`metrics`]).
+//!
+//! Two modes, so the pipeline's own additions can be judged: `pipeline` translates each line as
+//! a chunk the way `tarjim run` does (the translate templates, glossary names in the prompt, the
+//! fidelity checks, and repairs of flagged lines); `plain` asks the same backend with a minimal
+//! prompt, one line at a time, and nothing else. Both count what the checks flag, and both go
+//! through the result cache, so a second evaluation of the same set is free.
+
+pub mod metrics;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::Stage;
+use crate::cache::Cache;
+use crate::chunk::TokenCounter;
+use crate::fidelity::{glossary::Glossary, Flag};
+use crate::normalize;
+use crate::progress::Progress;
+use crate::prompt::Template;
+use crate::settings::Settings;
+use crate::stage::{Shared, StageRunner};
+use crate::translate::{FidelitySettings, Translator};
+
+/// The minimal prompt of `--mode plain`.
+const PLAIN_SYSTEM: &str = "You are a translator.";
+const PLAIN_USER: &str =
+    "Translate the following Arabic text into English. Write only the translation.\n\n{{text}}";
+
+/// How to translate the set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// The run's translate stage: templates, glossary, checks and repairs.
+    Pipeline,
+    /// A minimal prompt, one line at a time, no glossary and no repairs.
+    Plain,
+}
+
+/// What to evaluate.
+pub struct EvalRequest {
+    pub source: PathBuf,
+    pub reference: PathBuf,
+    pub doc_ids: Option<PathBuf>,
+    pub mode: Mode,
+    /// Only the first N lines (0: all).
+    pub limit: usize,
+    /// Where to write `eval.json` and `hypotheses.txt` (none: nothing is written).
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{source_path} has {sources} lines but {reference_path} has {references}; a parallel set needs one reference per source line")]
+    Mismatch {
+        source_path: PathBuf,
+        sources: usize,
+        reference_path: PathBuf,
+        references: usize,
+    },
+    #[error("{0} has no lines to evaluate")]
+    Empty(PathBuf),
+    #[error("chunk.encoding: {0}")]
+    Encoding(String),
+    #[error("stages.translate names no backend")]
+    NoBackend,
+    #[error(transparent)]
+    Prompt(#[from] crate::prompt::PromptError),
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+    #[error(transparent)]
+    Glossary(#[from] crate::fidelity::glossary::GlossaryError),
+    #[error(transparent)]
+    Write(#[from] crate::fsutil::WriteError),
+}
+
+/// One line's outcome.
+#[derive(Debug, Serialize)]
+pub struct Line {
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc: Option<String>,
+    pub source: String,
+    pub reference: String,
+    pub hypothesis: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Flag>,
+    /// Which translation was kept when the first was flagged (pipeline mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The scores and counts (`eval.json` without the lines, and what is printed).
+#[derive(Debug, Serialize)]
+pub struct EvalReport {
+    pub mode: Mode,
+    pub source: PathBuf,
+    pub reference: PathBuf,
+    pub lines: usize,
+    pub documents: usize,
+    pub backend: String,
+    pub model: String,
+    pub chrf: f64,
+    pub chrf_plus_plus: f64,
+    pub bleu: f64,
+    pub bleu_detail: metrics::Bleu,
+    /// Lines with at least one flag, and flags by kind.
+    pub flagged_lines: usize,
+    pub flags: BTreeMap<&'static str, usize>,
+    /// How many lines kept each kind of attempt (pipeline mode).
+    pub kept: BTreeMap<&'static str, usize>,
+    pub failed_lines: usize,
+    pub requests: u64,
+    pub cache_hits: u64,
+    pub duration_ms: u128,
+}
+
+/// Translate and score the set.
+pub async fn run(
+    settings: &Settings,
+    request: &EvalRequest,
+    progress: Arc<dyn Progress>,
+    cancel: CancellationToken,
+) -> Result<(EvalReport, Vec<Line>), EvalError> {
+    let started = Instant::now();
+    let (sources, references, docs) = read_set(request)?;
+    let translator = Arc::new(translator(
+        settings,
+        request.mode,
+        progress.clone(),
+        cancel,
+    )?);
+    let documents = docs
+        .iter()
+        .flatten()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    progress.begin(documents.max(1), sources.len());
+    let concurrency = translator.runner.concurrency().max(1) * 2;
+    let normalize_settings = settings.normalize.clone();
+    let mut lines: Vec<Line> =
+        stream::iter(sources.into_iter().zip(references).zip(docs).enumerate())
+            .map(|(index, ((source, reference), doc))| {
+                let translator = translator.clone();
+                let progress = progress.clone();
+                let text = normalize::normalize_text(&source, &normalize_settings);
+                async move {
+                    let outcome = translator.translate(&text).await;
+                    let tokens = translator.counter.count(&text);
+                    progress.chunk_done(tokens, matches!(&outcome, Ok(done) if done.answer.cached));
+                    let mut line = Line {
+                        index: index + 1,
+                        doc,
+                        source,
+                        reference,
+                        hypothesis: String::new(),
+                        flags: Vec::new(),
+                        kept: None,
+                        error: None,
+                    };
+                    match outcome {
+                        Ok(done) => {
+                            line.hypothesis = done.answer.text.trim().replace('\n', " ");
+                            line.flags = done.flags;
+                            line.kept = (!done.attempts.is_empty()).then_some(done.kept);
+                        }
+                        Err(error) => line.error = Some(error),
+                    }
+                    line
+                }
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+    progress.finish();
+    lines.sort_by_key(|line| line.index);
+    let report = score(settings, request, &translator, &lines, documents, started);
+    if let Some(out) = &request.out {
+        write_outputs(out, &report, &lines)?;
+    }
+    Ok((report, lines))
+}
+
+/// Source lines, reference lines and document ids (when given), same length.
+type ParallelSet = (Vec<String>, Vec<String>, Vec<Option<String>>);
+
+/// The source, reference and document-id lines, checked to be parallel.
+fn read_set(request: &EvalRequest) -> Result<ParallelSet, EvalError> {
+    let read = |path: &Path| -> Result<Vec<String>, EvalError> {
+        let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(text
+            .lines()
+            .map(|line| line.trim_end_matches('\r').to_string())
+            .collect())
+    };
+    let mut sources = read(&request.source)?;
+    let mut references = read(&request.reference)?;
+    if sources.len() != references.len() {
+        return Err(EvalError::Mismatch {
+            source_path: request.source.clone(),
+            sources: sources.len(),
+            reference_path: request.reference.clone(),
+            references: references.len(),
+        });
+    }
+    let mut docs: Vec<Option<String>> = match &request.doc_ids {
+        Some(path) => {
+            let ids = read(path)?;
+            if ids.len() != sources.len() {
+                return Err(EvalError::Mismatch {
+                    source_path: request.source.clone(),
+                    sources: sources.len(),
+                    reference_path: path.clone(),
+                    references: ids.len(),
+                });
+            }
+            ids.into_iter().map(Some).collect()
+        }
+        None => vec![None; sources.len()],
+    };
+    if request.limit > 0 {
+        sources.truncate(request.limit);
+        references.truncate(request.limit);
+        docs.truncate(request.limit);
+    }
+    if sources.iter().all(|line| line.trim().is_empty()) {
+        return Err(EvalError::Empty(request.source.clone()));
+    }
+    Ok((sources, references, docs))
+}
+
+/// The translate stage for `mode`.
+fn translator(
+    settings: &Settings,
+    mode: Mode,
+    progress: Arc<dyn Progress>,
+    cancel: CancellationToken,
+) -> Result<Translator, EvalError> {
+    if settings.stages.translate.is_empty() {
+        return Err(EvalError::NoBackend);
+    }
+    let counter = TokenCounter::new(&settings.chunk.encoding).map_err(EvalError::Encoding)?;
+    let cache = Cache::open(&settings.cache_path())?;
+    let shared = Arc::new(Shared::new(
+        cache,
+        counter.clone(),
+        cancel,
+        Box::new(move |text| progress.note(text)),
+    ));
+    let (template, fidelity) = match mode {
+        Mode::Pipeline => (
+            Template::load(&settings.prompts.dir, "translate")?,
+            settings.fidelity.clone(),
+        ),
+        Mode::Plain => (
+            Template {
+                system: PLAIN_SYSTEM.into(),
+                user: PLAIN_USER.into(),
+            },
+            FidelitySettings {
+                repair: false,
+                glossary_in_prompt: false,
+                ..settings.fidelity.clone()
+            },
+        ),
+    };
+    let runner = StageRunner::new(
+        Stage::Translate,
+        &settings.stages.translate,
+        settings,
+        template,
+        shared,
+    );
+    Ok(Translator {
+        runner,
+        glossary: Arc::new(Glossary::load(&settings.fidelity.glossary)?),
+        settings: fidelity,
+        counter,
+    })
+}
+
+fn score(
+    settings: &Settings,
+    request: &EvalRequest,
+    translator: &Translator,
+    lines: &[Line],
+    documents: usize,
+    started: Instant,
+) -> EvalReport {
+    let hypotheses: Vec<&str> = lines.iter().map(|line| line.hypothesis.as_str()).collect();
+    let references: Vec<&str> = lines.iter().map(|line| line.reference.as_str()).collect();
+    let chrf = metrics::chrf(&hypotheses, &references).unwrap_or(0.0);
+    let chrf_plus_plus = metrics::chrf_plus_plus(&hypotheses, &references).unwrap_or(0.0);
+    let bleu = metrics::bleu(&hypotheses, &references).unwrap_or_default();
+    let mut flags = BTreeMap::new();
+    let mut kept = BTreeMap::new();
+    for line in lines {
+        for flag in &line.flags {
+            *flags.entry(flag.kind.as_str()).or_insert(0) += 1;
+        }
+        if let Some(how) = line.kept {
+            *kept.entry(how).or_insert(0) += 1;
+        }
+    }
+    let backend = settings
+        .stages
+        .translate
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    let model = settings
+        .backend(&backend)
+        .map(crate::backend::model_name)
+        .unwrap_or_default();
+    EvalReport {
+        mode: request.mode,
+        source: request.source.clone(),
+        reference: request.reference.clone(),
+        lines: lines.len(),
+        documents,
+        backend,
+        model,
+        chrf: round2(chrf),
+        chrf_plus_plus: round2(chrf_plus_plus),
+        bleu: round2(bleu.score),
+        bleu_detail: bleu,
+        flagged_lines: lines.iter().filter(|line| !line.flags.is_empty()).count(),
+        flags,
+        kept,
+        failed_lines: lines.iter().filter(|line| line.error.is_some()).count(),
+        requests: translator.runner.requests(),
+        cache_hits: translator.runner.cache_hits(),
+        duration_ms: started.elapsed().as_millis(),
+    }
+}
+
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+fn write_outputs(out: &Path, report: &EvalReport, lines: &[Line]) -> Result<(), EvalError> {
+    std::fs::create_dir_all(out).map_err(|source| crate::fsutil::WriteError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    let document = serde_json::json!({ "report": report, "lines": lines });
+    crate::fsutil::write_atomic(
+        &out.join("eval.json"),
+        &crate::render::json::pretty(&document),
+    )?;
+    let hypotheses: String = lines
+        .iter()
+        .map(|line| format!("{}\n", line.hypothesis))
+        .collect();
+    crate::fsutil::write_atomic(&out.join("hypotheses.txt"), hypotheses.as_bytes())?;
+    Ok(())
+}
+
+/// The report as a few lines for a terminal.
+pub fn summary_text(report: &EvalReport) -> String {
+    let flags: Vec<String> = report
+        .flags
+        .iter()
+        .map(|(kind, count)| format!("{kind} {count}"))
+        .collect();
+    let kept: Vec<String> = report
+        .kept
+        .iter()
+        .map(|(how, count)| format!("{how} {count}"))
+        .collect();
+    format!(
+        "eval ({:?}, {} lines, {} documents, {} / {}):\n  chrF {:.2}  chrF++ {:.2}  BLEU {:.2}\n  flagged lines {} of {} ({})\n  repairs kept: {}\n  failed lines {}; {} requests, {} cache hits, {:.1} s\n",
+        report.mode,
+        report.lines,
+        report.documents,
+        report.backend,
+        report.model,
+        report.chrf,
+        report.chrf_plus_plus,
+        report.bleu,
+        report.flagged_lines,
+        report.lines,
+        if flags.is_empty() { "none".to_string() } else { flags.join(", ") },
+        if kept.is_empty() { "none".to_string() } else { kept.join(", ") },
+        report.failed_lines,
+        report.requests,
+        report.cache_hits,
+        report.duration_ms as f64 / 1000.0
+    )
+}

@@ -1,0 +1,264 @@
+//! Months and weekdays on both sides of a translation.
+//!
+//! Arabic news names months in two series, often side by side ("أيلول/ سبتمبر"): the
+//! Gulf/Egyptian one (يناير ... ديسمبر) and the Levantine one (كانون الثاني ... كانون الأول).
+//! Several month names are also ordinary words (مارس "practised", آب/أب "father" once folded,
+//! "May" in English), so a month word counts only beside a number, another month, "شهر", or a
+//! word such as "الماضي"; English "May" likewise needs a number or "in/of/since..." beside it.
+
+use super::arabic;
+
+/// English month names, January first.
+pub const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// English weekday names, Sunday first (the Arabic week).
+pub const WEEKDAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+/// One-word Arabic month names (folded) and their month numbers.
+const ARABIC_MONTHS: [(&str, usize); 24] = [
+    ("يناير", 1),
+    ("فبراير", 2),
+    ("مارس", 3),
+    ("ابريل", 4),
+    ("مايو", 5),
+    ("يونيو", 6),
+    ("يونيه", 6),
+    ("يوليو", 7),
+    ("يوليه", 7),
+    ("اغسطس", 8),
+    ("سبتمبر", 9),
+    ("اكتوبر", 10),
+    ("نوفمبر", 11),
+    ("ديسمبر", 12),
+    ("شباط", 2),
+    ("اذار", 3),
+    ("نيسان", 4),
+    ("ايار", 5),
+    ("حزيران", 6),
+    ("تموز", 7),
+    ("اب", 8),
+    ("ايلول", 9),
+    ("جانفي", 1),
+    ("فيفري", 2),
+];
+
+/// Two-word Levantine months: كانون الثاني (January) ... كانون الأول (December).
+const ARABIC_TWO_WORD_MONTHS: [(&str, &str, usize); 4] = [
+    ("كانون", "الثاني", 1),
+    ("تشرين", "الاول", 10),
+    ("تشرين", "الثاني", 11),
+    ("كانون", "الاول", 12),
+];
+
+/// Folded Arabic weekdays with the article, Sunday first.
+const ARABIC_WEEKDAYS: [&str; 7] = [
+    "الاحد",
+    "الاثنين",
+    "الثلاثاء",
+    "الاربعاء",
+    "الخميس",
+    "الجمعه",
+    "السبت",
+];
+
+/// Words after a month that make it a month ("سبتمبر الماضي").
+const MONTH_FOLLOWERS: [&str; 6] = ["الماضي", "المقبل", "الجاري", "القادم", "المنصرم", "الحالي"];
+
+/// Words before a weekday that make "الاثنين" Monday rather than "the two".
+const DAY_MARKERS: [&str; 8] = ["يوم", "اليوم", "مساء", "صباح", "ليله", "فجر", "ظهر", "امس"];
+
+fn strip_one_prefix(word: &str) -> &str {
+    ["و", "ف", "ب", "ل"]
+        .iter()
+        .find_map(|prefix| {
+            word.strip_prefix(prefix)
+                .filter(|rest| rest.chars().count() >= 4)
+        })
+        .unwrap_or(word)
+}
+
+fn is_number(word: &str) -> bool {
+    !word.is_empty() && word.chars().all(|character| character.is_numeric())
+}
+
+/// The month a folded word (or word pair starting at `index`) names, and how many words it takes.
+fn arabic_month_at(words: &[String], index: usize) -> Option<(usize, usize)> {
+    let word = strip_one_prefix(&words[index]);
+    if let Some(next) = words.get(index + 1) {
+        let pair = ARABIC_TWO_WORD_MONTHS
+            .iter()
+            .find(|(first, second, _)| *first == word && second == next);
+        if let Some(&(_, _, month)) = pair {
+            return Some((month, 2));
+        }
+    }
+    if word == "كانون" || word == "تشرين" {
+        return None;
+    }
+    ARABIC_MONTHS
+        .iter()
+        .find(|(name, _)| *name == word || *name == words[index])
+        .map(|&(_, month)| (month, 1))
+}
+
+/// Months (1-12) an Arabic text names, in context.
+pub fn arabic_months(text: &str) -> Vec<usize> {
+    let words = arabic::folded_words(text);
+    let mut months = Vec::new();
+    let mut index = 0;
+    while index < words.len() {
+        let Some((month, length)) = arabic_month_at(&words, index) else {
+            index += 1;
+            continue;
+        };
+        let before = index.checked_sub(1).map(|i| words[i].as_str());
+        let after = words.get(index + length).map(String::as_str);
+        let in_context = before.is_some_and(|w| is_number(w) || strip_one_prefix(w) == "شهر")
+            || after.is_some_and(|w| is_number(w) || MONTH_FOLLOWERS.contains(&w))
+            || (index > 0 && arabic_month_at(&words, index - 1).is_some())
+            || (index + length < words.len() && arabic_month_at(&words, index + length).is_some());
+        if in_context && !months.contains(&month) {
+            months.push(month);
+        }
+        index += length;
+    }
+    months
+}
+
+/// Weekdays (0 = Sunday) an Arabic text names.
+pub fn arabic_weekdays(text: &str) -> Vec<usize> {
+    let words = arabic::folded_words(text);
+    let mut days = Vec::new();
+    for (index, word) in words.iter().enumerate() {
+        let bare = ["و", "ف", "ب"]
+            .iter()
+            .find_map(|prefix| {
+                word.strip_prefix(prefix)
+                    .filter(|rest| rest.starts_with("ال"))
+            })
+            .unwrap_or(word);
+        let Some(day) = ARABIC_WEEKDAYS.iter().position(|name| *name == bare) else {
+            continue;
+        };
+        let needs_marker = day == 1;
+        let marked = index
+            .checked_sub(1)
+            .is_some_and(|i| DAY_MARKERS.contains(&strip_one_prefix(&words[i])));
+        if (!needs_marker || marked) && !days.contains(&day) {
+            days.push(day);
+        }
+    }
+    days
+}
+
+fn english_words(text: &str) -> Vec<&str> {
+    text.split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect()
+}
+
+/// Months (1-12) an English text names.
+pub fn english_months(text: &str) -> Vec<usize> {
+    const MAY_MARKERS: [&str; 14] = [
+        "in", "of", "since", "until", "late", "early", "mid", "last", "next", "this", "from", "by",
+        "on", "end",
+    ];
+    let words = english_words(text);
+    let mut months = Vec::new();
+    for (index, word) in words.iter().enumerate() {
+        let found = MONTHS.iter().position(|month| month == word).or_else(|| {
+            let short = word.strip_suffix('.').unwrap_or(word);
+            ["Jan", "Feb", "Aug", "Sept", "Oct", "Nov", "Dec"]
+                .iter()
+                .position(|abbreviation| *abbreviation == short)
+                .map(|position| [0, 1, 7, 8, 9, 10, 11][position])
+        });
+        let Some(position) = found else {
+            continue;
+        };
+        if *word == "May" {
+            let before = index.checked_sub(1).map(|i| words[i].to_lowercase());
+            let after = words.get(index + 1);
+            let dated = before.is_some_and(|w| MAY_MARKERS.contains(&w.as_str()) || is_number(&w))
+                || after.is_some_and(|w| is_number(w));
+            if !dated {
+                continue;
+            }
+        }
+        if !months.contains(&(position + 1)) {
+            months.push(position + 1);
+        }
+    }
+    months
+}
+
+/// Weekdays (0 = Sunday) an English text names.
+pub fn english_weekdays(text: &str) -> Vec<usize> {
+    let mut days = Vec::new();
+    for word in english_words(text) {
+        if let Some(day) = WEEKDAYS.iter().position(|name| *name == word) {
+            if !days.contains(&day) {
+                days.push(day);
+            }
+        }
+    }
+    days
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_arabic_month_series_are_read() {
+        assert_eq!(arabic_months("ليلة 10 تشرين الثاني/ نوفمبر 2020"), [11]);
+        assert_eq!(arabic_months("وفي نهاية أيلول/ سبتمبر 2020"), [9]);
+        assert_eq!(arabic_months("في 10 ديسمبر/كانون الأول 1991"), [12]);
+        assert_eq!(arabic_months("وفي تموز/يوليو الماضي"), [7]);
+        assert_eq!(arabic_months("في نهاية شهر مايو/ أيار من هذا العام"), [5]);
+    }
+
+    #[test]
+    fn month_words_out_of_context_are_not_months() {
+        assert!(arabic_months("مارس الضغط على الحكومة").is_empty());
+        assert!(arabic_months("قال الأب إن ابنه").is_empty());
+        assert!(english_months("Baku may stop the operation").is_empty());
+        assert!(english_months("May God protect them").is_empty());
+        assert_eq!(english_months("in May this year"), [5]);
+    }
+
+    #[test]
+    fn weekdays_on_both_sides() {
+        assert_eq!(arabic_weekdays("صباح اليوم الأربعاء، ذكرت الوزارة"), [3]);
+        assert_eq!(arabic_weekdays("أمس الثلاثاء"), [2]);
+        assert!(arabic_weekdays("اتفق الاثنين على الحوار").is_empty());
+        assert_eq!(english_weekdays("on Wednesday morning"), [3]);
+    }
+
+    #[test]
+    fn english_months_with_abbreviations() {
+        assert_eq!(english_months("on Sept. 19, 2023"), [9]);
+        assert_eq!(english_months("November 10, 2020 and October"), [11, 10]);
+    }
+}

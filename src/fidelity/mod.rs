@@ -1,0 +1,484 @@
+//! Fidelity: does the English say what the Arabic says?
+//!
+//! Every translated chunk is checked against its source, deterministically and without another
+//! model call (see [`check`]): numbers and dates must match in both directions, a name the
+//! English mentions must be named in the Arabic, names in the glossary must get their one
+//! English rendering, and the English must cover the source (no dropped sentences, no leftover
+//! Arabic, no meta text or refusal, no degenerate repetition). What fails becomes a [`Flag`]:
+//! the translate stage retries the chunk with the problems named, then sentence by sentence, and
+//! keeps whatever still fails with its flags, which every output shows where the analyst reads.
+
+pub mod arabic;
+pub mod dates;
+pub mod glossary;
+pub mod numbers;
+
+use serde::{Deserialize, Serialize};
+
+use glossary::Glossary;
+
+/// English/Arabic length ratio (in characters) below which a chunk is taken to have lost text.
+/// On the NTREX news sample the 1st percentile of reference ratios is 0.60.
+pub const MIN_LENGTH_RATIO: f64 = 0.5;
+/// Ratio above which the English is taken to have added text (99th percentile there: 1.54).
+pub const MAX_LENGTH_RATIO: f64 = 2.2;
+/// Sources shorter than this (characters) are not judged by their length ratio.
+const MIN_CHARS_FOR_RATIO: usize = 60;
+
+/// What a flag is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlagKind {
+    /// A number missing from the English, or one the Arabic does not have.
+    Number,
+    /// A month or weekday that differs.
+    Date,
+    /// A name the English mentions that the Arabic does not.
+    NotInSource,
+    /// A glossary name the English does not render as the glossary says.
+    Name,
+    /// The English is much shorter or longer than the source, or has fewer sentences.
+    Coverage,
+    /// Arabic script left in the English.
+    LeftoverArabic,
+    /// "Here is the translation", "As an AI", a refusal.
+    MetaText,
+    /// The same words over and over.
+    Repetition,
+    /// No English at all.
+    Empty,
+    /// A summary key point that is not a whole sentence, or not backed by what it cites.
+    Summary,
+}
+
+impl FlagKind {
+    /// How much a flag of this kind lowers trust in its chunk (1 = the chunk cannot be trusted).
+    pub fn weight(self) -> f64 {
+        match self {
+            FlagKind::Empty | FlagKind::Repetition | FlagKind::NotInSource => 1.0,
+            FlagKind::Number | FlagKind::Date | FlagKind::Coverage => 0.8,
+            FlagKind::Summary | FlagKind::LeftoverArabic => 0.5,
+            FlagKind::Name => 0.3,
+            FlagKind::MetaText => 0.3,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagKind::Number => "number",
+            FlagKind::Date => "date",
+            FlagKind::NotInSource => "not-in-source",
+            FlagKind::Name => "name",
+            FlagKind::Coverage => "coverage",
+            FlagKind::LeftoverArabic => "leftover-arabic",
+            FlagKind::MetaText => "meta-text",
+            FlagKind::Repetition => "repetition",
+            FlagKind::Empty => "empty",
+            FlagKind::Summary => "summary",
+        }
+    }
+}
+
+/// One doubt about a translation, written for the analyst.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flag {
+    pub kind: FlagKind,
+    /// What is wrong, in English.
+    pub message: String,
+    /// The Arabic it concerns, when there is a piece of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arabic: Option<String>,
+    /// The English it concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub english: Option<String>,
+}
+
+impl Flag {
+    fn new(kind: FlagKind, message: String) -> Flag {
+        Flag {
+            kind,
+            message,
+            arabic: None,
+            english: None,
+        }
+    }
+
+    fn arabic(mut self, text: &str) -> Flag {
+        self.arabic = Some(text.to_string());
+        self
+    }
+
+    fn english(mut self, text: &str) -> Flag {
+        self.english = Some(text.to_string());
+        self
+    }
+}
+
+/// How bad a set of flags is: the sum of their weights (0 = clean).
+pub fn badness(flags: &[Flag]) -> f64 {
+    flags.iter().map(|flag| flag.kind.weight()).sum()
+}
+
+/// Every check on one chunk: `source` (Arabic) and its English `translation`.
+pub fn check(source: &str, translation: &str, glossary: &Glossary) -> Vec<Flag> {
+    let english = translation.trim();
+    if english.is_empty() {
+        return vec![Flag::new(
+            FlagKind::Empty,
+            "the translation is empty".into(),
+        )];
+    }
+    let mut flags = Vec::new();
+    flags.extend(check_numbers(source, english));
+    flags.extend(check_dates(source, english));
+    flags.extend(check_names(source, english, glossary));
+    flags.extend(check_coverage(source, english));
+    flags.extend(check_leftover_arabic(english));
+    flags.extend(check_meta_text(english));
+    flags.extend(check_repetition(english));
+    flags
+}
+
+/// Numbers in digits on either side must be on the other (in digits or words).
+pub fn check_numbers(source: &str, english: &str) -> Vec<Flag> {
+    let arabic_numbers = numbers::arabic_numbers(source);
+    let english_numbers = numbers::english_numbers(english);
+    let mut flags = Vec::new();
+    let mut seen = Vec::new();
+    for number in arabic_numbers.iter().filter(|number| number.digits) {
+        let present = english_numbers
+            .iter()
+            .any(|other| numbers::same(other.value, number.value));
+        if !present && !seen.iter().any(|value| numbers::same(*value, number.value)) {
+            seen.push(number.value);
+            flags.push(
+                Flag::new(
+                    FlagKind::Number,
+                    format!(
+                        "the Arabic has the number {}; the English does not",
+                        show(number.value)
+                    ),
+                )
+                .arabic(&number.written),
+            );
+        }
+    }
+    for number in english_numbers.iter().filter(|number| number.digits) {
+        let present = arabic_numbers
+            .iter()
+            .any(|other| numbers::same(other.value, number.value));
+        if !present && !seen.iter().any(|value| numbers::same(*value, number.value)) {
+            seen.push(number.value);
+            flags.push(
+                Flag::new(
+                    FlagKind::Number,
+                    format!(
+                        "the English has the number {}, which the Arabic does not",
+                        number.written
+                    ),
+                )
+                .english(&number.written),
+            );
+        }
+    }
+    flags
+}
+
+/// A value as an analyst reads it: 30000 → "30,000", 6.5 → "6.5".
+pub fn show(value: f64) -> String {
+    if value.fract() != 0.0 || value.abs() >= 1e15 {
+        return format!("{value}");
+    }
+    let digits = format!("{}", value.abs() as u64);
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 && digits.len() > 4 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if value < 0.0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// Months and weekdays must be the same on both sides.
+pub fn check_dates(source: &str, english: &str) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    let pairs = [
+        (
+            dates::arabic_months(source),
+            dates::english_months(english),
+            &dates::MONTHS[..],
+            1,
+        ),
+        (
+            dates::arabic_weekdays(source),
+            dates::english_weekdays(english),
+            &dates::WEEKDAYS[..],
+            0,
+        ),
+    ];
+    for (arabic, english, names, first) in pairs {
+        let missing: Vec<&str> = arabic
+            .iter()
+            .filter(|item| !english.contains(item))
+            .map(|&item| names[item - first])
+            .collect();
+        let extra: Vec<&str> = english
+            .iter()
+            .filter(|item| !arabic.contains(item))
+            .map(|&item| names[item - first])
+            .collect();
+        let message = match (missing.is_empty(), extra.is_empty()) {
+            (true, true) => continue,
+            (false, false) => format!(
+                "the Arabic says {}; the English says {}",
+                missing.join(", "),
+                extra.join(", ")
+            ),
+            (false, true) => format!(
+                "the Arabic says {}; the English does not",
+                missing.join(", ")
+            ),
+            (true, false) => format!(
+                "the English says {}, which the Arabic does not",
+                extra.join(", ")
+            ),
+        };
+        let mut flag = Flag::new(FlagKind::Date, message);
+        if !extra.is_empty() {
+            flag = flag.english(&extra.join(", "));
+        }
+        flags.push(flag);
+    }
+    flags
+}
+
+/// Names: a glossary name the English mentions must be in the Arabic, and a glossary name in the
+/// Arabic must appear in the English as the glossary renders it.
+pub fn check_names(source: &str, english: &str, glossary: &Glossary) -> Vec<Flag> {
+    let in_source = glossary.in_arabic(source);
+    let source_terms: Vec<usize> = in_source.iter().map(|found| found.term).collect();
+    let spans = glossary.english_spans(english);
+    let mut flags = Vec::new();
+    for mention in glossary.in_english(english) {
+        let entry = glossary.entry(mention.term);
+        if entry.ambiguous || source_terms.contains(&mention.term) {
+            continue;
+        }
+        // "Nagorno-Karabakh" for a source that says "قره باغ": the longer name contains a
+        // source name, so it is grounded.
+        let grounded = spans.iter().any(|span| {
+            span.written != mention.written
+                && mention.written.contains(&span.written)
+                && source_terms.contains(&span.term)
+        });
+        if !grounded {
+            flags.push(
+                Flag::new(
+                    FlagKind::NotInSource,
+                    format!(
+                        "the English names {}, which the Arabic does not mention",
+                        mention.written
+                    ),
+                )
+                .english(&mention.written),
+            );
+        }
+    }
+    for found in &in_source {
+        let entry = glossary.entry(found.term);
+        let rendered = spans.iter().any(|span| span.term == found.term);
+        if !entry.ambiguous && !rendered {
+            flags.push(
+                Flag::new(
+                    FlagKind::Name,
+                    format!(
+                        "the Arabic names {} ({}); the English does not call it that",
+                        entry.en,
+                        entry.kind.as_str()
+                    ),
+                )
+                .arabic(&found.written),
+            );
+        }
+    }
+    flags
+}
+
+/// The English should be about as long as the source and keep its sentences.
+pub fn check_coverage(source: &str, english: &str) -> Vec<Flag> {
+    let source_chars = source.chars().filter(|c| !c.is_whitespace()).count();
+    let english_chars = english.chars().filter(|c| !c.is_whitespace()).count();
+    let mut flags = Vec::new();
+    if source_chars >= MIN_CHARS_FOR_RATIO {
+        let ratio = english_chars as f64 / source_chars as f64;
+        if ratio < MIN_LENGTH_RATIO {
+            flags.push(Flag::new(
+                FlagKind::Coverage,
+                format!(
+                    "the English is much shorter than the Arabic ({:.0}% of its length); text may be missing",
+                    ratio * 100.0
+                ),
+            ));
+        } else if ratio > MAX_LENGTH_RATIO {
+            flags.push(Flag::new(
+                FlagKind::Coverage,
+                format!(
+                    "the English is much longer than the Arabic ({:.0}% of its length); text may have been added",
+                    ratio * 100.0
+                ),
+            ));
+        }
+    }
+    let source_sentences = crate::chunk::split_sentences(source).len();
+    let english_sentences = crate::chunk::split_sentences(english).len();
+    if source_sentences >= 3 && english_sentences * 2 < source_sentences {
+        flags.push(Flag::new(
+            FlagKind::Coverage,
+            format!(
+                "the Arabic has {source_sentences} sentences; the English only {english_sentences}"
+            ),
+        ));
+    }
+    flags
+}
+
+/// Arabic words left untranslated in the English.
+pub fn check_leftover_arabic(english: &str) -> Vec<Flag> {
+    let words: Vec<&str> = english
+        .split_whitespace()
+        .filter(|word| word.chars().any(arabic::is_arabic_letter))
+        .collect();
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let shown = words.iter().take(6).copied().collect::<Vec<_>>().join(" ");
+    vec![Flag::new(
+        FlagKind::LeftoverArabic,
+        format!(
+            "{} Arabic word(s) left untranslated in the English",
+            words.len()
+        ),
+    )
+    .arabic(&shown)]
+}
+
+/// Phrases that are the model talking, not the article.
+const META_PHRASES: [&str; 16] = [
+    "here is the translation",
+    "here's the translation",
+    "here is the english translation",
+    "the translation is",
+    "translated text",
+    "as an ai",
+    "language model",
+    "i cannot translate",
+    "i can't translate",
+    "i'm sorry",
+    "i am sorry",
+    "i cannot help",
+    "i can't help",
+    "i am unable",
+    "i'm unable",
+    "note: this translation",
+];
+
+/// Meta text and refusals.
+pub fn check_meta_text(english: &str) -> Vec<Flag> {
+    let lower = english.to_lowercase();
+    META_PHRASES
+        .iter()
+        .find(|phrase| lower.contains(*phrase))
+        .map(|phrase| {
+            vec![Flag::new(
+                FlagKind::MetaText,
+                format!(
+                    "the English contains the model's own words (\"{phrase}\"), not the article's"
+                ),
+            )
+            .english(phrase)]
+        })
+        .unwrap_or_default()
+}
+
+/// Degenerate repetition: one sentence three times or more, or a few words looping.
+pub fn check_repetition(english: &str) -> Vec<Flag> {
+    let sentences = crate::chunk::split_sentences(english);
+    for sentence in &sentences {
+        let copies = sentences.iter().filter(|other| *other == sentence).count();
+        if copies >= 3 && sentence.split_whitespace().count() >= 3 {
+            return vec![Flag::new(
+                FlagKind::Repetition,
+                format!("the same sentence is repeated {copies} times"),
+            )
+            .english(sentence)];
+        }
+    }
+    let words: Vec<String> = english
+        .split_whitespace()
+        .map(|word| word.to_lowercase())
+        .collect();
+    if words.len() >= 24 {
+        let grams: Vec<&[String]> = words.windows(4).collect();
+        let mut distinct = grams.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if (distinct.len() as f64) < grams.len() as f64 * 0.5 {
+            return vec![Flag::new(
+                FlagKind::Repetition,
+                "the English repeats the same words over and over".into(),
+            )];
+        }
+    }
+    Vec::new()
+}
+
+/// What to tell the model when a chunk is asked again: one line per problem.
+pub fn repair_notes(flags: &[Flag]) -> String {
+    flags
+        .iter()
+        .map(|flag| {
+            let about = match (&flag.arabic, &flag.english) {
+                (Some(arabic), _) => format!(" [{arabic}]"),
+                (None, Some(english)) => format!(" [{english}]"),
+                (None, None) => String::new(),
+            };
+            format!("- {}{about}", flag.message)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Trust in a text of several pieces: 1 minus the token-weighted share lost to flags, where a
+/// piece's loss is its flags' summed weight, capped at 1.
+pub fn confidence<'a>(pieces: impl IntoIterator<Item = (usize, &'a [Flag])>) -> f64 {
+    let (mut lost, mut total) = (0.0, 0.0);
+    for (tokens, flags) in pieces {
+        let weight = tokens.max(1) as f64;
+        lost += weight * badness(flags).min(1.0);
+        total += weight;
+    }
+    if total == 0.0 {
+        1.0
+    } else {
+        ((1.0 - lost / total) * 100.0).round() / 100.0
+    }
+}
+
+/// "high", "medium" or "low" for a confidence from [`confidence`].
+pub fn confidence_label(confidence: f64) -> &'static str {
+    if confidence >= 0.9 {
+        "high"
+    } else if confidence >= 0.7 {
+        "medium"
+    } else {
+        "low"
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,133 @@
+//! The checks on real sentences from the sample articles, with the errors the small default
+//! model made on them and correct translations that must raise nothing.
+
+use super::*;
+
+fn kinds(flags: &[Flag]) -> Vec<FlagKind> {
+    flags.iter().map(|flag| flag.kind).collect()
+}
+
+fn built_in() -> Glossary {
+    Glossary::load("").expect("built-in glossary")
+}
+
+const TRUCE: &str = "وفي نهاية أيلول/ سبتمبر 2020، استؤنفت الأعمال القتالية في قره باغ بين أرمينيا وأذربيجان، لتعلن روسيا ليلة 10 تشرين الثاني/ نوفمبر 2020، التوصل لاتفاق ثلاثي لوقف إطلاق النار.";
+
+#[test]
+fn a_correct_translation_raises_nothing() {
+    let english = "At the end of September 2020, fighting resumed in Karabakh between Armenia and Azerbaijan, and on the night of November 10, 2020, Russia announced a tripartite ceasefire agreement.";
+    assert_eq!(check(TRUCE, english, &built_in()), []);
+}
+
+#[test]
+fn a_wrong_month_is_flagged() {
+    let english = "At the end of September 2020, fighting resumed in Karabakh between Armenia and Azerbaijan, and on the night of October 10, 2020, Russia announced a tripartite ceasefire agreement.";
+    let flags = check(TRUCE, english, &built_in());
+    assert_eq!(kinds(&flags), [FlagKind::Date]);
+    assert!(flags[0].message.contains("November"), "{flags:?}");
+    assert!(flags[0].message.contains("October"), "{flags:?}");
+}
+
+#[test]
+fn a_wrong_number_is_flagged_both_ways() {
+    let source = "ومن عام 1992 إلى عام 1994، حاولت أذربيجان السيطرة على الجمهورية، قُتل خلالها ما يصل إلى 30 ألف شخص.";
+    let good = "From 1992 to 1994, Azerbaijan tried to take control of the republic; up to 30,000 people were killed.";
+    assert_eq!(check(source, good, &built_in()), []);
+    let bad = "From 1992 to 1994, Azerbaijan tried to take control of the republic; up to 3,000 people were killed.";
+    let flags = check(source, bad, &built_in());
+    assert_eq!(kinds(&flags), [FlagKind::Number, FlagKind::Number]);
+    assert!(flags[0].message.contains("30,000"), "{flags:?}");
+    assert_eq!(flags[0].arabic.as_deref(), Some("30 ألف"));
+    assert!(flags[1].message.contains("3,000"), "{flags:?}");
+}
+
+#[test]
+fn arabic_indic_digits_and_number_words_raise_nothing() {
+    let source =
+        "أفادت سلطات قره باغ بسقوط ٢٧ قتيلاً وأكثر من مئتي جريح، وإجلاء نحو سبعة آلاف شخص من ١٦ قرية.";
+    let english = "The Karabakh authorities reported 27 dead and more than 200 wounded, and about 7,000 people evacuated from sixteen villages.";
+    assert_eq!(check(source, english, &built_in()), []);
+}
+
+#[test]
+fn an_actor_not_in_the_source_is_flagged() {
+    let source = "وأعلنت وزارة الدفاع الأذربيجانية، أمس الثلاثاء، إطلاق عملية عسكرية في قره باغ.";
+    let english = "The Ministry of Defense of Saudi Arabia announced on Tuesday a military operation in Karabakh.";
+    let flags = check(source, english, &built_in());
+    assert!(kinds(&flags).contains(&FlagKind::NotInSource), "{flags:?}");
+    assert!(flags
+        .iter()
+        .any(|flag| flag.message.contains("Saudi Arabia")));
+    // Azerbaijan is in the Arabic and nowhere in the English.
+    assert!(flags
+        .iter()
+        .any(|flag| flag.kind == FlagKind::Name && flag.message.contains("Azerbaijan")));
+}
+
+#[test]
+fn a_misspelled_name_is_flagged() {
+    let source = "من جهته، عبّر بلينكن عن قلقه من الوضع ودعا إلى وقف إطلاق النار.";
+    let good =
+        "For his part, Blinken expressed concern about the situation and called for a ceasefire.";
+    assert_eq!(check(source, good, &built_in()), []);
+    let bad =
+        "For his part, Linben expressed concern about the situation and called for a ceasefire.";
+    let flags = check(source, bad, &built_in());
+    assert_eq!(kinds(&flags), [FlagKind::Name]);
+    assert!(flags[0].message.contains("Blinken"), "{flags:?}");
+    assert_eq!(flags[0].arabic.as_deref(), Some("بلينكن"));
+}
+
+#[test]
+fn a_dropped_sentence_is_flagged() {
+    let source = "وشدد على أن المدنيين لا يتعرضون للقصف. وأفاد بأن الإدارة دعت ممثلي السكان للحوار عدة مرات، لكنهم رفضوا ذلك. وأضاف أن العمليات ستتوقف إذا تم تسليم الأسلحة.";
+    let english = "He stressed that civilians are not being shelled.";
+    let flags = check(source, english, &built_in());
+    assert!(kinds(&flags).contains(&FlagKind::Coverage), "{flags:?}");
+}
+
+#[test]
+fn leftover_arabic_and_meta_text_are_flagged() {
+    let source = "وتتمركز قوات حفظ السلام الروسية في المنطقة.";
+    let flags = check(
+        source,
+        "Here is the translation: Russian peacekeepers حفظ السلام are stationed in the region.",
+        &built_in(),
+    );
+    assert_eq!(
+        kinds(&flags),
+        [FlagKind::LeftoverArabic, FlagKind::MetaText]
+    );
+    assert_eq!(flags[0].arabic.as_deref(), Some("حفظ السلام"));
+}
+
+#[test]
+fn repetition_and_empty_answers_are_flagged() {
+    let source = "وتتمركز قوات حفظ السلام الروسية في المنطقة، بما في ذلك ممر لاتشين.";
+    let looping = "Russian peacekeepers are in the region. ".repeat(4);
+    assert!(kinds(&check(source, &looping, &built_in())).contains(&FlagKind::Repetition));
+    assert_eq!(kinds(&check(source, "  ", &built_in())), [FlagKind::Empty]);
+}
+
+#[test]
+fn weekdays_must_match() {
+    let source = "وذكرت وزارة الدفاع، صباح اليوم الأربعاء، أن العمليات مستمرة.";
+    let flags = check_dates(
+        source,
+        "The ministry said on Thursday morning that operations continue.",
+    );
+    assert_eq!(kinds(&flags), [FlagKind::Date]);
+    assert!(flags[0].message.contains("Wednesday"));
+}
+
+#[test]
+fn confidence_weighs_flags_by_tokens() {
+    let flag = Flag::new(FlagKind::Number, "x".into());
+    let clean: &[Flag] = &[];
+    let flagged = [flag];
+    assert_eq!(confidence([(100, clean), (100, clean)]), 1.0);
+    assert_eq!(confidence([(100, clean), (100, &flagged[..])]), 0.6);
+    assert_eq!(confidence_label(0.6), "low");
+    assert_eq!(show(30000.0), "30,000");
+    assert_eq!(show(2020.0), "2020");
+}

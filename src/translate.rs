@@ -1,0 +1,217 @@
+//! Translating one piece of Arabic, checked: ask the translate stage, check the English against
+//! the source (see [`crate::fidelity`]), and when the checks find problems ask again, first with
+//! the problems named in the prompt, then sentence by sentence. The answer with the fewest and
+//! least serious flags is kept, with its flags, so what the analyst reads says what is in doubt.
+//!
+//! Every answer, repairs included, goes through the stage's cache under its own prompt, so a
+//! rerun asks for nothing and reaches the same choice.
+
+use serde::Serialize;
+
+use crate::chunk::{self, Chunk, TokenCounter};
+use crate::fidelity::glossary::Glossary;
+use crate::fidelity::{self, Flag};
+use crate::stage::{Answer, StageError, StageRunner};
+
+/// How deep a chunk that is too long for the model is split again.
+const MAX_RESPLIT_DEPTH: u32 = 3;
+
+/// How the fidelity checks and repairs run, from settings `[fidelity]`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FidelitySettings {
+    /// Check every translated chunk and flag what fails.
+    pub checks: bool,
+    /// Ask again for a flagged chunk: with the problems named, then sentence by sentence.
+    pub repair: bool,
+    /// Put the glossary names found in a chunk into its prompt.
+    pub glossary_in_prompt: bool,
+    /// An extra glossary file added to the built-in one (empty: none).
+    pub glossary: String,
+}
+
+/// One way a chunk was translated, for the article's JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    /// `first`, `problems-named` or `sentence-by-sentence`.
+    pub how: &'static str,
+    pub flags: usize,
+}
+
+/// A checked translation.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub answer: Answer,
+    /// What is still in doubt in the kept answer.
+    pub flags: Vec<Flag>,
+    /// Every attempt, in order; the kept one is `kept`.
+    pub attempts: Vec<Attempt>,
+    pub kept: &'static str,
+}
+
+/// The translate stage with its checks.
+pub struct Translator {
+    pub runner: StageRunner,
+    pub glossary: std::sync::Arc<Glossary>,
+    pub settings: FidelitySettings,
+    pub counter: TokenCounter,
+}
+
+impl Translator {
+    /// Translate `text`, check it, and repair it when the checks find problems.
+    pub async fn translate(&self, text: &str) -> Result<Checked, String> {
+        let first = self.ask_split(text, "", 0).await?;
+        let mut attempts = vec![(first.clone(), self.check(text, &first.text), "first")];
+        let worth_repairing = self.settings.checks && self.settings.repair;
+        if worth_repairing && !attempts[0].1.is_empty() && self.runner.is_llm() {
+            let notes = fidelity::repair_notes(&attempts[0].1);
+            if let Ok(answer) = self.ask_split(text, &notes, 0).await {
+                let flags = self.check(text, &answer.text);
+                attempts.push((answer, flags, "problems-named"));
+            }
+        }
+        let sentences = chunk::split_sentences(text);
+        let still_flagged = attempts.iter().all(|(_, flags, _)| !flags.is_empty());
+        if worth_repairing && still_flagged && sentences.len() > 1 {
+            if let Ok(answer) = self.sentence_by_sentence(&sentences).await {
+                let flags = self.check(text, &answer.text);
+                attempts.push((answer, flags, "sentence-by-sentence"));
+            }
+        }
+        let record: Vec<Attempt> = attempts
+            .iter()
+            .map(|(_, flags, how)| Attempt {
+                how,
+                flags: flags.len(),
+            })
+            .collect();
+        let best = attempts
+            .into_iter()
+            .enumerate()
+            .min_by(|(a_index, a), (b_index, b)| {
+                fidelity::badness(&a.1)
+                    .total_cmp(&fidelity::badness(&b.1))
+                    .then(a_index.cmp(b_index))
+            })
+            .map(|(_, attempt)| attempt);
+        let Some((answer, flags, kept)) = best else {
+            return Err("no translation".into());
+        };
+        let cached = answer.cached;
+        Ok(Checked {
+            answer: Answer { cached, ..answer },
+            flags,
+            attempts: if record.len() > 1 { record } else { Vec::new() },
+            kept,
+        })
+    }
+
+    fn check(&self, source: &str, english: &str) -> Vec<Flag> {
+        if self.settings.checks {
+            fidelity::check(source, english, &self.glossary)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The glossary lines for a piece of source text: "قره باغ: Karabakh".
+    pub fn glossary_lines(&self, text: &str) -> String {
+        if !self.settings.glossary_in_prompt {
+            return String::new();
+        }
+        let lines: Vec<String> = self
+            .glossary
+            .in_arabic(text)
+            .into_iter()
+            .map(|found| {
+                format!(
+                    "- {} = {}",
+                    found.written,
+                    self.glossary.entry(found.term).en
+                )
+            })
+            .collect();
+        if lines.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\nWrite these names exactly so in English:\n{}\n",
+                lines.join("\n")
+            )
+        }
+    }
+
+    async fn sentence_by_sentence(&self, sentences: &[String]) -> Result<Answer, String> {
+        let mut parts = Vec::new();
+        let mut cached = true;
+        let mut backend = String::new();
+        for sentence in sentences {
+            let answer = self.ask_split(sentence, "", 0).await?;
+            cached &= answer.cached;
+            backend = answer.backend;
+            parts.push(answer.text.trim().to_string());
+        }
+        Ok(Answer {
+            text: parts.join(" "),
+            backend,
+            cached,
+        })
+    }
+
+    /// One request for `text` (with `notes` on what to avoid); when every backend finds it too
+    /// long, split it in two and translate the halves.
+    fn ask_split<'a>(
+        &'a self,
+        text: &'a str,
+        notes: &'a str,
+        depth: u32,
+    ) -> futures::future::BoxFuture<'a, Result<Answer, String>> {
+        Box::pin(async move {
+            let glossary = self.glossary_lines(text);
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!("\nAn earlier translation of this text had these problems; do not repeat them:\n{notes}\n")
+            };
+            let values = [("text", text), ("glossary", &glossary), ("notes", &notes)];
+            match self.runner.ask(&values, text, None, &|_| Ok(())).await {
+                Ok(answer) => Ok(answer),
+                Err(StageError::TooLong(message)) if depth < MAX_RESPLIT_DEPTH => {
+                    let Some((first, second)) = split_in_two(&self.counter, text) else {
+                        return Err(format!("{message}; the text cannot be split further"));
+                    };
+                    let first = self.ask_split(&first, "", depth + 1).await?;
+                    let second = self.ask_split(&second, "", depth + 1).await?;
+                    Ok(Answer {
+                        text: format!("{} {}", first.text.trim(), second.text.trim()),
+                        backend: first.backend,
+                        cached: first.cached && second.cached,
+                    })
+                }
+                Err(error) => Err(error.to_string()),
+            }
+        })
+    }
+}
+
+/// Split `text` into two chunks of about half its tokens, on sentence or clause boundaries
+/// where possible (the chunker's own rules).
+fn split_in_two(counter: &TokenCounter, text: &str) -> Option<(String, String)> {
+    let tokens = counter.count(text);
+    if tokens < 2 {
+        return None;
+    }
+    let (_, pieces) = chunk::chunk_article(&[text.to_string()], tokens.div_ceil(2), counter);
+    if pieces.len() < 2 {
+        return None;
+    }
+    let middle = pieces.len().div_ceil(2);
+    let join = |pieces: &[Chunk]| {
+        pieces
+            .iter()
+            .map(|piece| piece.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    Some((join(&pieces[..middle]), join(&pieces[middle..])))
+}

@@ -1,0 +1,263 @@
+//! Fidelity end to end: the real binary on the five samples against a scripted mock that
+//! answers with the errors the small default model made on them (an actor not in the source, a
+//! wrong month, a misspelled name, a mangled place name, a key point cut mid-sentence). Every one
+//! must be flagged where the analyst reads: the article's JSON and page, and the brief.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use serde_json::{json, Value};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+/// Source sentences of the samples and the bad English the mock gives for them.
+const BAD: [(&str, &str); 5] = [
+    (
+        "وأعلنت وزارة الدفاع الأذربيجانية، أمس الثلاثاء، إطلاق عملية عسكرية",
+        "The Ministry of Defense of Saudi Arabia announced yesterday, Tuesday, the launch of a military \"counter-terrorism\" operation in Karabakh to restore constitutional order.",
+    ),
+    (
+        "لتعلن روسيا ليلة 10 تشرين الثاني/ نوفمبر 2020",
+        "At the end of September 2020, fighting resumed in Karabakh between Armenia and Azerbaijan, a continuation of a long conflict between the two countries that caused civilian casualties, and on the night of October 10, 2020, Russia announced a tripartite agreement on a complete ceasefire, backed by Moscow, staying in the occupied positions, and exchanging prisoners and bodies.",
+    ),
+    (
+        "من جهته، عبّر بلينكن عن قلقه",
+        "For his part, Linben expressed concern about the situation, called for a ceasefire and announced United States support for direct dialogue between Baku and representatives of the Armenian population in the Karabakh region.",
+    ),
+    (
+        "ذكرت وزارة الدفاع الأذربيجانية أن \"عمليات مكافحة الإرهاب المحلية في قره باغ مستمرة بنجاح",
+        "Earlier, on Wednesday morning, the Ministry of Defense said that \"local counter-terrorism operations in Cirque Baga are continuing successfully, and positions of Arabia's forces and military equipment were destroyed\".",
+    ),
+    (
+        "وأعلنت وزارة الدفاع في أذربيجان، أمس الثلاثاء، أنّها بدأت",
+        "The Ministry of Defense in Saudi Arabia announced on Tuesday that it had begun \"counter-terrorism measures\" in the Karabakh region, \"to curb large-scale provocations\" and expel what it said were Armenian forces.",
+    ),
+];
+
+/// What the mock answers when asked again with the problems named: the date chunk comes back
+/// right, the others come back as wrong as before.
+const REPAIRED_DATE: &str = "At the end of September 2020, fighting resumed in Karabakh between Armenia and Azerbaijan, a continuation of a long conflict between the two countries that caused civilian casualties, and on the night of November 10, 2020, Russia announced a tripartite agreement on a complete ceasefire, backed by Moscow, staying in the occupied positions, and exchanging prisoners and bodies.";
+
+/// Answers translate requests from [`BAD`] (else `EN(...)`), summaries with one key point cut
+/// mid-sentence, and records every translate prompt.
+#[derive(Clone, Default)]
+struct BadModel {
+    prompts: Arc<Mutex<Vec<String>>>,
+}
+
+impl Respond for BadModel {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let source = source_text(request);
+        match request_stage(request).as_str() {
+            "summarize" => chat_answer(
+                &json!({
+                    "summary": "Azerbaijan launched an operation in Karabakh.",
+                    "key_points": [
+                        {"text": "The Azerbaijani Defense Ministry stated that", "paragraphs": [1]},
+                        {"text": "Azerbaijan says its operation will stop if Armenian forces disarm.", "paragraphs": [1]},
+                        {"text": "Up to 90,000 people were killed in the war of the 1990s.", "paragraphs": [1]}
+                    ]
+                })
+                .to_string(),
+            ),
+            "brief" => ResponseTemplate::new(400),
+            _ => {
+                let user = user_prompt(request);
+                self.prompts.lock().unwrap().push(user.clone());
+                let repairing = user.contains("An earlier translation of this text had these problems");
+                let answer = BAD
+                    .iter()
+                    .find(|(arabic, _)| source.contains(arabic))
+                    .map(|(arabic, english)| {
+                        if repairing && arabic.contains("تشرين") {
+                            REPAIRED_DATE.to_string()
+                        } else {
+                            english.to_string()
+                        }
+                    })
+                    .unwrap_or_else(|| mock_translation(&source));
+                chat_answer(&answer)
+            }
+        }
+    }
+}
+
+fn chunk_flags(article: &Value) -> Vec<(String, String)> {
+    article["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|chunk| chunk["flags"].as_array().cloned().unwrap_or_default())
+        .map(|flag| {
+            (
+                flag["kind"].as_str().unwrap().to_string(),
+                flag["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn article_json(workspace: &Workspace, prefix: &str) -> (String, Value) {
+    let folder = workspace.out().join("articles");
+    let name = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .find(|name| name.starts_with(prefix) && name.ends_with(".json"))
+        .unwrap();
+    let id = name.trim_end_matches(".json").to_string();
+    let value = workspace.read_json(&format!("articles/{name}"));
+    (id, value)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_small_models_errors_are_flagged_where_the_analyst_reads() {
+    let model = BadModel::default();
+    let server = mock_server(model.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    let config_path = workspace.path().join("tarjim.toml");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    std::fs::write(
+        &config_path,
+        config.replace("repair = false", "repair = true"),
+    )
+    .unwrap();
+    let samples = samples().display().to_string();
+    let output = workspace.tarjim(&["run", &samples, "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let (id, article) = article_json(&workspace, "000_");
+    let flags = chunk_flags(&article);
+    let has = |kind: &str, text: &str| {
+        flags
+            .iter()
+            .any(|(k, message)| k == kind && message.contains(text))
+    };
+    assert!(has("not-in-source", "Saudi Arabia"), "{flags:#?}");
+    assert!(has("name", "Antony Blinken"), "{flags:#?}");
+    assert!(has("name", "Karabakh"), "the mangled قره باغ: {flags:#?}");
+    assert!(
+        has("not-in-source", "Arabia"),
+        "Arabia's forces: {flags:#?}"
+    );
+    // The date was repaired by asking again with the problem named, and the repair was kept.
+    assert!(!has("date", "November"), "{flags:#?}");
+    let repaired = article["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|chunk| chunk["text"].as_str().unwrap().contains("تشرين الثاني"))
+        .unwrap();
+    assert_eq!(repaired["kept"], "problems-named", "{repaired:#}");
+    assert!(repaired["translation"]
+        .as_str()
+        .unwrap()
+        .contains("November 10"));
+    let prompts = model.prompts.lock().unwrap().clone();
+    let repair_prompt = prompts
+        .iter()
+        .find(|p| p.contains("these problems") && p.contains("تشرين"))
+        .expect("the date chunk was asked again");
+    assert!(repair_prompt.contains("November"), "{repair_prompt}");
+    assert!(repair_prompt.contains("October"), "{repair_prompt}");
+    // Glossary names found in a chunk are in its prompt.
+    assert!(
+        prompts
+            .iter()
+            .any(|p| p.contains("بلينكن = Antony Blinken")),
+        "glossary lines in the prompt"
+    );
+    assert!(
+        article["confidence"].as_f64().unwrap() < 0.9,
+        "{}",
+        article["confidence"]
+    );
+
+    // The summary's cut-off key point is dropped and counted; the invented number is flagged.
+    let summary = &article["summary"];
+    let points: Vec<&str> = summary["key_points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        !points.iter().any(|p| p.ends_with("stated that")),
+        "{points:?}"
+    );
+    assert!(
+        summary["notes"]
+            .to_string()
+            .contains("1 key point(s) dropped"),
+        "{summary:#}"
+    );
+    assert!(
+        summary["key_points"].to_string().contains("90,000"),
+        "{summary:#}"
+    );
+    assert!(summary["key_points"]
+        .to_string()
+        .contains("which the paragraphs it cites do not"));
+
+    // The article page shows the doubts under the paragraphs they concern.
+    let page = workspace.read_text(&format!("articles/{id}.en.md"));
+    assert!(
+        page.contains("Check this paragraph against the Arabic"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Saudi Arabia, which the Arabic does not mention"),
+        "{page}"
+    );
+    assert!(page.contains("بلينكن"), "{page}");
+
+    // Sample 001 says Saudi Arabia for Azerbaijan too.
+    let (_, second) = article_json(&workspace, "001_");
+    assert!(chunk_flags(&second)
+        .iter()
+        .any(|(kind, message)| kind == "not-in-source" && message.contains("Saudi Arabia")));
+
+    // The brief carries the doubts: per article, per story, and in the HTML beside the text.
+    let brief = workspace.read_json("brief.json");
+    let source = brief["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id.as_str())
+        .unwrap();
+    assert!(!source["flagged_paragraphs"].as_array().unwrap().is_empty());
+    assert!(source["confidence"].as_f64().unwrap() < 1.0);
+    assert!(brief["stories"][0]["flagged_articles"].as_u64().unwrap() >= 2);
+    assert!(brief["notes"]
+        .to_string()
+        .contains("paragraphs whose English the checks flagged"));
+    let html = workspace.read_text("brief.html");
+    assert!(html.contains("class=\"flagged\""));
+    assert!(html.contains("Saudi Arabia, which the Arabic does not mention"));
+    let markdown = workspace.read_text("brief.md");
+    assert!(markdown.contains("translation confidence"), "{markdown}");
+
+    // A rerun asks for nothing and comes to the same flags.
+    let before = workspace.read_text(&format!("articles/{id}.json"));
+    let calls = model.prompts.lock().unwrap().len();
+    let output = workspace.tarjim(&["run", &samples, "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        model.prompts.lock().unwrap().len(),
+        calls,
+        "rerun sent requests"
+    );
+    let after = workspace.read_text(&format!("articles/{id}.json"));
+    let strip = |text: &str| -> Value {
+        let mut value: Value = serde_json::from_str(text).unwrap();
+        for chunk in value["chunks"].as_array_mut().unwrap() {
+            chunk["duration_ms"] = json!(0);
+            chunk["cached"] = json!(true);
+        }
+        value["duration_ms"] = json!(0);
+        value["cache_hits"] = json!(0);
+        value["requests"] = json!(0);
+        value["chunks"].clone()
+    };
+    assert_eq!(strip(&before), strip(&after));
+}
