@@ -46,6 +46,25 @@ pub enum RunError {
     Write(#[from] fsutil::WriteError),
     #[error(transparent)]
     Glossary(#[from] crate::fidelity::glossary::GlossaryError),
+    /// Nothing to translate: every input was missing, empty or unreadable. Nothing is written,
+    /// so an empty inbox (a scraper that failed) cannot replace last night's brief.
+    #[error("no articles to translate, so nothing was written{}{}", left_alone(.out_exists), indented(.problems))]
+    NoArticles {
+        problems: Vec<String>,
+        out_exists: bool,
+    },
+}
+
+fn left_alone(out_exists: &bool) -> &'static str {
+    if *out_exists {
+        " (the outputs already in the output folder are left as they were)"
+    } else {
+        ""
+    }
+}
+
+fn indented(lines: &[String]) -> String {
+    lines.iter().map(|line| format!("\n  {line}")).collect()
 }
 
 /// How the run ended.
@@ -257,14 +276,6 @@ pub async fn run(
         settings: settings.fidelity.clone(),
         counter: shared.counter.clone(),
     };
-    std::fs::create_dir_all(request.out.join("articles")).map_err(|source| {
-        fsutil::WriteError::Io {
-            path: request.out.join("articles"),
-            source,
-        }
-    })?;
-    fsutil::remove_stale_temporaries(&request.out.join("articles"));
-
     let (articles, input_errors) = {
         let inputs = request.inputs.clone();
         tokio::task::spawn_blocking(move || article::read_inputs(&inputs))
@@ -279,6 +290,23 @@ pub async fn run(
                 )
             })
     };
+    if articles.is_empty() {
+        return Err(RunError::NoArticles {
+            problems: input_errors
+                .iter()
+                .map(|article::InputError::Invalid { path, message }| format!("{path}: {message}"))
+                .collect(),
+            out_exists: request.out.exists(),
+        });
+    }
+    std::fs::create_dir_all(request.out.join("articles")).map_err(|source| {
+        fsutil::WriteError::Io {
+            path: request.out.join("articles"),
+            source,
+        }
+    })?;
+    fsutil::remove_stale_temporaries(&request.out.join("articles"));
+
     let mut failures: Vec<Failure> = input_errors
         .iter()
         .map(|error| {

@@ -259,14 +259,55 @@ fn a_folder_without_articles_is_named() {
         &["run", empty.to_str().unwrap(), "--out", "out"],
     );
     let stderr = checked_stderr(&output);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("nothing here"), "{stderr}");
     assert!(stderr.contains("no articles"), "{stderr}");
-    let run = read_json(&dir.path().join("out/run.json"));
-    assert!(run["failures"][0]["article"]
-        .as_str()
-        .unwrap()
-        .contains("nothing here"));
+    assert!(
+        !dir.path().join("out").exists(),
+        "a run with no articles writes nothing"
+    );
+}
+
+/// Regression: a wrong path, an empty folder, a glob that matches nothing or empty stdin used to
+/// exit 1 and rewrite brief.* as "0 stories from 0 articles" beside last night's pages.
+#[test]
+fn an_empty_inbox_leaves_last_nights_brief_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        &["mock"],
+        &[BackendConfig {
+            name: "mock",
+            base_url: "http://127.0.0.1:9",
+            extra: "",
+        }],
+    );
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("articles")).unwrap();
+    for name in ["brief.md", "brief.json", "brief.html", "run.json"] {
+        std::fs::write(out.join(name), format!("last night's {name}")).unwrap();
+    }
+    let empty = dir.path().join("inbox");
+    std::fs::create_dir_all(&empty).unwrap();
+    let cases: [&[&str]; 3] = [
+        &["run", "inbox", "--out", "out"],
+        &["run", "no-such-folder", "--out", "out"],
+        &["run", "inbox/*.txt", "--out", "out"],
+    ];
+    for args in cases {
+        let output = run_tarjim(dir.path(), args);
+        let stderr = checked_stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("nothing was written"), "{stderr}");
+        assert!(stderr.contains("left as they were"), "{stderr}");
+        for name in ["brief.md", "brief.json", "brief.html", "run.json"] {
+            assert_eq!(
+                std::fs::read_to_string(out.join(name)).unwrap(),
+                format!("last night's {name}"),
+                "{args:?} replaced {name}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -250,8 +250,10 @@ fn usage_errors_exit_2_and_name_the_problem() {
         stderr(&output)
     );
 
+    // Nothing to read is a usage error that touches nothing (it used to exit 1 and write an
+    // empty brief over the last one).
     let output = workspace.tarjim(&["run", "no-such-file.txt", "--out", "out", "--quiet"]);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("no-such-file.txt"),
         "{}",
