@@ -43,6 +43,23 @@ impl KeyParts<'_> {
     }
 }
 
+/// One row of the name table (`tarjim glossary list`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredName {
+    /// The folded Arabic form, without attached prefixes.
+    pub key: String,
+    /// The Arabic as an article wrote it when the name was first stored.
+    pub arabic: String,
+    pub english: String,
+    pub kind: String,
+    /// Reviewed by a person (`tarjim glossary accept`).
+    pub accepted: bool,
+    /// Runs that used it.
+    pub runs: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
 /// Counts for `tarjim cache stats`.
 #[derive(Debug, serde::Serialize)]
 pub struct CacheStats {
@@ -87,6 +104,16 @@ impl Cache {
                      prompt_tokens INTEGER NOT NULL,
                      completion_tokens INTEGER NOT NULL,
                      created_at TEXT NOT NULL
+                 );
+                 CREATE TABLE IF NOT EXISTS names (
+                     key TEXT PRIMARY KEY,
+                     arabic TEXT NOT NULL,
+                     english TEXT NOT NULL,
+                     kind TEXT NOT NULL,
+                     accepted INTEGER NOT NULL DEFAULT 0,
+                     runs INTEGER NOT NULL DEFAULT 1,
+                     first_seen TEXT NOT NULL,
+                     last_seen TEXT NOT NULL
                  );",
             )
             .map_err(wrap)?;
@@ -187,6 +214,72 @@ impl Cache {
             })
         };
         query().map_err(|error| self.wrap(error))
+    }
+
+    /// The run's name table, kept across nights: every name the names stage chose, by key.
+    pub fn names(&self) -> Result<Vec<StoredName>, CacheError> {
+        let connection = self.lock();
+        let query = || -> rusqlite::Result<Vec<StoredName>> {
+            let mut statement = connection.prepare(
+                "SELECT key, arabic, english, kind, accepted, runs, first_seen, last_seen
+                 FROM names ORDER BY accepted DESC, runs DESC, key",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok(StoredName {
+                    key: row.get(0)?,
+                    arabic: row.get(1)?,
+                    english: row.get(2)?,
+                    kind: row.get(3)?,
+                    accepted: row.get::<_, i64>(4)? != 0,
+                    runs: row.get::<_, i64>(5)?.max(0) as u64,
+                    first_seen: row.get(6)?,
+                    last_seen: row.get(7)?,
+                })
+            })?;
+            rows.collect()
+        };
+        query().map_err(|error| self.wrap(error))
+    }
+
+    /// Record that this run used `english` for the name `key`: a new name is stored as
+    /// proposed; a known one keeps its English and counts one more run.
+    pub fn record_name(
+        &self,
+        key: &str,
+        arabic: &str,
+        english: &str,
+        kind: &str,
+    ) -> Result<(), CacheError> {
+        let now = chrono::Utc::now().to_rfc3339();
+        self.lock()
+            .execute(
+                "INSERT INTO names (key, arabic, english, kind, accepted, runs, first_seen, last_seen)
+                 VALUES (?1, ?2, ?3, ?4, 0, 1, ?5, ?5)
+                 ON CONFLICT(key) DO UPDATE SET runs = runs + 1, last_seen = ?5",
+                params![key, arabic, english, kind, now],
+            )
+            .map(|_| ())
+            .map_err(|error| self.wrap(error))
+    }
+
+    /// Mark the name whose key or Arabic is `name` as reviewed, optionally correcting its
+    /// English or kind; false when there is no such name.
+    pub fn accept_name(
+        &self,
+        name: &str,
+        english: Option<&str>,
+        kind: Option<&str>,
+    ) -> Result<bool, CacheError> {
+        let changed = self
+            .lock()
+            .execute(
+                "UPDATE names SET accepted = 1,
+                     english = COALESCE(?2, english), kind = COALESCE(?3, kind)
+                 WHERE key = ?1 OR arabic = ?1",
+                params![name, english, kind],
+            )
+            .map_err(|error| self.wrap(error))?;
+        Ok(changed > 0)
     }
 
     /// Remove every entry; returns how many there were.

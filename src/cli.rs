@@ -33,6 +33,11 @@ pub enum Command {
     Run(RunArgs),
     /// Measure translation quality on a parallel test set (chrF, chrF++, BLEU, flag counts).
     Eval(EvalArgs),
+    /// Review the name table: the spelling chosen for each name, kept across nights.
+    Glossary {
+        #[command(subcommand)]
+        command: GlossaryCommand,
+    },
     /// Inspect or empty the result cache.
     Cache {
         #[command(subcommand)]
@@ -108,6 +113,35 @@ pub struct EvalArgs {
     /// Print the report as JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GlossaryCommand {
+    /// Every name in the table: reviewed or proposed, runs, Arabic, English, kind.
+    List {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark a name reviewed (give its Arabic), optionally correcting its English or kind.
+    Accept {
+        /// The Arabic name, as `glossary list` shows it.
+        arabic: String,
+        /// The English to use from now on.
+        #[arg(long, value_name = "NAME")]
+        english: Option<String>,
+        /// person, place, organisation or other.
+        #[arg(long, value_parser = ["person", "place", "organisation", "other"])]
+        kind: Option<String>,
+    },
+    /// Write the table as a glossary file for `fidelity.glossary` (reviewed names; --all for all).
+    Export {
+        /// File to write (default: standard output).
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

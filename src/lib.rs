@@ -18,6 +18,7 @@ pub mod stage;
 pub mod structured;
 
 pub mod fidelity;
+pub mod names;
 pub mod translate;
 
 pub mod brief;

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use tarjim::cli::{CacheCommand, Cli, Command, ConfigCommand, EvalArgs, ModelCommand, RunArgs};
+use tarjim::cli::{
+    CacheCommand, Cli, Command, ConfigCommand, EvalArgs, GlossaryCommand, ModelCommand, RunArgs,
+};
 use tarjim::pipeline::{self, Ending, RunRequest};
 use tarjim::settings::{Settings, Sources};
 use tokio_util::sync::CancellationToken;
@@ -59,6 +61,7 @@ async fn dispatch(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Cache { command } => cache(&settings, command),
+        Command::Glossary { command } => glossary(&settings, command),
         Command::Model { command, backend } => model(&settings, command, backend.as_deref()).await,
     }
 }
@@ -68,7 +71,7 @@ async fn dispatch(cli: Cli) -> ExitCode {
 fn run_overrides(sources: &Sources, args: &RunArgs) -> anyhow::Result<Vec<(String, String)>> {
     let mut overrides = Vec::new();
     if let Some(backend) = &args.backend {
-        for stage in ["translate", "summarize", "brief"] {
+        for stage in ["translate", "summarize", "brief", "names"] {
             overrides.push((format!("stages.{stage}"), backend.clone()));
         }
     }
@@ -191,6 +194,88 @@ async fn interrupt_handler(cancel: CancellationToken, quiet: bool) {
     }
 }
 
+fn glossary(settings: &Settings, command: GlossaryCommand) -> ExitCode {
+    let cache = match tarjim::cache::Cache::open(&settings.cache_path()) {
+        Ok(cache) => cache,
+        Err(error) => return fail(&anyhow::Error::new(error), 1),
+    };
+    let names = match cache.names() {
+        Ok(names) => names,
+        Err(error) => return fail(&anyhow::Error::new(error), 1),
+    };
+    match command {
+        GlossaryCommand::List { json } => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&names).unwrap_or_default()
+                );
+            } else if names.is_empty() {
+                println!("the name table in {} is empty", cache.path().display());
+            } else {
+                println!("status\truns\tarabic\tenglish\tkind");
+                for name in &names {
+                    let status = if name.accepted {
+                        "reviewed"
+                    } else {
+                        "proposed"
+                    };
+                    println!(
+                        "{status}\t{}\t{}\t{}\t{}",
+                        name.runs, name.arabic, name.english, name.kind
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        GlossaryCommand::Accept {
+            arabic,
+            english,
+            kind,
+        } => {
+            let key = tarjim::fidelity::arabic::Form::new(&arabic)
+                .map(|form| form.text())
+                .unwrap_or_else(|| arabic.clone());
+            let accepted = cache
+                .accept_name(&key, english.as_deref(), kind.as_deref())
+                .and_then(|found| {
+                    if found {
+                        Ok(true)
+                    } else {
+                        cache.accept_name(&arabic, english.as_deref(), kind.as_deref())
+                    }
+                });
+            match accepted {
+                Ok(true) => {
+                    println!("reviewed: {arabic}");
+                    ExitCode::SUCCESS
+                }
+                Ok(false) => fail(
+                    &anyhow::anyhow!(
+                        "no name `{arabic}` in the name table {} (`tarjim glossary list` shows them)",
+                        cache.path().display()
+                    ),
+                    USAGE_ERROR,
+                ),
+                Err(error) => fail(&anyhow::Error::new(error), 1),
+            }
+        }
+        GlossaryCommand::Export { out, all } => {
+            let text = tarjim::names::export(&names, all);
+            match out {
+                None => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Some(path) => match tarjim::fsutil::write_atomic(&path, text.as_bytes()) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(error) => fail(&anyhow::Error::new(error), 1),
+                },
+            }
+        }
+    }
+}
+
 fn cache(settings: &Settings, command: CacheCommand) -> ExitCode {
     let cache = match tarjim::cache::Cache::open(&settings.cache_path()) {
         Ok(cache) => cache,
@@ -229,6 +314,7 @@ async fn model(settings: &Settings, command: ModelCommand, backend: Option<&str>
         .translate
         .iter()
         .chain(&settings.stages.summarize)
+        .chain(&settings.stages.names)
         .chain(&settings.stages.brief);
     let name = backend.map(str::to_string).or_else(|| {
         stage_backends

@@ -24,6 +24,7 @@ use crate::cache::Cache;
 use crate::chunk::{self, Chunk, Sentence, TokenCounter};
 use crate::fidelity::{self, glossary::Glossary, Flag};
 use crate::fsutil;
+use crate::names;
 use crate::normalize::{self, Cleaned};
 use crate::progress::Progress;
 use crate::prompt::Template;
@@ -111,6 +112,8 @@ pub struct RunReport {
     pub summaries: Counts,
     /// The combined brief (absent when the run stopped before it).
     pub brief: Option<BriefReport>,
+    /// The names stage (absent when it is not configured).
+    pub names: Option<NamesReport>,
     pub config: serde_json::Value,
 }
 
@@ -119,6 +122,8 @@ pub struct RunReport {
 pub struct Timings {
     /// Reading, cleaning and chunking every input.
     pub prepare_ms: u128,
+    /// Asking for every article's names and choosing one spelling each.
+    pub names_ms: u128,
     /// Translating, summarizing and writing the articles.
     pub articles_ms: u128,
     /// Building and writing the brief.
@@ -231,7 +236,6 @@ pub struct ChunkRecord {
 /// Everything the translate stage shares across articles.
 struct Context {
     settings: Settings,
-    shared: Arc<Shared>,
     translator: Translator,
     summarizer: Summarizer,
     progress: Arc<dyn Progress>,
@@ -263,19 +267,7 @@ pub async fn run(
         cancel,
         Box::new(move |text| note_progress.note(text)),
     ));
-    let glossary = Arc::new(Glossary::load(&settings.fidelity.glossary)?);
-    let translator = Translator {
-        runner: StageRunner::new(
-            Stage::Translate,
-            &settings.stages.translate,
-            &settings,
-            template,
-            shared.clone(),
-        ),
-        glossary: glossary.clone(),
-        settings: settings.fidelity.clone(),
-        counter: shared.counter.clone(),
-    };
+    let glossary = Glossary::load(&settings.fidelity.glossary)?;
     let (articles, input_errors) = {
         let inputs = request.inputs.clone();
         tokio::task::spawn_blocking(move || article::read_inputs(&inputs))
@@ -321,9 +313,29 @@ pub async fn run(
         progress.note(&format!("error: {}: {}", failure.article, failure.error));
     }
 
+    let prepared: Vec<Prepared> = articles
+        .into_iter()
+        .map(|article| prepare(&settings, &shared.counter, article))
+        .collect();
+    let names_started = Instant::now();
+    let (glossary, names_report) =
+        choose_names(&settings, &shared, &prepared, glossary, &*progress).await?;
+    let names_ms = names_started.elapsed().as_millis();
+    let glossary = Arc::new(glossary);
+    let translator = Translator {
+        runner: StageRunner::new(
+            Stage::Translate,
+            &settings.stages.translate,
+            &settings,
+            template,
+            shared.clone(),
+        ),
+        glossary: glossary.clone(),
+        settings: settings.fidelity.clone(),
+        counter: shared.counter.clone(),
+    };
     let context = Arc::new(Context {
         settings: settings.clone(),
-        shared: shared.clone(),
         translator,
         summarizer: Summarizer {
             runner: optional_runner(
@@ -341,10 +353,6 @@ pub async fn run(
     let mut left_out: Vec<(String, String)> = Vec::new();
     let mut summary_counts = Counts::default();
 
-    let prepared: Vec<Prepared> = articles
-        .into_iter()
-        .map(|article| prepare(&context, article))
-        .collect();
     let total_chunks = prepared.iter().map(|prepared| prepared.chunks.len()).sum();
     progress.begin(prepared.len(), total_chunks);
     let articles_started = Instant::now();
@@ -420,6 +428,7 @@ pub async fn run(
     .await;
     let timings = Timings {
         prepare_ms,
+        names_ms,
         articles_ms,
         brief_ms: brief_started.elapsed().as_millis(),
     };
@@ -478,6 +487,7 @@ pub async fn run(
         failures,
         summaries: summary_counts,
         brief: brief_report,
+        names: names_report,
         config: settings.to_redacted_json(),
     };
     fsutil::write_atomic(
@@ -497,13 +507,10 @@ struct Prepared {
     error: Option<String>,
 }
 
-fn prepare(context: &Context, article: Article) -> Prepared {
-    let cleaned = normalize::clean(&article.text, &context.settings.normalize);
-    let (sentences, chunks) = chunk::chunk_article(
-        &cleaned.paragraphs,
-        context.settings.chunk.max_tokens,
-        &context.shared.counter,
-    );
+fn prepare(settings: &Settings, counter: &TokenCounter, article: Article) -> Prepared {
+    let cleaned = normalize::clean(&article.text, &settings.normalize);
+    let (sentences, chunks) =
+        chunk::chunk_article(&cleaned.paragraphs, settings.chunk.max_tokens, counter);
     let mut flags = Vec::new();
     let letters = cleaned
         .paragraphs
@@ -717,6 +724,83 @@ fn write_article(out: &Path, record: &ArticleRecord) -> Result<(), fsutil::Write
         let _ = std::fs::remove_file(&md_path);
     }
     Ok(())
+}
+
+// ---- Names --------------------------------------------------------------------------------
+
+/// What run.json says about the names stage.
+#[derive(Debug, Serialize)]
+pub struct NamesReport {
+    /// Articles asked, and those whose answer was unusable (they are translated all the same).
+    pub articles: usize,
+    pub failed: usize,
+    /// Names chosen, how many came from the name table (accepted or earlier nights), and how
+    /// many had other spellings proposed (the run writes each one way).
+    pub chosen: usize,
+    pub from_table: usize,
+    pub respelled: usize,
+    pub requests: u64,
+}
+
+/// Ask for every article's names, choose one spelling each, remember the choices, and return
+/// the glossary extended with them. Without a names stage (or with only MT APIs) the glossary
+/// comes back as it was.
+async fn choose_names(
+    settings: &Settings,
+    shared: &Arc<Shared>,
+    prepared: &[Prepared],
+    glossary: Glossary,
+    progress: &dyn Progress,
+) -> Result<(Glossary, Option<NamesReport>), RunError> {
+    let runner = optional_runner(Stage::Names, &settings.stages.names, settings, shared)?;
+    let Some(runner) = runner.filter(|runner| runner.is_llm() && settings.fidelity.checks) else {
+        return Ok((glossary, None));
+    };
+    let asked: Vec<&Prepared> = prepared.iter().filter(|p| p.error.is_none()).collect();
+    progress.note(&format!(
+        "names: asking for the names in {} article(s) before translating",
+        asked.len()
+    ));
+    let answers = stream::iter(asked.iter().map(|prepared| {
+        let runner = &runner;
+        async move { names::propose(runner, &prepared.cleaned.paragraphs).await }
+    }))
+    .buffered(runner.concurrency().max(1))
+    .collect::<Vec<_>>()
+    .await;
+    let mut failed = 0;
+    let mut proposals = Vec::new();
+    for (prepared, answer) in asked.iter().zip(answers) {
+        match answer {
+            Ok(names) => proposals.push((names, prepared.cleaned.paragraphs.as_slice())),
+            Err(error) => {
+                failed += 1;
+                progress.note(&format!(
+                    "warning: article {}: names: {error}; it is translated with the glossary alone",
+                    prepared.article.id
+                ));
+            }
+        }
+    }
+    let stored = shared.cache.names()?;
+    let chosen = names::reconcile(&proposals, &stored, &glossary);
+    names::remember(&shared.cache, &chosen)?;
+    let report = NamesReport {
+        articles: asked.len(),
+        failed,
+        chosen: chosen.len(),
+        from_table: chosen.iter().filter(|name| name.from != "run").count(),
+        respelled: chosen
+            .iter()
+            .filter(|name| !name.other_spellings.is_empty())
+            .count(),
+        requests: runner.requests(),
+    };
+    progress.note(&format!(
+        "names: {} chosen ({} from the name table, {} proposed with several spellings)",
+        report.chosen, report.from_table, report.respelled
+    ));
+    Ok((glossary.with(names::entries(&chosen)), Some(report)))
 }
 
 // ---- Summaries and the combined brief -------------------------------------------------------

@@ -31,6 +31,11 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../prompts/brief.system.md"),
     ),
     ("brief.user.md", include_str!("../prompts/brief.user.md")),
+    (
+        "names.system.md",
+        include_str!("../prompts/names.system.md"),
+    ),
+    ("names.user.md", include_str!("../prompts/names.user.md")),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -25,6 +25,7 @@ const LIST_KEYS: &[&str] = &[
     "stages.translate",
     "stages.summarize",
     "stages.brief",
+    "stages.names",
     "normalize.boilerplate_lines",
     "normalize.boilerplate_prefixes",
 ];
@@ -80,6 +81,9 @@ pub struct StageSettings {
     pub summarize: Vec<String>,
     /// Backends for the combined brief; empty means an extractive brief.
     pub brief: Vec<String>,
+    /// Backends that list each article's names with their English spelling, before it is
+    /// translated; empty (or only MT APIs) means no name extraction.
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -169,6 +173,7 @@ impl Settings {
                 .with_list_parse_key("stages.translate")
                 .with_list_parse_key("stages.summarize")
                 .with_list_parse_key("stages.brief")
+                .with_list_parse_key("stages.names")
                 .with_list_parse_key("normalize.boilerplate_lines")
                 .with_list_parse_key("normalize.boilerplate_prefixes"),
         );
@@ -205,6 +210,7 @@ impl Settings {
             ("translate", &self.stages.translate),
             ("summarize", &self.stages.summarize),
             ("brief", &self.stages.brief),
+            ("names", &self.stages.names),
         ];
         for (stage, names) in stages {
             for name in names {

@@ -261,3 +261,165 @@ async fn the_small_models_errors_are_flagged_where_the_analyst_reads() {
     };
     assert_eq!(strip(&before), strip(&after));
 }
+
+/// Three articles quote one spokesman; the names stage proposes two spellings for him.
+const SPOKESMAN_ARTICLES: [(&str, &str, &str); 3] = [
+    (
+        "a1.txt",
+        "تصريح حكومي\nقال سامر الخطيب، المتحدث باسم الحكومة، إن المفاوضات مستمرة.",
+        "Samer al-Khatib",
+    ),
+    (
+        "a2.txt",
+        "بيان جديد\nوأكد سامر الخطيب أن الاتفاق بات قريبا.",
+        "Samer al-Khatib",
+    ),
+    (
+        "a3.txt",
+        "نفي رسمي\nونفى سامر الخطيب وجود خلافات داخل الحكومة.",
+        "Samir Khateeb",
+    ),
+];
+
+#[derive(Clone, Default)]
+struct NamesModel {
+    prompts: Arc<Mutex<Vec<String>>>,
+}
+
+impl Respond for NamesModel {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let source = source_text(request);
+        let user = user_prompt(request);
+        match request_stage(request).as_str() {
+            "names" => {
+                let english = SPOKESMAN_ARTICLES
+                    .iter()
+                    .find(|(_, text, _)| {
+                        text.lines()
+                            .nth(1)
+                            .is_some_and(|body| source.contains(body))
+                    })
+                    .map(|(_, _, english)| *english)
+                    .unwrap_or("Nobody");
+                chat_answer(
+                    &json!({"names": [
+                        {"arabic": "سامر الخطيب", "english": english, "kind": "person"},
+                        {"arabic": "المفاوضات", "english": "negotiations", "kind": "other"}
+                    ]})
+                    .to_string(),
+                )
+            }
+            "summarize" | "brief" => ResponseTemplate::new(400),
+            _ => {
+                self.prompts.lock().unwrap().push(user);
+                let answer = if source.contains("وأكد سامر الخطيب") {
+                    "Samir Khateeb confirmed that the agreement is now near.".to_string()
+                } else if source.contains("قال سامر الخطيب") {
+                    "Samer al-Khatib, the government spokesman, said the negotiations are continuing.".to_string()
+                } else {
+                    mock_translation(&source)
+                };
+                chat_answer(&answer)
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_spelling_per_name_across_the_run_and_across_nights() {
+    let model = NamesModel::default();
+    let server = mock_server(model.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    let config_path = workspace.path().join("tarjim.toml");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    std::fs::write(
+        &config_path,
+        config
+            .replace("names = []", "names = [\"mock\"]")
+            .replace("summarize = [\"mock\"]", "summarize = []")
+            .replace("brief = [\"mock\"]", "brief = []"),
+    )
+    .unwrap();
+    let inbox = workspace.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    for (name, text, _) in SPOKESMAN_ARTICLES {
+        std::fs::write(inbox.join(name), text).unwrap();
+    }
+    let output = workspace.tarjim(&["run", "inbox", "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let run = workspace.read_json("run.json");
+    assert_eq!(run["names"]["chosen"], 1, "{}", run["names"]);
+    assert_eq!(run["names"]["respelled"], 1, "{}", run["names"]);
+    let prompts = model.prompts.lock().unwrap().clone();
+    let confirmed = prompts
+        .iter()
+        .find(|p| p.contains("وأكد سامر الخطيب"))
+        .unwrap();
+    assert!(
+        confirmed.contains("سامر الخطيب = Samer al-Khatib"),
+        "the majority spelling is in the prompt: {confirmed}"
+    );
+    let (_, second) = article_json(&workspace, "a2");
+    assert!(
+        chunk_flags(&second)
+            .iter()
+            .any(|(kind, message)| kind == "name" && message.contains("Samer al-Khatib")),
+        "{:#?}",
+        chunk_flags(&second)
+    );
+
+    let list = workspace.tarjim(&["glossary", "list"]);
+    let listed = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(
+        listed.contains("proposed\t1\tسامر الخطيب\tSamer al-Khatib\tperson"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains("negotiations"),
+        "a common word is not a name: {listed}"
+    );
+
+    let missing = workspace.tarjim(&["glossary", "accept", "غير موجود"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let accept = workspace.tarjim(&[
+        "glossary",
+        "accept",
+        "سامر الخطيب",
+        "--english",
+        "Samer Al-Khatib",
+    ]);
+    assert_eq!(accept.status.code(), Some(0), "{}", stderr(&accept));
+
+    // The next night uses the reviewed spelling, whatever the model proposes.
+    let output = workspace.tarjim(&["run", "inbox", "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let run = workspace.read_json("run.json");
+    assert_eq!(run["names"]["from_table"], 1, "{}", run["names"]);
+    let prompts = model.prompts.lock().unwrap().clone();
+    assert!(prompts
+        .iter()
+        .any(|p| p.contains("سامر الخطيب = Samer Al-Khatib")));
+
+    let export = workspace.tarjim(&["glossary", "export", "--out", "names.toml"]);
+    assert_eq!(export.status.code(), Some(0), "{}", stderr(&export));
+    let exported = std::fs::read_to_string(workspace.path().join("names.toml")).unwrap();
+    assert!(exported.contains("en = \"Samer Al-Khatib\""), "{exported}");
+    let check = workspace.tarjim(&["--set", "fidelity.glossary=names.toml", "config", "show"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let output = workspace.tarjim(&[
+        "--set",
+        "fidelity.glossary=names.toml",
+        "run",
+        "inbox",
+        "--out",
+        "out2",
+        "--quiet",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "the exported file loads as a glossary: {}",
+        stderr(&output)
+    );
+}

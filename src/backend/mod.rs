@@ -33,6 +33,8 @@ pub enum Stage {
     Translate,
     Summarize,
     Brief,
+    /// Names and terms of an article, with their English spelling.
+    Names,
 }
 
 impl Stage {
@@ -41,6 +43,7 @@ impl Stage {
             Stage::Translate => "translate",
             Stage::Summarize => "summarize",
             Stage::Brief => "brief",
+            Stage::Names => "names",
         }
     }
 }

@@ -87,6 +87,11 @@ impl Form {
         long_enough.then_some(Form { words })
     }
 
+    /// The folded words joined by spaces: one key for every spelling of the name.
+    pub fn text(&self) -> String {
+        self.words.join(" ")
+    }
+
     /// The first folded word, without the article: the key a form is indexed by.
     pub fn key(&self) -> &str {
         &self.words[0]

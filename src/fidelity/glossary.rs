@@ -138,6 +138,13 @@ impl Glossary {
         glossary
     }
 
+    /// This glossary with `extra` entries added after its own.
+    pub fn with(&self, extra: Vec<Entry>) -> Glossary {
+        let mut entries = self.entries.clone();
+        entries.extend(extra);
+        Glossary::new(entries)
+    }
+
     pub fn entry(&self, term: usize) -> &Entry {
         &self.entries[term]
     }

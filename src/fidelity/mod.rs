@@ -266,7 +266,9 @@ pub fn check_names(source: &str, english: &str, glossary: &Glossary) -> Vec<Flag
     let mut flags = Vec::new();
     for mention in glossary.in_english(english) {
         let entry = glossary.entry(mention.term);
-        if entry.ambiguous || source_terms.contains(&mention.term) {
+        // Names the model proposed for this run are checked for their spelling only.
+        let proposed = entry.source.as_deref() == Some(crate::names::RUN_SOURCE);
+        if entry.ambiguous || proposed || source_terms.contains(&mention.term) {
             continue;
         }
         // "Nagorno-Karabakh" for a source that says "قره باغ": the longer name contains a

@@ -100,6 +100,7 @@ impl Workspace {
 translate = ["mock"]
 summarize = ["mock"]
 brief = ["mock"]
+names = []
 
 [cache]
 path = "{cache}"

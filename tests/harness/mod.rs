@@ -384,7 +384,7 @@ pub fn write_config(dir: &Path, translate: &[&str], backends: &[BackendConfig]) 
         .collect::<Vec<_>>()
         .join(", ");
     let mut config = format!(
-        "[stages]\ntranslate = [{chain}]\nsummarize = []\nbrief = []\n\n[cache]\npath = \"{}\"\n\n# The mock's EN(...) answers are flagged by the fidelity checks; these tests count\n# requests on the transport path, so flagged chunks are not asked again here.\n[fidelity]\nrepair = false\n",
+        "[stages]\ntranslate = [{chain}]\nsummarize = []\nbrief = []\nnames = []\n\n[cache]\npath = \"{}\"\n\n# The mock's EN(...) answers are flagged by the fidelity checks; these tests count\n# requests on the transport path, so flagged chunks are not asked again here.\n[fidelity]\nrepair = false\n",
         dir.join("cache.sqlite").display()
     );
     for backend in backends {
