@@ -364,6 +364,10 @@ pub fn check_key_points(summary: &mut Summary, english: &[String], glossary: &Gl
         };
         let cited = cited.join("\n");
         point.flags = unsupported_in(&point.text, &cited, glossary);
+        for mut flag in crate::fidelity::check_written(&point.text) {
+            flag.kind = FlagKind::Summary;
+            point.flags.push(flag);
+        }
     }
 }
 

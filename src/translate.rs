@@ -135,7 +135,7 @@ impl Translator {
             String::new()
         } else {
             format!(
-                "\nWrite these names exactly so in English:\n{}\n",
+                "\nWhen you translate the whole text, write these names in it exactly so:\n{}\n",
                 lines.join("\n")
             )
         }

@@ -85,6 +85,23 @@ const ARABIC_WEEKDAYS: [&str; 7] = [
 /// Words after a month that make it a month ("سبتمبر الماضي").
 const MONTH_FOLLOWERS: [&str; 6] = ["الماضي", "المقبل", "الجاري", "القادم", "المنصرم", "الحالي"];
 
+/// Words before a month that make it a month ("منذ ديسمبر", "في أواخر مارس"), folded.
+const MONTH_LEADERS: [&str; 13] = [
+    "منذ",
+    "في",
+    "خلال",
+    "حتي",
+    "بدايه",
+    "نهايه",
+    "اواخر",
+    "اوائل",
+    "منتصف",
+    "مطلع",
+    "اواسط",
+    "الي",
+    "شهري",
+];
+
 /// Words before a weekday that make "الاثنين" Monday rather than "the two".
 const DAY_MARKERS: [&str; 8] = ["يوم", "اليوم", "مساء", "صباح", "ليله", "فجر", "ظهر", "امس"];
 
@@ -134,8 +151,11 @@ pub fn arabic_months(text: &str) -> Vec<usize> {
         };
         let before = index.checked_sub(1).map(|i| words[i].as_str());
         let after = words.get(index + length).map(String::as_str);
-        let in_context = before.is_some_and(|w| is_number(w) || strip_one_prefix(w) == "شهر")
-            || after.is_some_and(|w| is_number(w) || MONTH_FOLLOWERS.contains(&w))
+        let in_context = before.is_some_and(|w| {
+            is_number(w)
+                || strip_one_prefix(w) == "شهر"
+                || MONTH_LEADERS.contains(&strip_one_prefix(w))
+        }) || after.is_some_and(|w| is_number(w) || MONTH_FOLLOWERS.contains(&w))
             || (index > 0 && arabic_month_at(&words, index - 1).is_some())
             || (index + length < words.len() && arabic_month_at(&words, index + length).is_some());
         if in_context && !months.contains(&month) {
@@ -243,6 +263,9 @@ mod tests {
     fn month_words_out_of_context_are_not_months() {
         assert!(arabic_months("مارس الضغط على الحكومة").is_empty());
         assert!(arabic_months("قال الأب إن ابنه").is_empty());
+        // Regression: "منذ ديسمبر" (since December) was not read as a month, and the correct
+        // English "since December" was flagged.
+        assert_eq!(arabic_months("وفرضت أذربيجان، منذ ديسمبر، حصارًا"), [12]);
         assert!(english_months("Baku may stop the operation").is_empty());
         assert!(english_months("May God protect them").is_empty());
         assert_eq!(english_months("in May this year"), [5]);

@@ -271,12 +271,17 @@ pub fn check_names(source: &str, english: &str, glossary: &Glossary) -> Vec<Flag
         if entry.ambiguous || proposed || source_terms.contains(&mention.term) {
             continue;
         }
-        // "Nagorno-Karabakh" for a source that says "قره باغ": the longer name contains a
-        // source name, so it is grounded.
+        // "Nagorno-Karabakh" for a source that says "قره باغ", or "Red Cross" for one that says
+        // "اللجنة الدولية للصليب الأحمر": a name inside, or around, a name the source has.
         let grounded = spans.iter().any(|span| {
             span.written != mention.written
                 && mention.written.contains(&span.written)
                 && source_terms.contains(&span.term)
+        }) || source_terms.iter().any(|&term| {
+            let entry = glossary.entry(term);
+            std::iter::once(&entry.en)
+                .chain(&entry.en_variants)
+                .any(|name| contains_words(name, &mention.written))
         });
         if !grounded {
             flags.push(
@@ -311,6 +316,17 @@ pub fn check_names(source: &str, english: &str, glossary: &Glossary) -> Vec<Flag
     flags
 }
 
+/// Whether phrase `outer` contains `inner` as whole words ("International Committee of the Red
+/// Cross" contains "Red Cross").
+fn contains_words(outer: &str, inner: &str) -> bool {
+    let outer = glossary::english_words(outer);
+    let inner = glossary::english_words(inner);
+    !inner.is_empty()
+        && outer
+            .windows(inner.len())
+            .any(|window| window == inner.as_slice())
+}
+
 /// The English should be about as long as the source and keep its sentences.
 pub fn check_coverage(source: &str, english: &str) -> Vec<Flag> {
     let source_chars = source.chars().filter(|c| !c.is_whitespace()).count();
@@ -336,6 +352,12 @@ pub fn check_coverage(source: &str, english: &str) -> Vec<Flag> {
             ));
         }
     }
+    if is_name_list(english) && source.split_whitespace().count() >= 6 {
+        flags.push(Flag::new(
+            FlagKind::Coverage,
+            "the English is a list of names, not a translation of the text".into(),
+        ));
+    }
     let source_sentences = crate::chunk::split_sentences(source).len();
     let english_sentences = crate::chunk::split_sentences(english).len();
     if source_sentences >= 3 && english_sentences * 2 < source_sentences {
@@ -347,6 +369,20 @@ pub fn check_coverage(source: &str, english: &str) -> Vec<Flag> {
         ));
     }
     flags
+}
+
+/// "Recep Tayyip Erdogan, Russia, Azerbaijan, Armenia, Karabakh": names and commas, no word in
+/// lower case (the small model's answer to a headline when the prompt listed the names).
+fn is_name_list(english: &str) -> bool {
+    let words: Vec<&str> = english
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|word| !word.is_empty())
+        .collect();
+    words.len() >= 3
+        && english.matches(',').count() >= 2
+        && !words
+            .iter()
+            .any(|word| word.chars().next().is_some_and(char::is_lowercase))
 }
 
 /// Arabic words left untranslated in the English.
@@ -370,7 +406,11 @@ pub fn check_leftover_arabic(english: &str) -> Vec<Flag> {
 }
 
 /// Phrases that are the model talking, not the article.
-const META_PHRASES: [&str; 16] = [
+const META_PHRASES: [&str; 20] = [
+    "the source text",
+    "translates to",
+    "the text states",
+    "the arabic text",
     "here is the translation",
     "here's the translation",
     "here is the english translation",
@@ -437,6 +477,14 @@ pub fn check_repetition(english: &str) -> Vec<Flag> {
         }
     }
     Vec::new()
+}
+
+/// Checks on text the model wrote from the English (summaries, key points): Arabic left in it,
+/// meta text.
+pub fn check_written(english: &str) -> Vec<Flag> {
+    let mut flags = check_leftover_arabic(english);
+    flags.extend(check_meta_text(english));
+    flags
 }
 
 /// What to tell the model when a chunk is asked again: one line per problem.

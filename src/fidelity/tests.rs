@@ -131,3 +131,32 @@ fn confidence_weighs_flags_by_tokens() {
     assert_eq!(show(30000.0), "30,000");
     assert_eq!(show(2020.0), "2020");
 }
+
+#[test]
+fn a_name_inside_a_longer_source_name_is_grounded() {
+    // Regression: "Red Cross" for "اللجنة الدولية للصليب الأحمر" was flagged as not in the source.
+    let source = "سمحت أذربيجان بدخول مساعدات من اللجنة الدولية للصليب الأحمر إلى قره باغ.";
+    let english = "Azerbaijan allowed aid from the International Committee of the Red Cross into Karabakh; the Red Cross said it was the first convoy.";
+    let flags = check(source, english, &built_in());
+    assert!(!kinds(&flags).contains(&FlagKind::NotInSource), "{flags:?}");
+}
+
+#[test]
+fn a_list_of_names_for_a_sentence_is_flagged() {
+    let source = "أردوغان يعرض على قادة روسيا وأذربيجان وأرمينيا عقد اجتماع حول الوضع في قره باغ";
+    let flags = check(
+        source,
+        "Recep Tayyip Erdogan, Russia, Azerbaijan, Armenia, Karabakh",
+        &built_in(),
+    );
+    assert_eq!(kinds(&flags), [FlagKind::Coverage]);
+    let good = "Erdogan offers the leaders of Russia, Azerbaijan and Armenia a meeting on the situation in Karabakh";
+    assert_eq!(check(source, good, &built_in()), []);
+}
+
+#[test]
+fn narration_about_the_source_is_meta_text() {
+    let flags =
+        check_meta_text("The source text translates to \"The Lachin Corridor was blockaded.\"");
+    assert_eq!(kinds(&flags), [FlagKind::MetaText]);
+}
