@@ -111,8 +111,13 @@ fn story_sentences(
     }
     let mut claimed: HashMap<&str, &str> = HashMap::new();
     let mut sentences = Vec::new();
+    let mut in_doubt = Vec::new();
     for article in articles {
         for located in text::sentences(&article.english) {
+            let flagged = article
+                .paragraph_flags
+                .get(located.paragraph)
+                .is_some_and(|flags| !flags.is_empty());
             let reference = ParagraphRef {
                 article: article.id.clone(),
                 paragraph: located.paragraph + 1,
@@ -139,15 +144,27 @@ fn story_sentences(
                     paragraphs: vec![reference.paragraph],
                 }],
             };
-            sentences.push(StorySentence {
+            let sentence = StorySentence {
                 text: located.text,
                 citations,
-            });
+            };
+            if flagged {
+                in_doubt.push(sentence);
+            } else {
+                sentences.push(sentence);
+            }
         }
+    }
+    // Key facts and the synthesis come from English the checks found clean, unless too little
+    // of it is left.
+    if sentences.len() < MIN_CLEAN_SENTENCES {
+        sentences.extend(in_doubt);
     }
     sentences
 }
 
+/// The central article's English title, else its most central sentence from a paragraph the
+/// checks found clean.
 fn headline(articles: &[&BriefArticle], central: Option<&str>) -> String {
     let article = central
         .and_then(|id| articles.iter().find(|a| a.id == id))
@@ -155,7 +172,26 @@ fn headline(articles: &[&BriefArticle], central: Option<&str>) -> String {
     let Some(article) = article else {
         return String::new();
     };
-    let located = text::sentences(&article.english);
+    if let Some(title) = article.title_en.as_deref().filter(|t| !t.trim().is_empty()) {
+        return shorten(title.trim(), MAX_HEADLINE_CHARACTERS);
+    }
+    let clean: Vec<String> = article
+        .english
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| {
+            article
+                .paragraph_flags
+                .get(*index)
+                .is_none_or(|flags| flags.is_empty())
+        })
+        .map(|(_, paragraph)| paragraph.clone())
+        .collect();
+    let located = text::sentences(if clean.is_empty() {
+        &article.english
+    } else {
+        &clean
+    });
     let top = extractive::top_in_order(&located, 1);
     let sentence = top
         .first()
@@ -163,6 +199,9 @@ fn headline(articles: &[&BriefArticle], central: Option<&str>) -> String {
         .unwrap_or_else(|| article.display_title().to_string());
     shorten(&sentence, MAX_HEADLINE_CHARACTERS)
 }
+
+/// Fewest clean sentences a story needs before flagged ones are left out of its key facts.
+const MIN_CLEAN_SENTENCES: usize = 6;
 
 fn shorten(text: &str, limit: usize) -> String {
     if text.chars().count() <= limit {
@@ -428,6 +467,40 @@ mod tests {
         assert_eq!(karabakh.articles, ["a", "b"]);
         assert!(!story.headline.is_empty());
         assert!(story.notes[0].starts_with("extractive"));
+    }
+
+    #[test]
+    fn flagged_english_stays_out_of_key_facts_and_the_headline() {
+        let paragraphs: Vec<String> = (0..8)
+            .map(|i| format!("Azerbaijan and Armenia talked about Karabakh in round {i}."))
+            .collect();
+        let mut a = article(
+            "a",
+            &paragraphs.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        a.english[0] =
+            "Local anti-Taliban operations in Karabakh, Azerbaijan and Armenia talked.".into();
+        a.paragraph_flags[0] = vec![crate::fidelity::check_names(
+            "عمليات مكافحة الإرهاب",
+            "the Taliban",
+            &crate::fidelity::glossary::Glossary::load("").unwrap(),
+        )
+        .remove(0)];
+        let members = [&a];
+        let composed = story("story-1", &members, Some("a"), &HashMap::new());
+        assert!(
+            !composed.headline.contains("Taliban"),
+            "{}",
+            composed.headline
+        );
+        assert!(composed
+            .key_facts
+            .iter()
+            .all(|fact| !fact.text.contains("Taliban")));
+        a.title_en = Some("Azerbaijan and Armenia hold talks".into());
+        let members = [&a];
+        let composed = story("story-1", &members, Some("a"), &HashMap::new());
+        assert_eq!(composed.headline, "Azerbaijan and Armenia hold talks");
     }
 
     #[test]
