@@ -150,6 +150,13 @@ pub async fn run(
         .flatten()
         .collect::<std::collections::BTreeSet<_>>()
         .len();
+    // Lines left per document, so the progress counts documents as they finish.
+    let mut left_per_document: BTreeMap<String, usize> = BTreeMap::new();
+    for doc in docs.iter().flatten() {
+        *left_per_document.entry(doc.clone()).or_default() += 1;
+    }
+    let remaining = std::sync::Mutex::new(left_per_document);
+    let remaining = &remaining;
     progress.begin(documents.max(1), sources.len());
     let concurrency = translator.runner.concurrency().max(1) * 2;
     let normalize_settings = settings.normalize.clone();
@@ -163,6 +170,15 @@ pub async fn run(
                     let outcome = translator.translate(&text).await;
                     let tokens = translator.counter.count(&text);
                     progress.chunk_done(tokens, matches!(&outcome, Ok(done) if done.answer.cached));
+                    if let Some(doc) = &doc {
+                        let mut counts = remaining.lock().unwrap_or_else(|p| p.into_inner());
+                        if let Some(left) = counts.get_mut(doc) {
+                            *left -= 1;
+                            if *left == 0 {
+                                progress.article_done(doc, false);
+                            }
+                        }
+                    }
                     let mut line = Line {
                         index: index + 1,
                         doc,
