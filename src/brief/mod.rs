@@ -121,6 +121,20 @@ pub struct Story {
     pub flagged_articles: usize,
 }
 
+impl Story {
+    /// Every fact of the story: key facts, agreements, and each position of each difference.
+    pub fn facts_mut(&mut self) -> impl Iterator<Item = &mut Fact> {
+        self.key_facts
+            .iter_mut()
+            .chain(self.agreements.iter_mut())
+            .chain(
+                self.differences
+                    .iter_mut()
+                    .flat_map(|d| d.positions.iter_mut()),
+            )
+    }
+}
+
 /// A statement and the article paragraphs it rests on.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Fact {
@@ -417,16 +431,7 @@ fn mark_doubts(story: &mut Story, articles: &[&BriefArticle]) {
                 citation.paragraphs.iter().all(|p| paragraphs.contains(p))
             })
     };
-    let facts = story
-        .key_facts
-        .iter_mut()
-        .chain(story.agreements.iter_mut())
-        .chain(
-            story
-                .differences
-                .iter_mut()
-                .flat_map(|d| d.positions.iter_mut()),
-        );
+    let facts = story.facts_mut();
     for fact in facts {
         fact.on_flagged_paragraphs = all_flagged(fact);
     }
@@ -442,16 +447,7 @@ fn mark_doubts(story: &mut Story, articles: &[&BriefArticle]) {
 
 /// Fill in each fact's independent-source count and wire-copy groups.
 fn annotate_story(story: &mut Story, wire_index: &HashMap<ParagraphRef, String>) {
-    let facts = story
-        .key_facts
-        .iter_mut()
-        .chain(story.agreements.iter_mut())
-        .chain(
-            story
-                .differences
-                .iter_mut()
-                .flat_map(|d| d.positions.iter_mut()),
-        );
+    let facts = story.facts_mut();
     for fact in facts {
         annotate(fact, wire_index);
     }

@@ -5,6 +5,8 @@
 //! that the extractive path works with no model at all and the same input always gives the same
 //! output. Nothing here can panic on any input: every slice is taken on character boundaries.
 
+use crate::fidelity::dates::MONTHS;
+
 /// English and Arabic function words that carry no topic.
 const STOPWORDS: &[&str] = &[
     "the",
@@ -207,21 +209,6 @@ const NOT_ENTITIES: &[&str] = &[
     "Both",
 ];
 
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
 /// A sentence and the (0-based) paragraph it comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Located {
@@ -409,7 +396,7 @@ pub fn numbers_with_context(text: &str) -> Vec<(String, String)> {
             .iter()
             .take(3)
             .flat_map(|word| content_words(word))
-            .find(|word| !MONTHS.contains(&word.as_str()));
+            .find(|word| !is_month(word));
         if let Some(context) = context {
             found.push((number.to_string(), context));
         }
@@ -469,11 +456,14 @@ fn iso_date(word: &str) -> Option<String> {
 }
 
 fn month_number(word: &str) -> Option<u32> {
-    let lower = word.to_lowercase();
     MONTHS
         .iter()
-        .position(|month| *month == lower)
+        .position(|month| month.eq_ignore_ascii_case(word))
         .and_then(|index| u32::try_from(index + 1).ok())
+}
+
+fn is_month(word: &str) -> bool {
+    month_number(word).is_some()
 }
 
 fn day_number(word: &str) -> Option<u32> {
