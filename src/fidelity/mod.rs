@@ -406,8 +406,10 @@ pub fn check_leftover_arabic(english: &str) -> Vec<Flag> {
 }
 
 /// Phrases that are the model talking, not the article.
-const META_PHRASES: [&str; 20] = [
+const META_PHRASES: [&str; 22] = [
     "the source text",
+    "this translation",
+    "the original meaning",
     "translates to",
     "the text states",
     "the arabic text",

@@ -159,4 +159,9 @@ fn narration_about_the_source_is_meta_text() {
     let flags =
         check_meta_text("The source text translates to \"The Lachin Corridor was blockaded.\"");
     assert_eq!(kinds(&flags), [FlagKind::MetaText]);
+    // Seen on sample 002: a correct sentence followed by the model's comment on it.
+    let flags = check_meta_text(
+        "Baku said so.\n\nThis translation maintains the original meaning of the Arabic text.",
+    );
+    assert_eq!(kinds(&flags), [FlagKind::MetaText]);
 }
