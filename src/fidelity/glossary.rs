@@ -116,7 +116,15 @@ impl Glossary {
     pub fn new(entries: Vec<Entry>) -> Glossary {
         let mut glossary = Glossary::default();
         for (index, entry) in entries.iter().enumerate() {
-            for form in entry.ar.iter().filter_map(|text| Form::new(text)) {
+            let mut spellings: Vec<String> = Vec::new();
+            for text in &entry.ar {
+                for spelling in [text.clone(), arabic::final_alef_maqsura_as_ya(text)] {
+                    if !spellings.contains(&spelling) {
+                        spellings.push(spelling);
+                    }
+                }
+            }
+            for form in spellings.iter().filter_map(|text| Form::new(text)) {
                 glossary
                     .arabic_index
                     .entry(form.key().to_string())
@@ -345,6 +353,13 @@ mod tests {
             .collect();
         assert_eq!(names, ["Antony Blinken", "Nagorno-Karabakh"]);
         assert!(glossary.in_english("Linben called").is_empty());
+    }
+
+    #[test]
+    fn names_ending_in_alef_maqsura_match_both_spellings() {
+        let glossary = Glossary::new(vec![entry("Mustafa", Kind::Person, &["مصطفى"], &[])]);
+        assert_eq!(glossary.in_arabic("قال مصطفى").len(), 1);
+        assert_eq!(glossary.in_arabic("قال مصطفي").len(), 1);
     }
 
     #[test]
