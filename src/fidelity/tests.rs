@@ -165,3 +165,54 @@ fn narration_about_the_source_is_meta_text() {
     );
     assert_eq!(kinds(&flags), [FlagKind::MetaText]);
 }
+
+#[test]
+fn every_name_in_the_samples_is_in_the_glossary() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let text: String = std::fs::read_dir(&samples)
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let glossary = built_in();
+    let found: Vec<&str> = glossary
+        .in_arabic(&text)
+        .iter()
+        .map(|found| glossary.entry(found.term).en.as_str())
+        .collect();
+    for name in [
+        "Ilham Aliyev",
+        "Antony Blinken",
+        "Nikol Pashinyan",
+        "Vladimir Putin",
+        "Anar Eyvazov",
+        "Maria Zakharova",
+        "Toivo Klaar",
+        "Recep Tayyip Erdogan",
+        "Azerbaijan",
+        "Armenia",
+        "Karabakh",
+        "Nagorno-Karabakh",
+        "Lachin Corridor",
+        "Shusha",
+        "Stepanakert",
+        "Khankendi",
+        "Aghdam",
+        "Baku",
+        "Yerevan",
+        "Moscow",
+        "Russia",
+        "United States",
+        "Turkey",
+        "Caucasus",
+        "South Caucasus",
+        "Soviet Union",
+        "European Union",
+        "International Committee of the Red Cross",
+    ] {
+        assert!(
+            found.contains(&name),
+            "{name} not found in the samples: {found:?}"
+        );
+    }
+}
