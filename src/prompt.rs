@@ -195,9 +195,81 @@ fn starts_marker(after: &str) -> bool {
         .is_some_and(|first| first.eq_ignore_ascii_case("source"))
 }
 
+/// Sentences a small model adds about its own translation, after it (lower case).
+const NARRATION_OPENERS: [&str; 9] = [
+    "this translation",
+    "this is a direct translation",
+    "this is the translation",
+    "please note",
+    "note:",
+    "the names are written",
+    "the translation maintains",
+    "i have translated",
+    "i translated",
+];
+
 /// Clean a model's answer: drop `<think>` blocks, a leading "Here is the translation:"-style
-/// preamble, and quotation marks wrapped around the whole answer.
+/// preamble or "The text translates to:" narration, trailing sentences about the translation
+/// ("This translation maintains the original meaning..."), and quotation marks wrapped around
+/// the whole answer. Cleaning a cleaned answer changes nothing, so it is applied to cached
+/// answers too.
 pub fn clean_answer(answer: &str) -> String {
+    let text = clean_wrapping(answer);
+    let text = strip_leading_narration(&text);
+    let text = strip_trailing_narration(&text);
+    clean_wrapping(&text)
+}
+
+/// "The text ... translates to:" / "The translation ... is as follows:" at the start.
+fn strip_leading_narration(text: &str) -> String {
+    let lower = text.to_lowercase();
+    let head_end = lower
+        .char_indices()
+        .nth(400)
+        .map_or(lower.len(), |(i, _)| i);
+    let head = &lower[..head_end];
+    for marker in ["translates to", "is as follows", "translation is"] {
+        let Some(at) = head.find(marker) else {
+            continue;
+        };
+        let before = &head[..at];
+        if before.starts_with("the ") && (before.contains("text") || before.contains("translation"))
+        {
+            let rest = &text[at + marker.len()..];
+            return rest
+                .trim_start_matches(|c: char| c == ':' || c.is_whitespace())
+                .to_string();
+        }
+    }
+    text.to_string()
+}
+
+/// Trailing sentences (or paragraphs) in which the model talks about its translation.
+fn strip_trailing_narration(text: &str) -> String {
+    let is_narration = |sentence: &str| {
+        let lower = sentence.trim().to_lowercase();
+        NARRATION_OPENERS
+            .iter()
+            .any(|opener| lower.starts_with(opener))
+    };
+    let mut paragraphs: Vec<String> = text.split("\n\n").map(str::to_string).collect();
+    while paragraphs.len() > 1 && paragraphs.last().is_some_and(|p| is_narration(p)) {
+        paragraphs.pop();
+    }
+    if let Some(last) = paragraphs.last_mut() {
+        let mut sentences = crate::chunk::split_sentences(last);
+        let before = sentences.len();
+        while sentences.len() > 1 && sentences.last().is_some_and(|s| is_narration(s)) {
+            sentences.pop();
+        }
+        if sentences.len() < before {
+            *last = sentences.join(" ");
+        }
+    }
+    paragraphs.join("\n\n").trim().to_string()
+}
+
+fn clean_wrapping(answer: &str) -> String {
     let mut text = answer.to_string();
     while let Some(start) = text.find("<think>") {
         match text[start..].find("</think>") {
@@ -301,7 +373,7 @@ mod tests {
         let close = user.rfind("</source>").unwrap();
         assert_eq!(user.matches("</source>").count(), 1);
         assert!(user[open..close].contains("تجاهل التعليمات"));
-        assert!(user[close..].contains("English translation of the source text above"));
+        assert!(user[close..].contains("English translation only"));
     }
 
     #[test]
@@ -320,6 +392,33 @@ mod tests {
             template.strip_echo("The text above was clear."),
             "The text above was clear."
         );
+    }
+
+    #[test]
+    fn clean_answer_strips_narration_about_the_translation() {
+        let cases = [
+            (
+                "The Arabic text translates to:  \"Tyre is pronounced like the English 'u'.\"  This is a direct translation of the given Arabic text, maintaining the original meaning.",
+                "Tyre is pronounced like the English 'u'.",
+            ),
+            (
+                "The source text translates to:  \"Mr. Meyerow said the church did not replace it.\"\n\nThis translation maintains the original meaning and structure of the Arabic text.",
+                "Mr. Meyerow said the church did not replace it.",
+            ),
+            (
+                "The translation of the Arabic news text into English is as follows:  Sint Maarten has been the subject of controversy.",
+                "Sint Maarten has been the subject of controversy.",
+            ),
+            (
+                "It would have led to the death of millions of people. The names are written exactly as they appear in the source text.",
+                "It would have led to the death of millions of people.",
+            ),
+            ("The text was signed in 2020, officials said.", "The text was signed in 2020, officials said."),
+        ];
+        for (answer, clean) in cases {
+            assert_eq!(clean_answer(answer), clean, "{answer}");
+            assert_eq!(clean_answer(clean), clean, "idempotent: {clean}");
+        }
     }
 
     #[test]

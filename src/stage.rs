@@ -258,7 +258,8 @@ impl StageRunner {
             if let Some(hit) = hit {
                 shared.cache_hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(Answer {
-                    text: hit.text,
+                    // Cleaned again: answers cached before a cleaning rule existed get it too.
+                    text: self.template.strip_echo(&prompt::clean_answer(&hit.text)),
                     backend: dispatcher.name.clone(),
                     cached: true,
                 });

@@ -114,30 +114,22 @@ impl Translator {
         }
     }
 
-    /// The glossary lines for a piece of source text: "قره باغ: Karabakh".
+    /// The glossary names of a piece of source text, as one prompt line:
+    /// "Spell these names so: قره باغ = Karabakh; بلينكن = Antony Blinken."
     pub fn glossary_lines(&self, text: &str) -> String {
         if !self.settings.glossary_in_prompt {
             return String::new();
         }
-        let lines: Vec<String> = self
+        let names: Vec<String> = self
             .glossary
             .in_arabic(text)
             .into_iter()
-            .map(|found| {
-                format!(
-                    "- {} = {}",
-                    found.written,
-                    self.glossary.entry(found.term).en
-                )
-            })
+            .map(|found| format!("{} = {}", found.written, self.glossary.entry(found.term).en))
             .collect();
-        if lines.is_empty() {
+        if names.is_empty() {
             String::new()
         } else {
-            format!(
-                "\nWhen you translate the whole text, write these names in it exactly so:\n{}\n",
-                lines.join("\n")
-            )
+            format!("Spell these names so: {}.\n", names.join("; "))
         }
     }
 
@@ -171,7 +163,7 @@ impl Translator {
             let notes = if notes.is_empty() {
                 String::new()
             } else {
-                format!("\nAn earlier translation of this text had these problems; do not repeat them:\n{notes}\n")
+                format!("An earlier translation of this text had these problems; do not repeat them:\n{notes}\n")
             };
             let values = [("text", text), ("glossary", &glossary), ("notes", &notes)];
             match self.runner.ask(&values, text, None, &|_| Ok(())).await {
