@@ -13,6 +13,15 @@ use crate::fidelity::glossary::Glossary;
 use crate::fidelity::{self, Flag};
 use crate::stage::{Answer, StageError, StageRunner};
 
+/// What a stage error says when the model answered nothing (see `stage`).
+const EMPTY_ANSWER: &str = "the answer was empty";
+
+/// Whether every backend's answer was empty: the stage's own check, or an HTTP backend's
+/// "empty content".
+fn is_empty_answer(error: &str) -> bool {
+    error.contains(EMPTY_ANSWER) || error.contains("empty content")
+}
+
 /// How deep a chunk that is too long for the model is split again.
 const MAX_RESPLIT_DEPTH: u32 = 3;
 
@@ -60,9 +69,18 @@ pub struct Translator {
 impl Translator {
     /// Translate `text`, check it, and repair it when the checks find problems.
     pub async fn translate(&self, text: &str) -> Result<Checked, String> {
-        let first = self.ask_split(text, "", 0).await?;
-        let mut attempts = vec![(first.clone(), self.check(text, &first.text), "first")];
         let worth_repairing = self.settings.checks && self.settings.repair;
+        let first = match self.ask_split(text, "", 0).await {
+            Ok(first) => first,
+            // An empty answer from a small model is asked again like any flagged one.
+            Err(error) if worth_repairing && is_empty_answer(&error) => Answer {
+                text: String::new(),
+                backend: String::new(),
+                cached: false,
+            },
+            Err(error) => return Err(error),
+        };
+        let mut attempts = vec![(first.clone(), self.check(text, &first.text), "first")];
         if worth_repairing && !attempts[0].1.is_empty() && self.runner.is_llm() {
             let notes = fidelity::repair_notes(&attempts[0].1);
             if let Ok(answer) = self.ask_split(text, &notes, 0).await {
@@ -87,6 +105,7 @@ impl Translator {
             .collect();
         let best = attempts
             .into_iter()
+            .filter(|(answer, _, _)| !answer.text.trim().is_empty())
             .enumerate()
             .min_by(|(a_index, a), (b_index, b)| {
                 fidelity::badness(&a.1)
@@ -95,7 +114,9 @@ impl Translator {
             })
             .map(|(_, attempt)| attempt);
         let Some((answer, flags, kept)) = best else {
-            return Err("no translation".into());
+            return Err(format!(
+                "every translation tried was empty ({EMPTY_ANSWER})"
+            ));
         };
         let cached = answer.cached;
         Ok(Checked {
