@@ -330,6 +330,7 @@ pub async fn run(
             template,
             shared.clone(),
         ),
+        plain: Some(crate::eval::plain_runner(&settings, &shared)),
         glossary: glossary.clone(),
         settings: settings.fidelity.clone(),
         counter: shared.counter.clone(),

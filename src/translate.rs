@@ -58,9 +58,17 @@ pub struct Checked {
     pub kept: &'static str,
 }
 
+/// The minimal prompt: what `tarjim eval --mode plain` asks, and the last resort when every
+/// answer to the full prompt was empty.
+pub const PLAIN_SYSTEM: &str = "You are a translator.";
+pub const PLAIN_USER: &str =
+    "Translate the following Arabic text into English. Write only the translation.\n\n{{text}}";
+
 /// The translate stage with its checks.
 pub struct Translator {
     pub runner: StageRunner,
+    /// The same backends with the minimal prompt, asked when every answer was empty.
+    pub plain: Option<StageRunner>,
     pub glossary: std::sync::Arc<Glossary>,
     pub settings: FidelitySettings,
     pub counter: TokenCounter,
@@ -96,7 +104,7 @@ impl Translator {
                 attempts.push((answer, flags, "sentence-by-sentence"));
             }
         }
-        let record: Vec<Attempt> = attempts
+        let mut record: Vec<Attempt> = attempts
             .iter()
             .map(|(_, flags, how)| Attempt {
                 how,
@@ -113,6 +121,19 @@ impl Translator {
                     .then(a_index.cmp(b_index))
             })
             .map(|(_, attempt)| attempt);
+        let best = match best {
+            Some(best) => Some(best),
+            None => {
+                let plain = self.plain_answer(text).await;
+                if let Some((_, flags, how)) = &plain {
+                    record.push(Attempt {
+                        how,
+                        flags: flags.len(),
+                    });
+                }
+                plain
+            }
+        };
         let Some((answer, flags, kept)) = best else {
             return Err(format!(
                 "every translation tried was empty ({EMPTY_ANSWER})"
@@ -125,6 +146,17 @@ impl Translator {
             attempts: if record.len() > 1 { record } else { Vec::new() },
             kept,
         })
+    }
+
+    /// The minimal prompt's answer, checked, when there is a plain runner and it answers.
+    async fn plain_answer(&self, text: &str) -> Option<(Answer, Vec<Flag>, &'static str)> {
+        let runner = self.plain.as_ref()?;
+        let answer = runner
+            .ask(&[("text", text)], text, None, &|_| Ok(()))
+            .await
+            .ok()?;
+        let flags = self.check(text, &answer.text);
+        (!answer.text.trim().is_empty()).then_some((answer, flags, "plain-prompt"))
     }
 
     fn check(&self, source: &str, english: &str) -> Vec<Flag> {

@@ -35,6 +35,8 @@ const BAD: [(&str, &str); 5] = [
     ),
 ];
 
+const DISARM: &str = "Aliyev added that the counter-terrorism operations would stop if the weapons were handed over and the Armenian forces disbanded.";
+
 const TRUCE_1994: &str =
     "In 1994, the two sides agreed on a ceasefire, but the status of the republic was never settled.";
 
@@ -69,6 +71,11 @@ impl Respond for BadModel {
                 let user = user_prompt(request);
                 self.prompts.lock().unwrap().push(user.clone());
                 let repairing = user.contains("An earlier translation of this text had these problems");
+                if source.contains("وأضاف علييف أن عمليات مكافحة الإرهاب ستتوقف") {
+                    // Nothing to the full prompt, ever; an answer to the minimal one.
+                    let plain = !user.contains("<source>");
+                    return chat_answer(if plain { DISARM } else { "" });
+                }
                 if source.contains("وفي عام 1994، اتفق الطرفان") {
                     // Nothing at all the first time, as the small model sometimes answers.
                     return chat_answer(if repairing { TRUCE_1994 } else { "" });
@@ -175,6 +182,20 @@ async fn the_small_models_errors_are_flagged_where_the_analyst_reads() {
     assert_eq!(truce["translation"], TRUCE_1994, "{truce:#}");
     assert_eq!(truce["kept"], "problems-named");
     assert_eq!(truce["attempts"][0]["flags"], 1);
+    // When the full prompt never gets an answer, the minimal prompt is the last resort.
+    let disarm = article["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|chunk| {
+            chunk["text"]
+                .as_str()
+                .unwrap()
+                .contains("ستتوقف إذا تم تسليم")
+        })
+        .unwrap();
+    assert_eq!(disarm["translation"], DISARM, "{disarm:#}");
+    assert_eq!(disarm["kept"], "plain-prompt");
     let prompts = model.prompts.lock().unwrap().clone();
     let repair_prompt = prompts
         .iter()
@@ -268,9 +289,10 @@ async fn the_small_models_errors_are_flagged_where_the_analyst_reads() {
     let again = model.prompts.lock().unwrap()[calls..].to_vec();
     assert!(!again.is_empty());
     assert!(
-        again
-            .iter()
-            .all(|p| p.contains("وفي عام 1994، اتفق") && !p.contains("these problems")),
+        again.iter().all(
+            |p| (p.contains("وفي عام 1994، اتفق") && !p.contains("these problems"))
+                || p.contains("ستتوقف إذا تم تسليم")
+        ),
         "rerun sent requests other than the empty answer's: {again:#?}"
     );
     let after = workspace.read_text(&format!("articles/{id}.json"));

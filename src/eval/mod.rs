@@ -27,12 +27,7 @@ use crate::progress::Progress;
 use crate::prompt::Template;
 use crate::settings::Settings;
 use crate::stage::{Shared, StageRunner};
-use crate::translate::{FidelitySettings, Translator};
-
-/// The minimal prompt of `--mode plain`.
-const PLAIN_SYSTEM: &str = "You are a translator.";
-const PLAIN_USER: &str =
-    "Translate the following Arabic text into English. Write only the translation.\n\n{{text}}";
+use crate::translate::{FidelitySettings, Translator, PLAIN_SYSTEM, PLAIN_USER};
 
 /// How to translate the set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -298,6 +293,7 @@ fn translator(
             },
         ),
     };
+    let plain = (mode == Mode::Pipeline).then(|| plain_runner(settings, &shared));
     let runner = StageRunner::new(
         Stage::Translate,
         &settings.stages.translate,
@@ -307,10 +303,25 @@ fn translator(
     );
     Ok(Translator {
         runner,
+        plain,
         glossary: Arc::new(Glossary::load(&settings.fidelity.glossary)?),
         settings: fidelity,
         counter,
     })
+}
+
+/// The translate backends with the minimal prompt.
+pub fn plain_runner(settings: &Settings, shared: &Arc<Shared>) -> StageRunner {
+    StageRunner::new(
+        Stage::Translate,
+        &settings.stages.translate,
+        settings,
+        Template {
+            system: PLAIN_SYSTEM.into(),
+            user: PLAIN_USER.into(),
+        },
+        shared.clone(),
+    )
 }
 
 fn score(
