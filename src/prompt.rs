@@ -196,7 +196,8 @@ fn starts_marker(after: &str) -> bool {
 }
 
 /// Sentences a small model adds about its own translation, after it (lower case).
-const NARRATION_OPENERS: [&str; 9] = [
+const NARRATION_OPENERS: [&str; 10] = [
+    "spell these names so",
     "this translation",
     "this is a direct translation",
     "this is the translation",
@@ -228,7 +229,12 @@ fn strip_leading_narration(text: &str) -> String {
         .nth(400)
         .map_or(lower.len(), |(i, _)| i);
     let head = &lower[..head_end];
-    for marker in ["translates to", "is as follows", "translation is"] {
+    for marker in [
+        "translates to",
+        "is as follows",
+        "translation is",
+        "text is:",
+    ] {
         let Some(at) = head.find(marker) else {
             continue;
         };
@@ -412,6 +418,14 @@ mod tests {
             (
                 "It would have led to the death of millions of people. The names are written exactly as they appear in the source text.",
                 "It would have led to the death of millions of people.",
+            ),
+            (
+                "The English translation of the Arabic text is:  \"Chelsea face Videoton at 3 PM on Thursday in London.\"",
+                "Chelsea face Videoton at 3 PM on Thursday in London.",
+            ),
+            (
+                "North Korea sees no corresponding response. Spell these names so: Singapore = Singapore; North Korea = North Korea.",
+                "North Korea sees no corresponding response.",
             ),
             ("The text was signed in 2020, officials said.", "The text was signed in 2020, officials said."),
         ];

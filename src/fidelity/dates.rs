@@ -85,6 +85,10 @@ const ARABIC_WEEKDAYS: [&str; 7] = [
 /// Words after a month that make it a month ("سبتمبر الماضي").
 const MONTH_FOLLOWERS: [&str; 6] = ["الماضي", "المقبل", "الجاري", "القادم", "المنصرم", "الحالي"];
 
+/// Month names that are also ordinary words: مارس "he practised", آب folded to اب "father",
+/// نيسان (a car maker).
+const AMBIGUOUS_MONTHS: [&str; 3] = ["مارس", "اب", "نيسان"];
+
 /// Words before a month that make it a month ("منذ ديسمبر", "في أواخر مارس"), folded.
 const MONTH_LEADERS: [&str; 13] = [
     "منذ",
@@ -151,11 +155,16 @@ pub fn arabic_months(text: &str) -> Vec<usize> {
         };
         let before = index.checked_sub(1).map(|i| words[i].as_str());
         let after = words.get(index + length).map(String::as_str);
-        let in_context = before.is_some_and(|w| {
-            is_number(w)
-                || strip_one_prefix(w) == "شهر"
-                || MONTH_LEADERS.contains(&strip_one_prefix(w))
-        }) || after.is_some_and(|w| is_number(w) || MONTH_FOLLOWERS.contains(&w))
+        // Only the month names that are also ordinary words need a number or a month word
+        // beside them; "قمة يونيو" (the June summit) is June.
+        let ambiguous = length == 1 && AMBIGUOUS_MONTHS.contains(&strip_one_prefix(&words[index]));
+        let in_context = !ambiguous
+            || before.is_some_and(|w| {
+                is_number(w)
+                    || strip_one_prefix(w) == "شهر"
+                    || MONTH_LEADERS.contains(&strip_one_prefix(w))
+            })
+            || after.is_some_and(|w| is_number(w) || MONTH_FOLLOWERS.contains(&w))
             || (index > 0 && arabic_month_at(&words, index - 1).is_some())
             || (index + length < words.len() && arabic_month_at(&words, index + length).is_some());
         if in_context && !months.contains(&month) {
@@ -266,6 +275,11 @@ mod tests {
         // Regression: "منذ ديسمبر" (since December) was not read as a month, and the correct
         // English "since December" was flagged.
         assert_eq!(arabic_months("وفرضت أذربيجان، منذ ديسمبر، حصارًا"), [12]);
+        // Regression from the NTREX sample: "قمة يونيو" (the June summit).
+        assert_eq!(
+            arabic_months("بعد مرور ثلاثة أشهر من قمة يونيو التي عقدت"),
+            [6]
+        );
         assert!(english_months("Baku may stop the operation").is_empty());
         assert!(english_months("May God protect them").is_empty());
         assert_eq!(english_months("in May this year"), [5]);

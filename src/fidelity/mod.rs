@@ -406,7 +406,8 @@ pub fn check_leftover_arabic(english: &str) -> Vec<Flag> {
 }
 
 /// Phrases that are the model talking, not the article.
-const META_PHRASES: [&str; 22] = [
+const META_PHRASES: [&str; 23] = [
+    "spell these names so",
     "the source text",
     "this translation",
     "the original meaning",
