@@ -97,6 +97,16 @@ impl Respond for BadModel {
     }
 }
 
+/// The chunk of `article` whose Arabic contains `text`.
+fn chunk_with<'a>(article: &'a Value, text: &str) -> &'a Value {
+    article["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|chunk| chunk["text"].as_str().unwrap().contains(text))
+        .unwrap_or_else(|| panic!("no chunk contains {text}"))
+}
+
 fn chunk_flags(article: &Value) -> Vec<(String, String)> {
     article["chunks"]
         .as_array()
@@ -156,44 +166,19 @@ async fn the_small_models_errors_are_flagged_where_the_analyst_reads() {
     );
     // The date was repaired by asking again with the problem named, and the repair was kept.
     assert!(!has("date", "November"), "{flags:#?}");
-    let repaired = article["chunks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|chunk| chunk["text"].as_str().unwrap().contains("تشرين الثاني"))
-        .unwrap();
+    let repaired = chunk_with(&article, "تشرين الثاني");
     assert_eq!(repaired["kept"], "problems-named", "{repaired:#}");
     assert!(repaired["translation"]
         .as_str()
         .unwrap()
         .contains("November 10"));
     // An empty first answer is asked again, not a failed article.
-    let truce = article["chunks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|chunk| {
-            chunk["text"]
-                .as_str()
-                .unwrap()
-                .contains("وفي عام 1994، اتفق")
-        })
-        .unwrap();
+    let truce = chunk_with(&article, "وفي عام 1994، اتفق");
     assert_eq!(truce["translation"], TRUCE_1994, "{truce:#}");
     assert_eq!(truce["kept"], "problems-named");
     assert_eq!(truce["attempts"][0]["flags"], 1);
     // When the full prompt never gets an answer, the minimal prompt is the last resort.
-    let disarm = article["chunks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|chunk| {
-            chunk["text"]
-                .as_str()
-                .unwrap()
-                .contains("ستتوقف إذا تم تسليم")
-        })
-        .unwrap();
+    let disarm = chunk_with(&article, "ستتوقف إذا تم تسليم");
     assert_eq!(disarm["translation"], DISARM, "{disarm:#}");
     assert_eq!(disarm["kept"], "plain-prompt");
     let prompts = model.prompts.lock().unwrap().clone();

@@ -143,42 +143,51 @@ pub fn check(source: &str, translation: &str, glossary: &Glossary) -> Vec<Flag> 
 pub fn check_numbers(source: &str, english: &str) -> Vec<Flag> {
     let arabic_numbers = numbers::arabic_numbers(source);
     let english_numbers = numbers::english_numbers(english);
-    let mut flags = Vec::new();
     let mut seen = Vec::new();
-    for number in arabic_numbers.iter().filter(|number| number.digits) {
-        let present = english_numbers
+    let mut flags = missing_numbers(&arabic_numbers, &english_numbers, &mut seen, |number| {
+        Flag::new(
+            FlagKind::Number,
+            format!(
+                "the Arabic has the number {}; the English does not",
+                show(number.value)
+            ),
+        )
+        .arabic(&number.written)
+    });
+    flags.extend(missing_numbers(
+        &english_numbers,
+        &arabic_numbers,
+        &mut seen,
+        |number| {
+            Flag::new(
+                FlagKind::Number,
+                format!(
+                    "the English has the number {}, which the Arabic does not",
+                    number.written
+                ),
+            )
+            .english(&number.written)
+        },
+    ));
+    flags
+}
+
+/// A flag for each number written in digits in `from` whose value `to` lacks, once per value
+/// (`seen` carries the values already flagged from the other side).
+fn missing_numbers(
+    from: &[numbers::Number],
+    to: &[numbers::Number],
+    seen: &mut Vec<f64>,
+    flag: impl Fn(&numbers::Number) -> Flag,
+) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    for number in from.iter().filter(|number| number.digits) {
+        let present = to
             .iter()
             .any(|other| numbers::same(other.value, number.value));
         if !present && !seen.iter().any(|value| numbers::same(*value, number.value)) {
             seen.push(number.value);
-            flags.push(
-                Flag::new(
-                    FlagKind::Number,
-                    format!(
-                        "the Arabic has the number {}; the English does not",
-                        show(number.value)
-                    ),
-                )
-                .arabic(&number.written),
-            );
-        }
-    }
-    for number in english_numbers.iter().filter(|number| number.digits) {
-        let present = arabic_numbers
-            .iter()
-            .any(|other| numbers::same(other.value, number.value));
-        if !present && !seen.iter().any(|value| numbers::same(*value, number.value)) {
-            seen.push(number.value);
-            flags.push(
-                Flag::new(
-                    FlagKind::Number,
-                    format!(
-                        "the English has the number {}, which the Arabic does not",
-                        number.written
-                    ),
-                )
-                .english(&number.written),
-            );
+            flags.push(flag(number));
         }
     }
     flags
