@@ -139,13 +139,7 @@ async fn the_small_models_errors_are_flagged_where_the_analyst_reads() {
     let model = BadModel::default();
     let server = mock_server(model.clone()).await;
     let workspace = Workspace::new(&server.uri());
-    let config_path = workspace.path().join("tarjim.toml");
-    let config = std::fs::read_to_string(&config_path).unwrap();
-    std::fs::write(
-        &config_path,
-        config.replace("repair = false", "repair = true"),
-    )
-    .unwrap();
+    workspace.edit_config(&[("repair = false", "repair = true")]);
     let samples = samples().display().to_string();
     let output = workspace.tarjim(&["run", &samples, "--out", "out", "--quiet"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -363,16 +357,11 @@ async fn one_spelling_per_name_across_the_run_and_across_nights() {
     let model = NamesModel::default();
     let server = mock_server(model.clone()).await;
     let workspace = Workspace::new(&server.uri());
-    let config_path = workspace.path().join("tarjim.toml");
-    let config = std::fs::read_to_string(&config_path).unwrap();
-    std::fs::write(
-        &config_path,
-        config
-            .replace("names = []", "names = [\"mock\"]")
-            .replace("summarize = [\"mock\"]", "summarize = []")
-            .replace("brief = [\"mock\"]", "brief = []"),
-    )
-    .unwrap();
+    workspace.edit_config(&[
+        ("names = []", "names = [\"mock\"]"),
+        ("summarize = [\"mock\"]", "summarize = []"),
+        ("brief = [\"mock\"]", "brief = []"),
+    ]);
     let inbox = workspace.path().join("inbox");
     std::fs::create_dir_all(&inbox).unwrap();
     for (name, text, _) in SPOKESMAN_ARTICLES {

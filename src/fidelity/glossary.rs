@@ -220,7 +220,12 @@ impl Glossary {
     /// Terms the English `text` mentions, each once, in order of first appearance; a mention
     /// inside a longer one counts as the longer one only.
     pub fn in_english(&self, text: &str) -> Vec<Found> {
-        let spans = self.english_spans(text);
+        Glossary::longest(&self.english_spans(text))
+    }
+
+    /// The mentions among `spans` (from [`Glossary::english_spans`]) that are not inside a
+    /// longer one, each term once, in order of first appearance.
+    pub fn longest(spans: &[Span]) -> Vec<Found> {
         let ranges = spans
             .iter()
             .map(|span| (span.words.clone(), span.term))

@@ -273,7 +273,7 @@ pub fn check_names(source: &str, english: &str, glossary: &Glossary) -> Vec<Flag
     let source_terms: Vec<usize> = in_source.iter().map(|found| found.term).collect();
     let spans = glossary.english_spans(english);
     let mut flags = Vec::new();
-    for mention in glossary.in_english(english) {
+    for mention in Glossary::longest(&spans) {
         let entry = glossary.entry(mention.term);
         // Names the model proposed for this run are checked for their spelling only.
         let proposed = entry.source.as_deref() == Some(crate::names::RUN_SOURCE);

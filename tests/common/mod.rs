@@ -365,6 +365,17 @@ impl Workspace {
         std::fs::write(path, config).expect("write config");
     }
 
+    /// Rewrite `tarjim.toml` with each `(from, to)` replacement applied.
+    pub fn edit_config(&self, replacements: &[(&str, &str)]) {
+        let path = self.path().join("tarjim.toml");
+        let mut config = std::fs::read_to_string(&path).expect("read config");
+        for (from, to) in replacements {
+            assert!(config.contains(from), "tarjim.toml has no `{from}`");
+            config = config.replace(from, to);
+        }
+        std::fs::write(path, config).expect("write config");
+    }
+
     pub fn read_text(&self, relative: &str) -> String {
         std::fs::read_to_string(self.out().join(relative))
             .unwrap_or_else(|e| panic!("{relative}: {e}"))
