@@ -276,16 +276,23 @@ fn translator(
         cancel,
         Box::new(move |text| progress.note(text)),
     ));
-    let (template, fidelity) = match mode {
+    // Pipeline: the run's templates, with the minimal prompt as its last resort; plain: the
+    // minimal prompt alone, no glossary and no repairs.
+    let (runner, plain, fidelity) = match mode {
         Mode::Pipeline => (
-            Template::load(&settings.prompts.dir, "translate")?,
+            StageRunner::new(
+                Stage::Translate,
+                &settings.stages.translate,
+                settings,
+                Template::load(&settings.prompts.dir, "translate")?,
+                shared.clone(),
+            ),
+            Some(plain_runner(settings, &shared)),
             settings.fidelity.clone(),
         ),
         Mode::Plain => (
-            Template {
-                system: PLAIN_SYSTEM.into(),
-                user: PLAIN_USER.into(),
-            },
+            plain_runner(settings, &shared),
+            None,
             FidelitySettings {
                 repair: false,
                 glossary_in_prompt: false,
@@ -293,14 +300,6 @@ fn translator(
             },
         ),
     };
-    let plain = (mode == Mode::Pipeline).then(|| plain_runner(settings, &shared));
-    let runner = StageRunner::new(
-        Stage::Translate,
-        &settings.stages.translate,
-        settings,
-        template,
-        shared,
-    );
     Ok(Translator {
         runner,
         plain,
