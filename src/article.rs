@@ -41,8 +41,15 @@ pub struct Article {
     pub source: Option<String>,
     pub url: Option<String>,
     pub published: Option<String>,
+    /// The encoding the input was in ("UTF-8", "windows-1256", "UTF-16LE" ...).
+    #[serde(default = "utf8_name")]
+    pub encoding: String,
     /// Body text, raw (not yet normalized), title line removed.
     pub text: String,
+}
+
+fn utf8_name() -> String {
+    "UTF-8".to_string()
 }
 
 /// A problem with one input: names the file (and line for JSONL).
@@ -187,6 +194,8 @@ struct Draft {
     source: Option<String>,
     url: Option<String>,
     published: Option<String>,
+    /// The file's encoding ("UTF-8", "windows-1256" ...); empty means UTF-8.
+    encoding: &'static str,
     text: String,
 }
 
@@ -234,14 +243,15 @@ impl Reader {
             self.error("-", too_large_message(bytes.len() as u64));
             return;
         }
-        match decode_text(&bytes) {
-            Ok(text) => {
+        match crate::decode::decode(&bytes, false) {
+            Ok(decoded) => {
                 let draft = Draft {
                     origin: "-".to_string(),
                     stem: "stdin".to_string(),
+                    encoding: decoded.encoding,
                     ..Draft::default()
                 };
-                self.add(with_text_title(draft, &text));
+                self.add(with_text_title(draft, &decoded.text));
             }
             Err(message) => self.error("-", message),
         }
@@ -353,8 +363,10 @@ impl Reader {
                 return;
             }
         };
-        let text = match read_limited(path).and_then(|bytes| decode_text(&bytes)) {
-            Ok(text) => text,
+        let html = format == Format::Html;
+        let decoded = read_limited(path).and_then(|bytes| crate::decode::decode(&bytes, html));
+        let (text, encoding) = match decoded {
+            Ok(decoded) => (decoded.text, decoded.encoding),
             Err(message) => {
                 self.error(display, message);
                 return;
@@ -366,6 +378,7 @@ impl Reader {
                 .file_stem()
                 .map(|stem| stem.to_string_lossy().to_string())
                 .unwrap_or_default(),
+            encoding,
             ..Draft::default()
         };
         match format {
@@ -485,6 +498,11 @@ impl Reader {
             source: draft.source,
             url: draft.url,
             published: draft.published,
+            encoding: if draft.encoding.is_empty() {
+                utf8_name()
+            } else {
+                draft.encoding.to_string()
+            },
             text: draft.text,
         });
     }
@@ -505,38 +523,6 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
         return Err(too_large_message(bytes.len() as u64));
     }
     Ok(bytes)
-}
-
-/// UTF-8 text from raw bytes: BOM stripped, CRLF and CR turned into LF. Binary data, UTF-16
-/// and invalid UTF-8 are errors.
-fn decode_text(bytes: &[u8]) -> Result<String, String> {
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err("text is UTF-16, not UTF-8; hint: convert it, e.g. \
-                    `iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8`"
-            .to_string());
-    }
-    if let Some(offset) = bytes.iter().position(|&byte| byte == 0) {
-        return Err(format!(
-            "looks like a binary file (NUL byte at offset {offset}), not article text"
-        ));
-    }
-    const BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
-    let (skipped, content) = match bytes.strip_prefix(BOM) {
-        Some(rest) => (BOM.len(), rest),
-        None => (0, bytes),
-    };
-    match std::str::from_utf8(content) {
-        Ok(text) => Ok(normalize_newlines(text)),
-        Err(error) => Err(format!(
-            "not valid UTF-8: invalid byte at offset {}; hint: convert it to UTF-8, e.g. \
-             `iconv -f WINDOWS-1256 -t UTF-8 FILE > FILE.utf8` for Arabic Windows text",
-            skipped + error.valid_up_to()
-        )),
-    }
-}
-
-fn normalize_newlines(text: &str) -> String {
-    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// Text is blank when it holds nothing but whitespace and invisible characters.
@@ -579,141 +565,78 @@ fn body_text(text: &str) -> String {
         .to_string()
 }
 
-/// A Markdown article: a leading `# ` heading is the title; simple markup is removed.
+/// A Markdown article, read with a CommonMark parser: a leading level-1 heading is the title,
+/// markup goes and the text stays as written (`5 * 3 يساوي 15` keeps its `*`). Each block is a
+/// paragraph and line breaks inside one are kept, as in plain-text articles; table rows become
+/// one line with their cells between ` | `. Images, raw HTML and code blocks are not article
+/// prose and are left out.
 fn parse_markdown(mut draft: Draft, text: &str) -> Result<Draft, (String, String)> {
-    let lines = without_leading_blank_lines(text);
-    let mut body_lines: &[&str] = &lines;
-    if let Some((first, rest)) = lines.split_first() {
-        if let Some(heading) = first.trim_start().strip_prefix("# ") {
-            let title = strip_inline_markdown(heading.trim().trim_end_matches('#').trim());
-            if !title.is_empty() {
-                draft.title = Some(title);
+    use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    let mut blocks: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut title: Option<String> = None;
+    let mut in_title = false;
+    let mut skipped_depth = 0usize;
+    let mut seen_block = false;
+    for event in Parser::new_ext(text, options) {
+        match event {
+            Event::Start(Tag::Image { .. } | Tag::CodeBlock(_) | Tag::HtmlBlock) => {
+                skipped_depth += 1
             }
-            body_lines = rest;
+            Event::End(TagEnd::Image | TagEnd::CodeBlock | TagEnd::HtmlBlock) => {
+                skipped_depth = skipped_depth.saturating_sub(1)
+            }
+            _ if skipped_depth > 0 => {}
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            }) if !seen_block && title.is_none() => in_title = true,
+            Event::End(TagEnd::Heading(_)) if in_title => {
+                in_title = false;
+                seen_block = true;
+                let heading = collapse_blank(&std::mem::take(&mut current));
+                if !heading.is_empty() {
+                    title = Some(heading);
+                }
+            }
+            Event::Text(piece) | Event::Code(piece) => current.push_str(&piece),
+            Event::SoftBreak | Event::HardBreak => current.push('\n'),
+            Event::End(TagEnd::TableCell) => current.push_str(" | "),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::TableHead
+                | TagEnd::TableRow
+                | TagEnd::BlockQuote(_),
+            ) => {
+                seen_block = true;
+                let block = current.trim().trim_end_matches('|').trim_end().to_string();
+                current.clear();
+                if !block.is_empty() {
+                    blocks.push(block);
+                }
+            }
+            Event::Start(Tag::Item) if !current.trim().is_empty() => {
+                blocks.push(current.trim().to_string());
+                current.clear();
+            }
+            _ => {}
         }
     }
-    draft.text = body_text(&strip_markdown(body_lines));
+    if !current.trim().is_empty() {
+        blocks.push(current.trim().to_string());
+    }
+    draft.title = title;
+    draft.text = body_text(&blocks.join("\n\n"));
     Ok(draft)
 }
 
-/// Markdown lines as plain text: headings, quotes, list markers, rules, fences, link
-/// definitions and inline markup removed.
-fn strip_markdown(lines: &[&str]) -> String {
-    let mut plain = Vec::with_capacity(lines.len());
-    for line in lines {
-        let trimmed = line.trim();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            continue;
-        }
-        if is_markdown_rule(trimmed) || is_link_definition(trimmed) {
-            plain.push(String::new());
-            continue;
-        }
-        let content = strip_block_markers(trimmed);
-        plain.push(strip_inline_markdown(content));
-    }
-    plain.join("\n")
-}
-
-/// `---`, `***` or `___` (three or more, spaces allowed).
-fn is_markdown_rule(line: &str) -> bool {
-    let marks: Vec<char> = line.chars().filter(|c| !c.is_whitespace()).collect();
-    marks.len() >= 3
-        && ['-', '*', '_']
-            .iter()
-            .any(|mark| marks.iter().all(|c| c == mark))
-}
-
-/// `[label]: http://...`
-fn is_link_definition(line: &str) -> bool {
-    line.starts_with('[') && line.contains("]:") && !line.contains("](")
-}
-
-/// A line without its heading hashes, quote marks and list marker.
-fn strip_block_markers(line: &str) -> &str {
-    let mut rest = line;
-    loop {
-        let before = rest;
-        rest = rest.trim_start_matches('>').trim_start();
-        let hashes = rest.chars().take_while(|&c| c == '#').count();
-        if (1..=6).contains(&hashes) && rest[hashes..].starts_with(' ') {
-            rest = rest[hashes..].trim().trim_end_matches('#').trim_end();
-        }
-        rest = strip_list_marker(rest);
-        if rest == before {
-            return rest;
-        }
-    }
-}
-
-/// A line without a leading `- `, `* `, `+ ` or `1. ` / `1) ` list marker.
-fn strip_list_marker(line: &str) -> &str {
-    for marker in ["- ", "* ", "+ "] {
-        if let Some(rest) = line.strip_prefix(marker) {
-            return rest.trim_start();
-        }
-    }
-    let digits = line.chars().take_while(char::is_ascii_digit).count();
-    if digits > 0 && digits <= 3 {
-        let rest = &line[digits..];
-        if let Some(after) = rest.strip_prefix(". ").or_else(|| rest.strip_prefix(") ")) {
-            return after.trim_start();
-        }
-    }
-    line
-}
-
-/// Inline Markdown as text: images removed, links reduced to their text, emphasis and code
-/// marks removed.
-fn strip_inline_markdown(text: &str) -> String {
-    let without_links = strip_links(text);
-    without_links
-        .replace("**", "")
-        .replace("__", "")
-        .replace("~~", "")
-        .replace(['`', '*'], "")
-}
-
-/// `[text](url)` becomes `text`; `![alt](url)` disappears.
-fn strip_links(text: &str) -> String {
-    let mut output = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find('[') {
-        let is_image = rest[..open].ends_with('!');
-        let Some(link) = parse_link(&rest[open..]) else {
-            output.push_str(&rest[..=open]);
-            rest = &rest[open + 1..];
-            continue;
-        };
-        let before = if is_image {
-            &rest[..open - 1]
-        } else {
-            &rest[..open]
-        };
-        output.push_str(before);
-        if !is_image {
-            output.push_str(link.label);
-        }
-        rest = &rest[open + link.length..];
-    }
-    output.push_str(rest);
-    output
-}
-
-/// A Markdown link at the start of `text`: its label and its length in bytes.
-struct Link<'t> {
-    label: &'t str,
-    length: usize,
-}
-
-fn parse_link(text: &str) -> Option<Link<'_>> {
-    let close = text.find(']')?;
-    let after = text[close + 1..].strip_prefix('(')?;
-    let end = after.find(')')?;
-    Some(Link {
-        label: &text[1..close],
-        length: close + 2 + end + 1,
-    })
+/// A heading's text on one line.
+fn collapse_blank(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// An HTML page: the main text only, with block elements as paragraph breaks.
@@ -824,6 +747,10 @@ fn paragraphs_from_lines(text: &str) -> String {
 }
 
 /// A draft from a JSON article object, or (origin, message) when it has no usable text.
+fn normalize_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 fn article_from_object(
     mut draft: Draft,
     object: &Map<String, Value>,
@@ -1119,7 +1046,25 @@ mod tests {
         assert_eq!(article.title.as_deref(), Some("عنوان الخبر"));
         assert_eq!(
             article.text,
-            "فرعي\n\nقال الوزير إن الوضع هادئ.\n\n\nبند أول\nاقتباس"
+            "فرعي\n\nقال الوزير إن الوضع هادئ.\n\nبند أول\n\nاقتباس"
+        );
+    }
+
+    #[test]
+    fn markdown_cleaning_keeps_arithmetic_and_reads_tables() {
+        // Harm 4 of the hostile night: `5 * 3 يساوي 15` reached the model as `5 3 يساوي 15`,
+        // table rules were sent for translation, and so were code blocks.
+        let folder = tempfile::tempdir().expect("temp dir");
+        let text = "# حساب\n\nقال إن 5 * 3 يساوي 15 وإن 2_000 * 4 يساوي 8_000.\n\n\
+                    | المدينة | السكان |\n|---|---|\n| الرياض | 7 ملايين |\n\n\
+                    ```\nlet x = 1;\n```\n\nسطر أول\nسطر ثان\n";
+        let path = write(folder.path(), "math.md", text.as_bytes());
+        let article = read_one(&path);
+        assert_eq!(article.title.as_deref(), Some("حساب"));
+        assert_eq!(
+            article.text,
+            "قال إن 5 * 3 يساوي 15 وإن 2_000 * 4 يساوي 8_000.\n\nالمدينة | السكان\n\n\
+             الرياض | 7 ملايين\n\nسطر أول\nسطر ثان"
         );
     }
 
@@ -1252,6 +1197,31 @@ mod tests {
     }
 
     #[test]
+    fn legacy_encodings_are_decoded_and_recorded() {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let text = "قال الوزير إن الاجتماع سيعقد في الرياض.\nوأضاف أن الوضع هادئ.";
+        let (cp1256, _, _) = encoding_rs::WINDOWS_1256.encode(text);
+        let path = write(folder.path(), "legacy.txt", &cp1256);
+        let article = read_one(&path);
+        assert_eq!(article.text, text);
+        assert_eq!(article.encoding, "windows-1256");
+        let page = format!(
+            "<html><head><meta charset=\"windows-1256\"><title>خبر</title></head>\
+             <body><article><p>{text}</p></article></body></html>"
+        );
+        let (html, _, _) = encoding_rs::WINDOWS_1256.encode(&page);
+        let path = write(folder.path(), "legacy.html", &html);
+        let article = read_one(&path);
+        assert!(article.text.contains("قال الوزير"), "{}", article.text);
+        assert_eq!(article.encoding, "windows-1256");
+        let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let path = write(folder.path(), "utf16.txt", &utf16);
+        let article = read_one(&path);
+        assert_eq!(article.text, text);
+        assert_eq!(article.encoding, "UTF-16LE");
+    }
+
+    #[test]
     fn binary_empty_and_missing_inputs_are_errors() {
         let folder = tempfile::tempdir().expect("temp dir");
         let binary = write(folder.path(), "image.txt", b"\x89PNG\r\n\x1a\n\0\0\0");
@@ -1271,8 +1241,8 @@ mod tests {
             read_error(&missing),
             format!("{missing}: no such file or folder; hint: check the path")
         );
-        let utf16 = write(folder.path(), "utf16.txt", &[0xFF, 0xFE, b'a', 0]);
-        assert!(read_error(&utf16).contains("UTF-16"));
+        let utf16 = write(folder.path(), "utf16.txt", &[0xFF, 0xFE, 0x34, 0xD8]);
+        assert!(read_error(&utf16).contains("not valid UTF-16LE"));
         let pdf = write(folder.path(), "paper.pdf", b"%PDF");
         assert!(read_error(&pdf).contains("unsupported file type .pdf"));
     }

@@ -9,6 +9,7 @@ pub mod settings;
 
 pub mod article;
 pub mod chunk;
+pub mod decode;
 pub mod normalize;
 
 pub mod backend;

@@ -60,6 +60,14 @@ const CAPTION_BULLETS: [char; 8] = ['•', '·', '▪', '●', '■', '◦', '-'
 /// Longest line (in characters) still taken as the repetition of a caption.
 const MAX_CAPTION_REPEAT_CHARS: usize = 120;
 
+/// Longest bulleted line (in characters, bullet included) still taken as an image caption.
+/// Captions in scraped Arabic news are a short phrase; a longer bulleted line is a list item of
+/// the article and stays.
+const MAX_CAPTION_CHARS: usize = 90;
+
+/// Most words in a bulleted line still taken as an image caption.
+const MAX_CAPTION_WORDS: usize = 14;
+
 /// Most words in a line still taken as a lone Latin word (an outlet or agency name).
 const MAX_LATIN_LINE_WORDS: usize = 3;
 
@@ -110,7 +118,20 @@ pub fn clean(body: &str, settings: &NormalizeSettings) -> Cleaned {
             None => cleaned.paragraphs.push(line),
         }
     }
+    if cleaned.paragraphs.is_empty() {
+        restore_captions(&mut cleaned);
+    }
     cleaned
+}
+
+/// An article whose every line looked like a caption is a bulleted article, not furniture: its
+/// caption lines come back as paragraphs, so that cleaning never empties an article by itself.
+fn restore_captions(cleaned: &mut Cleaned) {
+    let (captions, kept): (Vec<Dropped>, Vec<Dropped>) = std::mem::take(&mut cleaned.dropped)
+        .into_iter()
+        .partition(|dropped| dropped.reason == REASON_CAPTION);
+    cleaned.dropped = kept;
+    cleaned.paragraphs = captions.into_iter().map(|dropped| dropped.text).collect();
 }
 
 /// Why `line` should be dropped, if it should.
@@ -230,9 +251,13 @@ fn bullet_rest(line: &str) -> Option<&str> {
     }
 }
 
-/// A bulleted line without sentence punctuation: an image caption in a scraped page.
+/// A short bulleted line without sentence punctuation: an image caption in a scraped page.
+/// Long bulleted lines are list items of the article, never captions.
 fn is_bulleted_caption(line: &str) -> bool {
-    bullet_rest(line).is_some() && !ends_with_sentence_punctuation(line)
+    bullet_rest(line).is_some()
+        && !ends_with_sentence_punctuation(line)
+        && line.chars().count() <= MAX_CAPTION_CHARS
+        && line.split_whitespace().count() <= MAX_CAPTION_WORDS
 }
 
 /// A short unpunctuated line saying the same as the caption dropped just before it.
@@ -507,6 +532,35 @@ mod tests {
         assert_eq!(
             cleaned.paragraphs,
             vec!["نص الخبر.", "شاركت الوزارة في الاجتماع."]
+        );
+    }
+
+    #[test]
+    fn caption_rule_keeps_long_bulleted_paragraphs() {
+        // Harm 3 of the hostile night: a real paragraph written as a bulleted line without a
+        // final full stop was dropped as an image caption.
+        let paragraph = "- وأضاف المتحدث باسم الوزارة أن الاجتماع المقبل سيعقد في الرياض بحضور وزراء الخارجية العرب لبحث الأوضاع في المنطقة";
+        let body = format!("نص الخبر.\n{paragraph}\n• صورة من الموقع");
+        let cleaned = clean(&body, &settings(true));
+        assert_eq!(cleaned.paragraphs, vec!["نص الخبر.", paragraph]);
+        assert_eq!(
+            cleaned.dropped,
+            vec![dropped("• صورة من الموقع", REASON_CAPTION)]
+        );
+    }
+
+    #[test]
+    fn caption_rule_never_empties_an_article() {
+        // A whole article of short bulleted lines was lost as captions.
+        let body = "• ارتفاع أسعار النفط\n• تراجع الدولار\nاقرأ أيضا: خبر آخر";
+        let cleaned = clean(body, &settings(true));
+        assert_eq!(
+            cleaned.paragraphs,
+            vec!["• ارتفاع أسعار النفط", "• تراجع الدولار"]
+        );
+        assert_eq!(
+            cleaned.dropped,
+            vec![dropped("اقرأ أيضا: خبر آخر", REASON_BOILERPLATE)]
         );
     }
 

@@ -6,7 +6,7 @@
 //! rerun picks up where it stopped. One failing article never stops the others: failures are
 //! collected into `run.json`, and the exit code says whether there were any.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -107,6 +107,9 @@ pub struct RunReport {
     pub tokens_out: u64,
     pub cache: CacheCounts,
     pub failures: Vec<Failure>,
+    /// Source lines left out by cleaning, by reason ("caption", "boilerplate", "latin-line");
+    /// each article page lists its own.
+    pub dropped_lines: BTreeMap<String, u64>,
     /// Per-article summaries: succeeded counts summaries from the configured stage (LLM or
     /// extractive by configuration); failed counts LLM summaries that fell back to extractive.
     pub summaries: Counts,
@@ -164,6 +167,8 @@ pub struct ArticleRecord {
     pub source: Option<String>,
     pub url: Option<String>,
     pub published: Option<String>,
+    /// The input's encoding ("UTF-8", "windows-1256", "UTF-16LE" ...).
+    pub encoding: String,
     pub status: &'static str,
     pub error: Option<String>,
     /// Trust in the English, 0..1: the token-weighted share of chunks the checks found clean
@@ -353,6 +358,7 @@ pub async fn run(
     let mut brief_articles: Vec<BriefArticle> = Vec::new();
     let mut left_out: Vec<(String, String)> = Vec::new();
     let mut summary_counts = Counts::default();
+    let mut dropped_lines: BTreeMap<String, u64> = BTreeMap::new();
 
     let total_chunks = prepared.iter().map(|prepared| prepared.chunks.len()).sum();
     progress.begin(prepared.len(), total_chunks);
@@ -402,6 +408,9 @@ pub async fn run(
                     error,
                 });
             }
+        }
+        for dropped in &record.cleaned.dropped {
+            *dropped_lines.entry(dropped.reason.clone()).or_default() += 1;
         }
         note_summary(&record, &mut summary_counts, &*progress);
         match &record.error {
@@ -486,6 +495,7 @@ pub async fn run(
             misses: shared.cache_misses.load(Ordering::Relaxed),
         },
         failures,
+        dropped_lines,
         summaries: summary_counts,
         brief: brief_report,
         names: names_report,
@@ -653,6 +663,7 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
         source: article.source,
         url: article.url,
         published: article.published,
+        encoding: article.encoding,
         status: if first_error.is_none() {
             "ok"
         } else {

@@ -41,6 +41,7 @@ async fn samples_are_translated_cached_and_reported() {
     );
 
     let mut chunk_total = 0;
+    let mut dropped_total = 0;
     let ids: Vec<String> = std::fs::read_dir(workspace.out().join("articles"))
         .unwrap()
         .filter_map(|entry| entry.unwrap().file_name().into_string().ok())
@@ -85,7 +86,26 @@ async fn samples_are_translated_cached_and_reported() {
                 .unwrap_or_else(|| panic!("{id}: paragraph missing or out of order"));
             position += found + paragraph.len();
         }
+        // Every line cleaning left out is listed on the page with its reason.
+        for dropped in record["cleaned"]["dropped"].as_array().unwrap() {
+            dropped_total += 1;
+            let line = format!(
+                "- *{}*: {}",
+                dropped["reason"].as_str().unwrap(),
+                dropped["text"].as_str().unwrap()
+            );
+            assert!(page.contains(&line), "{id}: {line} not listed");
+        }
     }
+    // Samples 001 and 004 carry a caption repetition, a logo and a discussion link.
+    assert!(dropped_total >= 3, "{dropped_total}");
+    let counted: u64 = run["dropped_lines"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|count| count.as_u64().unwrap())
+        .sum();
+    assert_eq!(counted as usize, dropped_total);
     assert_eq!(
         run["chunks"]["total"].as_u64().unwrap() as usize,
         chunk_total

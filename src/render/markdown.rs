@@ -25,6 +25,9 @@ pub fn article(record: &ArticleRecord) -> String {
         ("Article", format!("`{}`", record.id)),
         ("Input", inline(&record.origin)),
     ];
+    if record.encoding != "UTF-8" {
+        rows.push(("Encoding", inline(&record.encoding)));
+    }
     for (label, value) in [
         ("Source", &record.source),
         ("Published", &record.published),
@@ -73,14 +76,28 @@ pub fn article(record: &ArticleRecord) -> String {
             page.push('\n');
         }
     }
-    if !record.cleaned.dropped.is_empty() {
+    dropped_section(&mut page, record);
+    page
+}
+
+/// The source lines cleaning left out, each with its reason, so that a reader can see that
+/// nothing of substance went missing.
+fn dropped_section(page: &mut String, record: &ArticleRecord) {
+    if record.cleaned.dropped.is_empty() {
+        return;
+    }
+    page.push_str(&format!(
+        "---\n\n## Left out of the translation\n\n{} line(s) of the source were taken for page \
+         furniture (captions, \"read also\" links, logos) and not translated:\n\n",
+        record.cleaned.dropped.len()
+    ));
+    for dropped in &record.cleaned.dropped {
         page.push_str(&format!(
-            "---\n\n*{} scraped line(s) dropped as boilerplate; see `{}.json`.*\n",
-            record.cleaned.dropped.len(),
-            record.id
+            "- *{}*: {}\n",
+            inline(&dropped.reason),
+            inline(&dropped.text)
         ));
     }
-    page
 }
 
 /// "medium (0.82): 2 of 9 chunks flagged", or "high (1.00): no flags".
