@@ -74,6 +74,25 @@ pub struct Cache {
     connection: Mutex<Connection>,
 }
 
+/// A cached answer, and why it cannot be used when it cannot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cached {
+    pub completion: Completion,
+    /// Set for an answer stored as unusable (see [`Cache::put_invalid`]).
+    pub invalid: Option<String>,
+}
+
+/// Caches written before unusable answers were stored lack the `invalid` column.
+fn add_invalid_column(connection: &Connection) -> rusqlite::Result<()> {
+    let has_column = connection
+        .prepare("SELECT 1 FROM pragma_table_info('results') WHERE name = 'invalid'")?
+        .exists([])?;
+    if !has_column {
+        connection.execute_batch("ALTER TABLE results ADD COLUMN invalid TEXT")?;
+    }
+    Ok(())
+}
+
 impl Cache {
     /// Open (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Cache, CacheError> {
@@ -117,6 +136,7 @@ impl Cache {
                  );",
             )
             .map_err(wrap)?;
+        add_invalid_column(&connection).map_err(wrap)?;
         Ok(Cache {
             path: path.to_path_buf(),
             connection: Mutex::new(connection),
@@ -141,18 +161,21 @@ impl Cache {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    pub fn get(&self, key: &str) -> Result<Option<Completion>, CacheError> {
+    pub fn get(&self, key: &str) -> Result<Option<Cached>, CacheError> {
         self.lock()
             .prepare_cached(
-                "SELECT text, prompt_tokens, completion_tokens FROM results WHERE key = ?1",
+                "SELECT text, prompt_tokens, completion_tokens, invalid FROM results WHERE key = ?1",
             )
             .and_then(|mut statement| {
                 statement
                     .query_row(params![key], |row| {
-                        Ok(Completion {
-                            text: row.get(0)?,
-                            prompt_tokens: row.get::<_, i64>(1)?.max(0) as u64,
-                            completion_tokens: row.get::<_, i64>(2)?.max(0) as u64,
+                        Ok(Cached {
+                            completion: Completion {
+                                text: row.get(0)?,
+                                prompt_tokens: row.get::<_, i64>(1)?.max(0) as u64,
+                                completion_tokens: row.get::<_, i64>(2)?.max(0) as u64,
+                            },
+                            invalid: row.get(3)?,
                         })
                     })
                     .optional()
@@ -160,7 +183,7 @@ impl Cache {
             .map_err(|error| self.wrap(error))
     }
 
-    /// Store one result; committed before this returns.
+    /// Store one good result; committed before this returns.
     pub fn put(
         &self,
         key: &str,
@@ -168,11 +191,35 @@ impl Cache {
         backend: &str,
         completion: &Completion,
     ) -> Result<(), CacheError> {
+        self.store(key, stage, backend, completion, None)
+    }
+
+    /// Store an answer that was paid for but cannot be used (empty, not valid JSON for its
+    /// schema), with the reason: a rerun then knows the answer without paying for it again.
+    pub fn put_invalid(
+        &self,
+        key: &str,
+        stage: Stage,
+        backend: &str,
+        completion: &Completion,
+        problem: &str,
+    ) -> Result<(), CacheError> {
+        self.store(key, stage, backend, completion, Some(problem))
+    }
+
+    fn store(
+        &self,
+        key: &str,
+        stage: Stage,
+        backend: &str,
+        completion: &Completion,
+        invalid: Option<&str>,
+    ) -> Result<(), CacheError> {
         self.lock()
             .prepare_cached(
                 "INSERT OR REPLACE INTO results
-                 (key, stage, backend, text, prompt_tokens, completion_tokens, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 (key, stage, backend, text, prompt_tokens, completion_tokens, created_at, invalid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )
             .and_then(|mut statement| {
                 statement.execute(params![
@@ -183,6 +230,7 @@ impl Cache {
                     completion.prompt_tokens.min(i64::MAX as u64) as i64,
                     completion.completion_tokens.min(i64::MAX as u64) as i64,
                     chrono::Utc::now().to_rfc3339(),
+                    invalid,
                 ])
             })
             .map(|_| ())
@@ -319,12 +367,50 @@ mod tests {
         drop(cache);
 
         let cache = Cache::open(&path).unwrap();
-        assert_eq!(cache.get("k").unwrap(), Some(completion("hello")));
+        assert_eq!(
+            cache.get("k").unwrap().map(|cached| cached.completion),
+            Some(completion("hello"))
+        );
         let stats = cache.stats().unwrap();
         assert_eq!(stats.entries, 1);
         assert_eq!(stats.by_stage, vec![("translate".to_string(), 1)]);
         assert_eq!(cache.clear().unwrap(), 1);
         assert_eq!(cache.get("k").unwrap(), None);
+    }
+
+    #[test]
+    fn unusable_answers_are_stored_with_their_reason_and_old_caches_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.sqlite");
+        // A cache written before the `invalid` column existed.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE results (key TEXT PRIMARY KEY, stage TEXT NOT NULL,
+                 backend TEXT NOT NULL, text TEXT NOT NULL, prompt_tokens INTEGER NOT NULL,
+                 completion_tokens INTEGER NOT NULL, created_at TEXT NOT NULL);
+                 INSERT INTO results VALUES ('old', 'translate', 'mock', 'hi', 1, 1, 'then');",
+            )
+            .unwrap();
+        let cache = Cache::open(&path).unwrap();
+        assert_eq!(cache.get("old").unwrap().unwrap().invalid, None);
+        cache
+            .put_invalid(
+                "k",
+                Stage::Summarize,
+                "mock",
+                &completion("not json"),
+                "expected an object",
+            )
+            .unwrap();
+        let cached = cache.get("k").unwrap().unwrap();
+        assert_eq!(cached.completion, completion("not json"));
+        assert_eq!(cached.invalid.as_deref(), Some("expected an object"));
+        // A good answer for the same key replaces the unusable one.
+        cache
+            .put("k", Stage::Summarize, "mock", &completion("{}"))
+            .unwrap();
+        assert_eq!(cache.get("k").unwrap().unwrap().invalid, None);
     }
 
     #[test]

@@ -87,6 +87,10 @@ pub struct RunArgs {
     /// Cache database path.
     #[arg(long, value_name = "FILE")]
     pub cache: Option<PathBuf>,
+    /// Ask again for answers the cache holds as unusable (empty, or not the JSON asked for);
+    /// by default a rerun reuses them, as it reuses good answers, and pays nothing.
+    #[arg(long)]
+    pub retry_invalid: bool,
 }
 
 #[derive(Debug, Args)]

@@ -112,6 +112,7 @@ async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
     let request = RunRequest {
         inputs: args.inputs,
         out: out.clone(),
+        retry_invalid: args.retry_invalid,
     };
     let report = match pipeline::run(settings, request, progress, cancel).await {
         Ok(report) => report,

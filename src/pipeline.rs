@@ -250,6 +250,8 @@ struct Context {
 pub struct RunRequest {
     pub inputs: Vec<String>,
     pub out: PathBuf,
+    /// Ask again for answers the cache holds as unusable.
+    pub retry_invalid: bool,
 }
 
 /// Run the pipeline. `cancel` is triggered by Ctrl-C: in-flight requests are dropped, nothing new
@@ -266,12 +268,15 @@ pub async fn run(
     let template = Template::load(&settings.prompts.dir, "translate")?;
     let cache = Cache::open(&settings.cache_path())?;
     let note_progress = progress.clone();
-    let shared = Arc::new(Shared::new(
-        cache,
-        counter,
-        cancel,
-        Box::new(move |text| note_progress.note(text)),
-    ));
+    let shared = Arc::new(Shared {
+        retry_invalid: request.retry_invalid,
+        ..Shared::new(
+            cache,
+            counter,
+            cancel,
+            Box::new(move |text| note_progress.note(text)),
+        )
+    });
     let glossary = Glossary::load(&settings.fidelity.glossary)?;
     let (articles, input_errors) = {
         let inputs = request.inputs.clone();

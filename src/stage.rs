@@ -31,6 +31,15 @@ pub struct Shared {
     pub note: Box<dyn Fn(&str) + Send + Sync>,
     /// One dispatcher per backend name, shared by every stage that uses it.
     pub dispatchers: std::sync::Mutex<HashMap<String, Arc<Dispatcher>>>,
+    /// Ask again for answers the cache holds as unusable (`--retry-invalid`).
+    pub retry_invalid: bool,
+}
+
+/// Bytes of answer still accepted for a request of `request_bytes` (prompt and input): a
+/// generous multiple, so that no honest answer comes near it, while a server that floods its
+/// answer cannot fill the cache or slow every rerun.
+pub fn answer_limit(request_bytes: usize) -> usize {
+    16 * 1024 + 8 * request_bytes
 }
 
 impl Shared {
@@ -50,6 +59,7 @@ impl Shared {
             cache_misses: AtomicU64::new(0),
             note,
             dispatchers: Default::default(),
+            retry_invalid: false,
         }
     }
 
@@ -250,28 +260,63 @@ impl StageRunner {
         validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
     ) -> Result<Answer, StageError> {
         let shared = &self.shared;
-        for ((_, key), dispatcher) in attempts.iter().zip(&self.chain) {
+        let mut errors = Vec::new();
+        // Backends whose answer to this request is cached as unusable: not asked again.
+        let mut known_unusable = vec![false; attempts.len()];
+        for (index, (((request, key), dispatcher), stats)) in attempts
+            .iter()
+            .zip(&self.chain)
+            .zip(&self.stats)
+            .enumerate()
+        {
             let hit = shared
                 .cache
                 .get(key)
                 .map_err(|error| StageError::Failed(error.to_string()))?;
-            if let Some(hit) = hit {
-                shared.cache_hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(Answer {
-                    // Cleaned again: answers cached before a cleaning rule existed get it too.
-                    text: self.template.strip_echo(&prompt::clean_answer(&hit.text)),
-                    backend: dispatcher.name.clone(),
-                    cached: true,
-                });
+            let Some(hit) = hit else { continue };
+            if hit.completion.text.len() > answer_limit(request_bytes(request)) {
+                continue; // cached before answers were bounded: ask again, replacing it
             }
+            match hit.invalid {
+                None => {
+                    shared.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Answer {
+                        // Cleaned again: answers cached before a cleaning rule existed get it too.
+                        text: self
+                            .template
+                            .strip_echo(&prompt::clean_answer(&hit.completion.text)),
+                        backend: dispatcher.name.clone(),
+                        cached: true,
+                    });
+                }
+                Some(problem) if !shared.retry_invalid => {
+                    known_unusable[index] = true;
+                    stats.failures.fetch_add(1, Ordering::Relaxed);
+                    errors.push(format!(
+                        "{}: unusable answer (cached; --retry-invalid asks again): {problem}",
+                        dispatcher.name
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        if known_unusable.iter().all(|&unusable| unusable) {
+            shared.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Err(StageError::Failed(errors.join("; then ")));
         }
         shared.cache_misses.fetch_add(1, Ordering::Relaxed);
 
-        let mut errors = Vec::new();
         let mut too_long = true;
-        for (((request, key), dispatcher), stats) in
-            attempts.iter().zip(&self.chain).zip(&self.stats)
+        for ((((request, key), dispatcher), stats), known_unusable) in attempts
+            .iter()
+            .zip(&self.chain)
+            .zip(&self.stats)
+            .zip(known_unusable)
         {
+            if known_unusable {
+                too_long = false;
+                continue;
+            }
             if shared.cancel.is_cancelled() {
                 return Err(StageError::Interrupted);
             }
@@ -288,16 +333,33 @@ impl StageRunner {
             };
             match result {
                 Ok(completion) => {
+                    too_long = false;
+                    let limit = answer_limit(request_bytes(request));
+                    if completion.text.len() > limit {
+                        stats.failures.fetch_add(1, Ordering::Relaxed);
+                        errors.push(format!(
+                            "{}: an answer of {} bytes to a request of {} bytes is over the \
+                             {limit}-byte limit; not cached",
+                            dispatcher.name,
+                            completion.text.len(),
+                            request_bytes(request)
+                        ));
+                        continue;
+                    }
                     let text = self
                         .template
                         .strip_echo(&prompt::clean_answer(&completion.text));
-                    if text.is_empty() {
-                        too_long = false;
-                        errors.push(format!("{}: the answer was empty", dispatcher.name));
-                        continue;
-                    }
-                    if let Err(problem) = validate(&text) {
-                        too_long = false;
+                    let problem = if text.is_empty() {
+                        Some("the answer was empty".to_string())
+                    } else {
+                        validate(&text).err()
+                    };
+                    if let Some(problem) = problem {
+                        stats.failures.fetch_add(1, Ordering::Relaxed);
+                        shared
+                            .cache
+                            .put_invalid(key, self.stage, &dispatcher.name, &completion, &problem)
+                            .map_err(|error| StageError::Failed(error.to_string()))?;
                         errors.push(format!("{}: unusable answer: {problem}", dispatcher.name));
                         continue;
                     }
@@ -342,4 +404,9 @@ impl StageRunner {
             StageError::Failed(message)
         })
     }
+}
+
+/// The size of what a request sends: its prompt, or its bare input for MT APIs.
+fn request_bytes(request: &Request) -> usize {
+    request.system.len() + request.user.len() + request.input.len()
 }

@@ -232,6 +232,45 @@ async fn an_always_malformed_brief_degrades_to_extractive_and_says_so() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn unusable_brief_answers_are_cached_counted_and_asked_again_only_on_request() {
+    // Hostile night, weak item: invalid structured answers were never cached, so every rerun
+    // paid for them again, and run.json counted the stage as 0 failures.
+    let llm = ScriptedLlm::new(BriefMode::AlwaysMalformed);
+    let server = mock_server(llm.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    run_ok(&workspace, &[&samples_arg()]);
+    assert_eq!(llm.brief_calls.load(Ordering::SeqCst), 2);
+    let run = workspace.read_json("run.json");
+    assert_eq!(
+        run["stages"]["brief"][0]["failures"], 2,
+        "{:#}",
+        run["stages"]
+    );
+
+    run_ok(&workspace, &[&samples_arg()]);
+    assert_eq!(
+        llm.brief_calls.load(Ordering::SeqCst),
+        2,
+        "a rerun reuses the cached unusable answers"
+    );
+    let rerun = workspace.read_json("run.json");
+    assert_eq!(rerun["requests"], 0);
+    assert_eq!(rerun["stages"]["brief"][0]["failures"], 2);
+    assert_eq!(workspace.read_json("brief.json")["method"], "extractive");
+
+    let output = workspace.tarjim(&[
+        "run",
+        &samples_arg(),
+        "--out",
+        "out",
+        "--quiet",
+        "--retry-invalid",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(llm.brief_calls.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn with_no_llm_for_summaries_and_brief_both_are_extractive() {
     let llm = ScriptedLlm::new(BriefMode::Valid);
     let server = mock_server(llm.clone()).await;

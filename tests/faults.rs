@@ -233,6 +233,46 @@ async fn client_errors_are_never_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_answer_is_refused_and_never_cached() {
+    // Harm 6 of the hostile night: a 50 MB answer to a 20-word chunk was accepted and cached,
+    // and every rerun then hung counting its tokens. One answer is far over what its request
+    // can need; the other is over what any answer may be and is not even read to the end.
+    for (bytes, words) in [
+        (1_000_000, "over the"),
+        (9 * 1024 * 1024, "over the 8 MB limit"),
+    ] {
+        let schedule = Schedule::new(move |_, _| Fault::Flood(bytes));
+        let server = wiremock_server(&schedule).await;
+        let dir = tempfile::tempdir().unwrap();
+        write_config(
+            dir.path(),
+            &["mock"],
+            &[BackendConfig {
+                name: "mock",
+                base_url: &server.uri(),
+                extra: PATIENT,
+            }],
+        );
+        let output = run_tarjim(dir.path(), &["run", &one_sample(), "--out", "out"]);
+        let stderr = checked_stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{bytes}: {stderr}");
+        let run = read_json(&dir.path().join("out/run.json"));
+        let failures = run["failures"].to_string();
+        assert!(failures.contains(words), "{bytes}: {failures}");
+        assert_eq!(run["attempts"], run["requests"], "{bytes}: retried");
+        let first = schedule.requests();
+        assert!(first > 0);
+        let output = run_tarjim(dir.path(), &["run", &one_sample(), "--out", "out"]);
+        assert_eq!(output.status.code(), Some(1));
+        assert_eq!(
+            schedule.requests(),
+            2 * first,
+            "{bytes}: nothing of it was cached"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_retry_after_beyond_the_cap_fails_fast_and_names_both() {
     let schedule =
         Schedule::new(|_, _| Fault::with_header(429, "come back tomorrow", "Retry-After", "9999"));

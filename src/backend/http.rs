@@ -97,6 +97,10 @@ impl HttpSettings {
     }
 }
 
+/// Most bytes read from one response body. Answers to tarjim's requests are a few kilobytes;
+/// a server that sends more is broken, and reading it all would fill memory and the cache.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
 /// A client with the configured timeouts.
 pub fn client(settings: &HttpSettings) -> reqwest::Client {
     reqwest::Client::builder()
@@ -120,15 +124,55 @@ pub async fn send(
         .map_err(|error| transport_error(settings, &shown_url, error))?;
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
-    let body = response
-        .text()
-        .await
-        .map_err(|error| transport_error(settings, &shown_url, error))?;
+    let body = read_body(settings, &shown_url, response).await?;
     let body = scrub(settings, &body);
     if (200..300).contains(&status) {
         return Ok(body);
     }
     Err(classify(settings, &shown_url, status, body, retry_after))
+}
+
+/// The body, at most [`MAX_BODY_BYTES`] of it: a longer one is refused as soon as its length
+/// is known (from `Content-Length` or while reading), never read to the end. A body that is not
+/// UTF-8 text (a compressed or binary answer) is described, not copied into errors.
+async fn read_body(
+    settings: &HttpSettings,
+    url: &str,
+    mut response: reqwest::Response,
+) -> Result<String, BackendError> {
+    let too_large = || BackendError::TooLarge {
+        url: url.to_string(),
+        limit_mb: MAX_BODY_BYTES / (1024 * 1024),
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_BODY_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(piece) = response
+        .chunk()
+        .await
+        .map_err(|error| transport_error(settings, url, error))?
+    {
+        if body.len() + piece.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&piece);
+    }
+    Ok(match String::from_utf8(body) {
+        Ok(text) => text,
+        Err(error) => format!(
+            "<{} bytes that are not UTF-8 text{}>",
+            error.as_bytes().len(),
+            if error.as_bytes().starts_with(&[0x1F, 0x8B]) {
+                ", gzip-compressed"
+            } else {
+                ""
+            }
+        ),
+    })
 }
 
 fn transport_error(settings: &HttpSettings, url: &str, error: reqwest::Error) -> BackendError {

@@ -112,6 +112,8 @@ pub enum BackendError {
         wait: std::time::Duration,
         cap: std::time::Duration,
     },
+    #[error("{url} sent an answer over the {limit_mb} MB limit; it is not read, nor cached")]
+    TooLarge { url: String, limit_mb: usize },
     #[error("embedded model: {0}")]
     Engine(String),
     /// Not sent: the run stopped dispatching (quota exhausted or interrupted) while it waited.

@@ -49,6 +49,8 @@ pub enum Fault {
     ErrorIn200,
     /// A 200 with `finish_reason: "length"`.
     Length,
+    /// A 200 whose answer is this many bytes of repeated words.
+    Flood(usize),
 }
 
 impl Fault {
@@ -218,6 +220,14 @@ fn reply_parts(fault: &Fault, text: &str) -> (u16, Vec<(String, String)>, String
             json!({"error": {"message": "The server had an error while processing your request", "type": "server_error"}}).to_string(),
         ),
         Fault::Length => (200, Vec::new(), answer_body(text, "length")),
+        Fault::Flood(bytes) => {
+            let flood = "war ".repeat(bytes / 4);
+            let body = json!({
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": flood}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+            });
+            (200, Vec::new(), body.to_string())
+        }
     }
 }
 
