@@ -267,9 +267,15 @@ impl Reader {
         for entry in entries {
             match entry {
                 Ok(entry) => {
-                    if entry.file_type().is_file() && Format::of_path(entry.path()).is_some() {
+                    let file_type = entry.file_type();
+                    if file_type.is_dir() || Format::of_path(entry.path()).is_none() {
+                        continue;
+                    }
+                    if file_type.is_file() {
                         found += 1;
                         self.read_file(entry.path(), false);
+                    } else {
+                        self.error(entry.path().display().to_string(), not_regular_message());
                     }
                 }
                 Err(error) => {
@@ -508,9 +514,13 @@ impl Reader {
     }
 }
 
-/// Read a whole file of at most [`MAX_FILE_BYTES`], checking its size before reading it.
+/// Read a whole file of at most [`MAX_FILE_BYTES`], checking its size before reading it. Only
+/// regular files are opened: opening a FIFO waits for a writer that may never come.
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     let metadata = std::fs::metadata(path).map_err(|error| io_message(&error))?;
+    if !metadata.is_file() {
+        return Err(not_regular_message());
+    }
     if metadata.len() > MAX_FILE_BYTES {
         return Err(too_large_message(metadata.len()));
     }
@@ -856,6 +866,12 @@ fn extension_list() -> String {
         .map(|extension| format!(".{extension}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn not_regular_message() -> String {
+    "not a regular file (a FIFO, socket or device): skipped; hint: to read a pipe, give `-` \
+     and pipe it to stdin"
+        .to_string()
 }
 
 fn too_large_message(bytes: u64) -> String {

@@ -87,7 +87,7 @@ fn finish(text: String, encoding: &'static Encoding) -> Decoded {
 /// Arabic or Latin text those high bytes are almost all 0x00 (ASCII) or 0x06 (Arabic letters),
 /// with a few of 0x20 (punctuation) or 0xFB-0xFE (presentation forms).
 fn unmarked_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
-    if bytes.len() < 4 || bytes.len() % 2 != 0 {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) {
         return None;
     }
     let share_of_high_bytes = |offset: usize| {

@@ -30,5 +30,6 @@ pub mod summarize;
 pub mod eval;
 
 pub mod fsutil;
+pub mod lock;
 pub mod model;
 pub mod render;

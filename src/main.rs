@@ -14,6 +14,8 @@ use tarjim::settings::{Settings, Sources};
 use tokio_util::sync::CancellationToken;
 
 const USAGE_ERROR: u8 = 2;
+/// Another run holds the cache or the output folder (EX_TEMPFAIL: try again later).
+const ANOTHER_RUN: u8 = 75;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -116,6 +118,9 @@ async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
     };
     let report = match pipeline::run(settings, request, progress, cancel).await {
         Ok(report) => report,
+        Err(error @ pipeline::RunError::Locked(_)) => {
+            return fail(&anyhow::Error::new(error), ANOTHER_RUN)
+        }
         Err(error) => return fail(&anyhow::Error::new(error), USAGE_ERROR),
     };
     if !quiet {
@@ -138,9 +143,10 @@ async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
     match report.ending {
         Ending::Interrupted => {
             eprintln!(
-                "interrupted: results so far are cached; run the same command again to resume"
+                "interrupted: results so far are cached and written; run the same command again \
+                 to resume"
             );
-            ExitCode::from(130)
+            stopped_exit_code()
         }
         _ if !report.failures.is_empty() || report.articles.total == 0 => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
@@ -171,7 +177,7 @@ async fn eval(settings: Settings, args: EvalArgs, quiet: bool) -> ExitCode {
                 print!("{}", tarjim::eval::summary_text(&report));
             }
             if cancel.is_cancelled() {
-                ExitCode::from(130)
+                stopped_exit_code()
             } else if report.failed_lines > 0 {
                 ExitCode::from(1)
             } else {
@@ -182,17 +188,75 @@ async fn eval(settings: Settings, args: EvalArgs, quiet: bool) -> ExitCode {
     }
 }
 
-/// First Ctrl-C: stop sending, write what is done. Second: leave at once.
+/// The signal that stopped the run (its number), 0 while none has.
+static STOPPED_BY: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// First SIGINT (Ctrl-C), SIGTERM (systemd, `kill`) or SIGHUP (a closed terminal): stop
+/// sending, write what is done. A second one: leave at once.
 async fn interrupt_handler(cancel: CancellationToken, quiet: bool) {
-    if tokio::signal::ctrl_c().await.is_ok() {
-        if !quiet {
-            eprintln!("\ninterrupt: finishing up (Ctrl-C again to quit at once)");
-        }
-        cancel.cancel();
-        if tokio::signal::ctrl_c().await.is_ok() {
-            std::process::exit(130);
+    let Some(mut signals) = StopSignals::listen() else {
+        return;
+    };
+    let (name, number) = signals.next().await;
+    STOPPED_BY.store(number, std::sync::atomic::Ordering::SeqCst);
+    if !quiet {
+        eprintln!("\n{name}: finishing up (Ctrl-C again to quit at once)");
+    }
+    cancel.cancel();
+    let (_, number) = signals.next().await;
+    std::process::exit(128 + number);
+}
+
+/// The signals that ask a run to stop.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> Option<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let listen = |kind| match signal(kind) {
+            Ok(stream) => Some(stream),
+            Err(error) => {
+                eprintln!("warning: cannot listen for stop signals: {error}");
+                None
+            }
+        };
+        Some(StopSignals {
+            interrupt: listen(SignalKind::interrupt())?,
+            terminate: listen(SignalKind::terminate())?,
+            hangup: listen(SignalKind::hangup())?,
+        })
+    }
+
+    /// The next stop signal: its name and number.
+    async fn next(&mut self) -> (&'static str, i32) {
+        tokio::select! {
+            _ = self.interrupt.recv() => ("interrupt", libc_number::SIGINT),
+            _ = self.terminate.recv() => ("SIGTERM", libc_number::SIGTERM),
+            _ = self.hangup.recv() => ("SIGHUP", libc_number::SIGHUP),
         }
     }
+}
+
+/// Exit code of a run stopped by a signal: 128 + its number, as shells report it.
+fn stopped_exit_code() -> ExitCode {
+    let number = STOPPED_BY.load(std::sync::atomic::Ordering::SeqCst);
+    let number = if number == 0 {
+        libc_number::SIGINT
+    } else {
+        number
+    };
+    ExitCode::from((128 + number) as u8)
+}
+
+/// Signal numbers (the same on every Unix tarjim builds for).
+mod libc_number {
+    pub const SIGHUP: i32 = 1;
+    pub const SIGINT: i32 = 2;
+    pub const SIGTERM: i32 = 15;
 }
 
 fn glossary(settings: &Settings, command: GlossaryCommand) -> ExitCode {

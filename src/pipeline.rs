@@ -47,6 +47,9 @@ pub enum RunError {
     Write(#[from] fsutil::WriteError),
     #[error(transparent)]
     Glossary(#[from] crate::fidelity::glossary::GlossaryError),
+    /// Another run holds the cache or the output folder.
+    #[error(transparent)]
+    Locked(#[from] crate::lock::LockError),
     /// Nothing to translate: every input was missing, empty or unreadable. Nothing is written,
     /// so an empty inbox (a scraper that failed) cannot replace last night's brief.
     #[error("no articles to translate, so nothing was written{}{}", left_alone(.out_exists), indented(.problems))]
@@ -266,6 +269,8 @@ pub async fn run(
     let started_at = chrono::Utc::now().to_rfc3339();
     let counter = TokenCounter::new(&settings.chunk.encoding).map_err(RunError::Encoding)?;
     let template = Template::load(&settings.prompts.dir, "translate")?;
+    let _cache_lock =
+        crate::lock::acquire(&[crate::lock::cache_lock_path(&settings.cache_path())])?;
     let cache = Cache::open(&settings.cache_path())?;
     let note_progress = progress.clone();
     let shared = Arc::new(Shared {
@@ -301,6 +306,7 @@ pub async fn run(
             out_exists: request.out.exists(),
         });
     }
+    let _output_lock = crate::lock::acquire(&[crate::lock::output_lock_path(&request.out)])?;
     std::fs::create_dir_all(request.out.join("articles")).map_err(|source| {
         fsutil::WriteError::Io {
             path: request.out.join("articles"),

@@ -332,7 +332,7 @@ pub fn is_whole_sentence(text: &str) -> bool {
     let ends_with_mark = trimmed
         .trim_end_matches(|c: char| crate::normalize::is_closer(c))
         .ends_with(['.', '!', '?']);
-    let balanced = trimmed.matches('"').count() % 2 == 0
+    let balanced = trimmed.matches('"').count().is_multiple_of(2)
         && trimmed.matches('(').count() == trimmed.matches(')').count()
         && trimmed.matches('“').count() == trimmed.matches('”').count();
     words.len() >= 4 && balanced && (ends_with_mark || !DANGLING.contains(&last.as_str()))

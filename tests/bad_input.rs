@@ -59,7 +59,17 @@ fn build_inputs(root: &Path) -> PathBuf {
         "خبر\n\nنص لا يمكن قراءته.\n".as_bytes(),
     );
     set_mode(&inputs.join("unreadable.txt"), 0o000);
+    make_fifo(&inputs.join("feed.txt"));
     inputs
+}
+
+/// A named pipe with no writer: opening it for reading would wait forever.
+fn make_fifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
 }
 
 fn set_mode(path: &Path, mode: u32) {
@@ -146,6 +156,7 @@ async fn every_bad_input_is_named_and_good_articles_still_translate() {
         ("malformed.json", "JSON"),
         ("one_bad_line.jsonl", "JSON"),
         ("duplicate_b.txt", "duplicate of duplicate_a"),
+        ("feed.txt", "not a regular file"),
     ];
     if !root_reads_anything {
         expected.push(("unreadable.txt", "permission denied"));
@@ -266,6 +277,30 @@ fn a_folder_without_articles_is_named() {
         !dir.path().join("out").exists(),
         "a run with no articles writes nothing"
     );
+}
+
+/// Harm 7 of the hostile night: a FIFO named on the command line, or matched by a glob, hung
+/// the run forever.
+#[test]
+fn a_fifo_named_or_globbed_is_skipped_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        &["mock"],
+        &[BackendConfig {
+            name: "mock",
+            base_url: "http://127.0.0.1:9",
+            extra: "",
+        }],
+    );
+    make_fifo(&dir.path().join("pipe"));
+    make_fifo(&dir.path().join("pipe.txt"));
+    for input in ["pipe", "pipe*.txt"] {
+        let output = run_tarjim(dir.path(), &["run", input, "--out", "out"]);
+        let stderr = checked_stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{input}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{input}: {stderr}");
+    }
 }
 
 /// Regression: a wrong path, an empty folder, a glob that matches nothing or empty stdin used to

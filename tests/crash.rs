@@ -150,6 +150,72 @@ async fn killed_runs_resume_without_repeating_finished_work() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_stops_sending_writes_run_json_and_a_rerun_finishes() {
+    stop_signal_stops_sending_and_a_rerun_finishes("INT", 130).await;
+}
+
+/// Harm 9 of the hostile night: SIGTERM (systemd's stop, `kill`) killed the run with no message
+/// and no run.json. It now stops like Ctrl-C; exit code 128 + 15.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_like_ctrl_c() {
+    stop_signal_stops_sending_and_a_rerun_finishes("TERM", 143).await;
+}
+
+/// SIGHUP (the terminal of a hand-started run closed) stops like Ctrl-C too.
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_stops_like_ctrl_c() {
+    stop_signal_stops_sending_and_a_rerun_finishes("HUP", 129).await;
+}
+
+/// Harm 9: two runs on the same cache and output folder sent every request twice. The second
+/// run now exits 75 at once, naming the first run's pid, and sends nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_run_on_the_same_cache_and_output_exits_naming_the_first() {
+    let schedule = Schedule::clean();
+    let server = RawServer::start(&schedule, Duration::from_millis(150)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = SETTINGS.replace("concurrency = 4", "concurrency = 1");
+    configure(dir.path(), &server.url, &settings);
+    let samples = samples_arg();
+    let first = tarjim_command(dir.path(), &run_args(&samples))
+        .spawn()
+        .unwrap();
+    let pid = first.id();
+    while schedule.requests() < 1 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The second run talks to a server of its own, so that its requests can be counted.
+    let second_schedule = Schedule::clean();
+    let second_server = RawServer::start(&second_schedule, Duration::ZERO).await;
+    let second = tarjim_command(dir.path(), &["run", &samples, "--out", "other"])
+        .env(
+            "TARJIM_BACKENDS__MOCK__BASE_URL",
+            format!("{}/v1", second_server.url),
+        )
+        .spawn()
+        .unwrap();
+    let second = wait_with_timeout(second, RUN_TIMEOUT, &["second run"]);
+    let stderr = checked_stderr(&second);
+    assert_eq!(second.status.code(), Some(75), "{stderr}");
+    assert!(stderr.contains(&format!("pid {pid}")), "{stderr}");
+    assert!(stderr.contains("cache.sqlite.lock"), "{stderr}");
+    assert_eq!(second_schedule.requests(), 0, "the second run sent nothing");
+    Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    let output = wait_with_timeout(first, RUN_TIMEOUT, &["run (terminated)"]);
+    assert_eq!(
+        output.status.code(),
+        Some(143),
+        "{}",
+        checked_stderr(&output)
+    );
+    // With the first run gone, its locks are gone too.
+    let output = run_tarjim(dir.path(), &run_args(&samples));
+    assert_eq!(output.status.code(), Some(0), "{}", checked_stderr(&output));
+}
+
+async fn stop_signal_stops_sending_and_a_rerun_finishes(signal: &str, code: i32) {
     let latency = Duration::from_millis(150);
     let settings = SETTINGS.replace("concurrency = 4", "concurrency = 2");
     let (clean, _) = clean_run(Duration::ZERO, &settings).await;
@@ -168,13 +234,13 @@ async fn ctrl_c_stops_sending_writes_run_json_and_a_rerun_finishes() {
     }
     let signalled_at = Instant::now();
     let sent = Command::new("kill")
-        .args(["-INT", &pid.to_string()])
+        .args([&format!("-{signal}"), &pid.to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
     let output = wait_with_timeout(child, RUN_TIMEOUT, &["run (interrupted)"]);
     let stderr = checked_stderr(&output);
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert_eq!(output.status.code(), Some(code), "SIG{signal}: {stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
 
     let out = dir.path().join("out");
@@ -189,7 +255,7 @@ async fn ctrl_c_stops_sending_writes_run_json_and_a_rerun_finishes() {
     // At most the two requests that were already on their way (concurrency 2).
     assert!(
         after_signal <= 2,
-        "{after_signal} requests reached the server after Ctrl-C"
+        "{after_signal} requests reached the server after SIG{signal}"
     );
     assert!(
         log.len() < texts,

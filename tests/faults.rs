@@ -92,7 +92,7 @@ async fn rate_limits_with_retry_after_are_waited_out() {
         let roll = bucket(text, attempt, 1);
         match roll {
             _ if attempt > 3 || roll >= 30 => Fault::Answer,
-            _ if roll % 2 == 0 => Fault::with_header(429, "slow down", "Retry-After", "0"),
+            _ if roll.is_multiple_of(2) => Fault::with_header(429, "slow down", "Retry-After", "0"),
             _ => Fault::with_header(429, "slow down", "retry-after-ms", "20"),
         }
     });
