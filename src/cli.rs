@@ -91,6 +91,10 @@ pub struct RunArgs {
     /// by default a rerun reuses them, as it reuses good answers, and pays nothing.
     #[arg(long)]
     pub retry_invalid: bool,
+    /// Stop sending after this long ("6h", "90m"), write what is done and exit 1 (sets
+    /// run.deadline).
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -80,6 +80,9 @@ fn run_overrides(sources: &Sources, args: &RunArgs) -> anyhow::Result<Vec<(Strin
     if let Some(cache) = &args.cache {
         overrides.push(("cache.path".to_string(), cache.display().to_string()));
     }
+    if let Some(deadline) = &args.deadline {
+        overrides.push(("run.deadline".to_string(), deadline.clone()));
+    }
     if args.model.is_some() || args.concurrency.is_some() {
         let mut layered = sources.clone();
         layered.overrides.extend(overrides.clone());
@@ -147,6 +150,20 @@ async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
                  to resume"
             );
             stopped_exit_code()
+        }
+        Ending::EndpointsDown => {
+            eprintln!(
+                "stopped early: every backend of a stage was down; what was done is written and \
+                 cached; run the same command again when the endpoint is back"
+            );
+            ExitCode::from(1)
+        }
+        Ending::DeadlinePassed => {
+            eprintln!(
+                "stopped early: the deadline passed; what was done is written and cached; run \
+                 the same command again to finish"
+            );
+            ExitCode::from(1)
         }
         _ if !report.failures.is_empty() || report.articles.total == 0 => ExitCode::from(1),
         _ => ExitCode::SUCCESS,

@@ -30,7 +30,7 @@ use crate::progress::Progress;
 use crate::prompt::Template;
 use crate::render;
 use crate::settings::Settings;
-use crate::stage::{Shared, StageRunner};
+use crate::stage::{Halt, Shared, StageRunner};
 use crate::summarize::{Summarizer, Summary};
 use crate::translate::{Attempt, Translator};
 
@@ -47,6 +47,10 @@ pub enum RunError {
     Write(#[from] fsutil::WriteError),
     #[error(transparent)]
     Glossary(#[from] crate::fidelity::glossary::GlossaryError),
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    #[error("{0}")]
+    Deadline(String),
     /// Another run holds the cache or the output folder.
     #[error(transparent)]
     Locked(#[from] crate::lock::LockError),
@@ -80,6 +84,12 @@ pub enum Ending {
     Interrupted,
     /// A backend said the account is out of quota; no new requests were sent after it.
     QuotaExhausted,
+    /// Every backend of a stage had its circuit breaker open (dead or refusing endpoints); no
+    /// new requests were sent after it.
+    EndpointsDown,
+    /// The run's deadline (`run.deadline`, `--deadline`) passed; no new requests were sent
+    /// after it.
+    DeadlinePassed,
 }
 
 /// One failure, for run.json and the summary on stderr.
@@ -267,6 +277,8 @@ pub async fn run(
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339();
+    settings.check_for_run()?;
+    let deadline = settings.run.deadline().map_err(RunError::Deadline)?;
     let counter = TokenCounter::new(&settings.chunk.encoding).map_err(RunError::Encoding)?;
     let template = Template::load(&settings.prompts.dir, "translate")?;
     let _cache_lock =
@@ -283,6 +295,20 @@ pub async fn run(
         )
     });
     let glossary = Glossary::load(&settings.fidelity.glossary)?;
+    if let Some(deadline) = deadline {
+        let shared = shared.clone();
+        let shown = settings.run.deadline.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(deadline).await;
+            shared.halt(
+                Halt::DeadlinePassed,
+                &format!(
+                    "error: the run's deadline ({shown}) passed; no new requests will be sent, \
+                     writing what is done"
+                ),
+            );
+        });
+    }
     let (articles, input_errors) = {
         let inputs = request.inputs.clone();
         tokio::task::spawn_blocking(move || article::read_inputs(&inputs))
@@ -456,10 +482,13 @@ pub async fn run(
 
     let ending = if shared.cancel.is_cancelled() {
         Ending::Interrupted
-    } else if shared.quota_exhausted.load(Ordering::Relaxed) {
-        Ending::QuotaExhausted
     } else {
-        Ending::Complete
+        match shared.halted() {
+            Some(Halt::QuotaExhausted) => Ending::QuotaExhausted,
+            Some(Halt::EndpointsDown) => Ending::EndpointsDown,
+            Some(Halt::DeadlinePassed) => Ending::DeadlinePassed,
+            None => Ending::Complete,
+        }
     };
     let sum = |field: fn(&DispatchStats) -> &AtomicU64| {
         let runners = [

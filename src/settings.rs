@@ -41,6 +41,7 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub prompts: PromptSettings,
     pub output: OutputSettings,
+    pub run: RunSettings,
     pub stages: StageSettings,
     pub brief: BriefSettings,
     pub fidelity: FidelitySettings,
@@ -70,6 +71,33 @@ pub struct PromptSettings {
 #[serde(deny_unknown_fields)]
 pub struct OutputSettings {
     pub dir: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    /// Longest a run may send requests ("6h", "90m"); empty means no deadline. When it passes,
+    /// the run stops sending, writes what it has and exits 1 (`ending: deadline-passed`).
+    pub deadline: String,
+}
+
+impl RunSettings {
+    /// The deadline as a duration, if one is set.
+    pub fn deadline(&self) -> Result<Option<std::time::Duration>, String> {
+        if self.deadline.trim().is_empty() {
+            return Ok(None);
+        }
+        match humantime::parse_duration(self.deadline.trim()) {
+            Ok(duration) if duration.is_zero() => {
+                Err("run.deadline must be longer than 0".to_string())
+            }
+            Ok(duration) => Ok(Some(duration)),
+            Err(error) => Err(format!(
+                "run.deadline = \"{}\" is not a duration ({error}); hint: e.g. \"6h\" or \"90m\"",
+                self.deadline
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,7 +135,62 @@ pub enum BackendSettings {
     Embedded(EmbeddedSettings),
 }
 
+/// Ranges and URLs of one HTTP backend, each problem named by its key.
+fn check_http(name: &str, http: &HttpSettings) -> Result<(), String> {
+    let key = |field: &str| format!("backends.{name}.{field}");
+    match reqwest::Url::parse(&http.base_url) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+        Ok(url) => {
+            return Err(format!(
+                "{} = \"{}\" must be an http:// or https:// URL with a host (not {}:)",
+                key("base_url"),
+                http.base_url,
+                url.scheme()
+            ))
+        }
+        Err(error) => {
+            return Err(format!(
+                "{} = \"{}\" is not a URL ({error}); hint: e.g. \"http://127.0.0.1:8080/v1\"",
+                key("base_url"),
+                http.base_url
+            ))
+        }
+    }
+    let at_least_one = [
+        ("concurrency", http.concurrency as u64),
+        ("connect_timeout_s", http.connect_timeout_s),
+        ("request_timeout_s", http.request_timeout_s),
+        ("max_attempts", u64::from(http.max_attempts)),
+        ("max_tokens", u64::from(http.max_tokens)),
+    ];
+    for (field, value) in at_least_one {
+        if value == 0 {
+            return Err(format!("{} = 0: it must be at least 1", key(field)));
+        }
+    }
+    if http.backoff_cap_ms < http.backoff_base_ms {
+        return Err(format!(
+            "{} = {} is below {} = {}",
+            key("backoff_cap_ms"),
+            http.backoff_cap_ms,
+            key("backoff_base_ms"),
+            http.backoff_base_ms
+        ));
+    }
+    Ok(())
+}
+
 impl BackendSettings {
+    /// The HTTP settings of an HTTP backend.
+    pub fn http(&self) -> Option<&HttpSettings> {
+        match self {
+            BackendSettings::Openai(http)
+            | BackendSettings::Libretranslate(http)
+            | BackendSettings::Deepl(http) => Some(http),
+            BackendSettings::Embedded(_) => None,
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             BackendSettings::Openai(_) => "openai",
@@ -221,6 +304,43 @@ impl Settings {
                         known.join(", ")
                     )));
                 }
+            }
+        }
+        self.run.deadline().map_err(SettingsError::Check)?;
+        if !(self.brief.story_threshold > 0.0 && self.brief.story_threshold <= 1.0) {
+            return Err(SettingsError::Check(format!(
+                "brief.story_threshold = {} must be above 0 and at most 1 (a similarity)",
+                self.brief.story_threshold
+            )));
+        }
+        for (name, backend) in &self.backends {
+            if let Some(http) = backend.http() {
+                check_http(name, http).map_err(SettingsError::Check)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// What only a run needs: every environment variable that a backend of a stage names
+    /// for its key is set. (`config show` or `cache stats` work without the keys.)
+    pub fn check_for_run(&self) -> Result<(), SettingsError> {
+        let stages = [
+            &self.stages.translate,
+            &self.stages.summarize,
+            &self.stages.brief,
+            &self.stages.names,
+        ];
+        for name in stages.into_iter().flatten() {
+            let Some(http) = self.backend(name).and_then(BackendSettings::http) else {
+                continue;
+            };
+            if !http.api_key_env.is_empty() && http.api_key().is_none() {
+                return Err(SettingsError::Check(format!(
+                    "backends.{name}.api_key_env names the environment variable {}, which is not \
+                     set (or empty); hint: export it, or set api_key_env = \"\" for an endpoint \
+                     that needs no key",
+                    http.api_key_env
+                )));
             }
         }
         Ok(())

@@ -7,7 +7,7 @@
 //! quota no new request is sent.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
@@ -24,7 +24,8 @@ pub struct Shared {
     pub cache: Cache,
     pub counter: TokenCounter,
     pub cancel: CancellationToken,
-    pub quota_exhausted: AtomicBool,
+    /// Set once when the run must stop sending before it is done, with the reason.
+    pub halted: std::sync::OnceLock<Halt>,
     pub cache_hits: AtomicU64,
     pub cache_misses: AtomicU64,
     /// Called with each warning worth showing now (quota exhausted...).
@@ -54,13 +55,25 @@ impl Shared {
             cache,
             counter,
             cancel,
-            quota_exhausted: AtomicBool::new(false),
+            halted: std::sync::OnceLock::new(),
             cache_hits: AtomicU64::new(0),
             cache_misses: AtomicU64::new(0),
             note,
             dispatchers: Default::default(),
             retry_invalid: false,
         }
+    }
+
+    /// Stop sending for good (the first reason given wins); `message` is shown once.
+    pub fn halt(&self, why: Halt, message: &str) {
+        if self.halted.set(why).is_ok() {
+            (self.note)(message);
+        }
+    }
+
+    /// Why the run stopped sending, if it did.
+    pub fn halted(&self) -> Option<Halt> {
+        self.halted.get().copied()
     }
 
     /// The dispatcher for backend `name`, created on first use.
@@ -93,13 +106,35 @@ pub struct Answer {
 pub enum StageError {
     #[error("not sent: the run was interrupted")]
     Interrupted,
-    #[error("not sent: a backend's quota is exhausted")]
-    QuotaStopped,
+    #[error("not sent: {0}")]
+    Halted(Halt),
     /// Every backend said the input is too long; the caller may split it.
     #[error("{0}")]
     TooLong(String),
     #[error("{0}")]
     Failed(String),
+}
+
+/// Why a run stopped sending before it was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Halt {
+    /// A backend said the account is out of quota.
+    QuotaExhausted,
+    /// Every backend of a stage has its circuit breaker open.
+    EndpointsDown,
+    /// The run's deadline passed.
+    DeadlinePassed,
+}
+
+impl std::fmt::Display for Halt {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            Halt::QuotaExhausted => "a backend's quota is exhausted",
+            Halt::EndpointsDown => "every backend of a stage is down",
+            Halt::DeadlinePassed => "the run's deadline passed",
+        })
+    }
 }
 
 /// One stage's chain of backends.
@@ -307,6 +342,7 @@ impl StageRunner {
         shared.cache_misses.fetch_add(1, Ordering::Relaxed);
 
         let mut too_long = true;
+        let mut unavailable = 0;
         for ((((request, key), dispatcher), stats), known_unusable) in attempts
             .iter()
             .zip(&self.chain)
@@ -320,13 +356,12 @@ impl StageRunner {
             if shared.cancel.is_cancelled() {
                 return Err(StageError::Interrupted);
             }
-            if shared.quota_exhausted.load(Ordering::Relaxed) {
-                return Err(StageError::QuotaStopped);
+            if let Some(why) = shared.halted() {
+                return Err(StageError::Halted(why));
             }
             let estimated =
                 shared.counter.count(&request.system) + shared.counter.count(&request.user) * 2;
-            let stop =
-                || shared.cancel.is_cancelled() || shared.quota_exhausted.load(Ordering::Relaxed);
+            let stop = || shared.cancel.is_cancelled() || shared.halted().is_some();
             let result = tokio::select! {
                 result = dispatcher.complete(request, estimated, stats, &stop) => result,
                 _ = shared.cancel.cancelled() => return Err(StageError::Interrupted),
@@ -382,14 +417,24 @@ impl StageRunner {
                 Err(BackendError::Stopped) if shared.cancel.is_cancelled() => {
                     return Err(StageError::Interrupted)
                 }
-                Err(BackendError::Stopped) => return Err(StageError::QuotaStopped),
+                Err(BackendError::Stopped) => {
+                    return Err(StageError::Halted(
+                        shared.halted().unwrap_or(Halt::QuotaExhausted),
+                    ))
+                }
                 Err(error @ BackendError::Quota { .. }) => {
-                    if !shared.quota_exhausted.swap(true, Ordering::Relaxed) {
-                        (shared.note)(&format!(
+                    shared.halt(
+                        Halt::QuotaExhausted,
+                        &format!(
                             "error: {error}; no new requests will be sent, finishing what is in hand"
-                        ));
-                    }
+                        ),
+                    );
                     return Err(StageError::Failed(error.to_string()));
+                }
+                Err(error @ BackendError::Unavailable { .. }) => {
+                    too_long = false;
+                    unavailable += 1;
+                    errors.push(format!("{}: {error}", dispatcher.name));
                 }
                 Err(error) => {
                     too_long = false;
@@ -398,6 +443,20 @@ impl StageRunner {
             }
         }
         let message = errors.join("; then ");
+        let every_route_down = self
+            .chain
+            .iter()
+            .all(|dispatcher| dispatcher.is_unavailable());
+        if unavailable > 0 && every_route_down {
+            shared.halt(
+                Halt::EndpointsDown,
+                &format!(
+                    "error: every backend of the {} stage is down ({message}); no new requests \
+                     will be sent, writing what is done",
+                    self.stage.as_str()
+                ),
+            );
+        }
         Err(if too_long && !errors.is_empty() {
             StageError::TooLong(message)
         } else {

@@ -357,6 +357,29 @@ fn broken_configuration_files_are_named_with_the_key() {
         ("[chunk]\nmax_tokenz = 300\n", "max_tokenz"),
         ("[stages]\ntranslate = 7\n", "translate"),
         ("[chunk\nmax_tokens = 300\n", "tarjim.toml"),
+        // Hostile night, harm 1 and weak items: nonsense values used to be accepted.
+        (
+            "[backends.mock]\nkind = \"openai\"\nbase_url = \"not a url\"\n",
+            "backends.mock.base_url = \"not a url\" is not a URL",
+        ),
+        (
+            "[backends.mock]\nkind = \"openai\"\nbase_url = \"ftp://127.0.0.1/v1\"\n",
+            "must be an http:// or https:// URL",
+        ),
+        (
+            "[backends.mock]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nconcurrency = 0\n",
+            "backends.mock.concurrency = 0: it must be at least 1",
+        ),
+        (
+            "[backends.mock]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nrequest_timeout_s = 0\n",
+            "backends.mock.request_timeout_s = 0",
+        ),
+        ("[brief]\nstory_threshold = 2\n", "brief.story_threshold = 2"),
+        ("[run]\ndeadline = \"soon\"\n", "run.deadline = \"soon\" is not a duration"),
+        (
+            "[stages]\ntranslate = [\"mock\"]\n[backends.mock]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\napi_key_env = \"TARJIM_TEST_UNSET_KEY\"\n",
+            "backends.mock.api_key_env names the environment variable TARJIM_TEST_UNSET_KEY, which is not set",
+        ),
     ];
     for (config, key) in cases {
         let dir = tempfile::tempdir().unwrap();

@@ -463,15 +463,85 @@ async fn a_dead_primary_hands_everything_to_the_fallback() {
     }
     let stages = &run["stages"]["translate"];
     assert_eq!(stages[0]["backend"], "primary");
-    assert_eq!(
+    // Two attempts per request, except retries the opened breaker refused.
+    let (attempts, requests) = (
         stages[0]["attempts"].as_u64().unwrap(),
-        2 * stages[0]["requests"].as_u64().unwrap()
+        stages[0]["requests"].as_u64().unwrap(),
+    );
+    assert!(
+        (requests..=2 * requests).contains(&attempts),
+        "{attempts} attempts for {requests} requests"
     );
     assert_eq!(
         primary_schedule.requests() as u64,
         stages[0]["attempts"].as_u64().unwrap()
     );
-    assert_eq!(primary_schedule.texts(), backup_schedule.texts());
+    // The primary's circuit breaker opens after 5 failed requests (plus the few already in
+    // flight, concurrency 4): the rest of the night goes straight to the backup.
+    let primary_requests = stages[0]["requests"].as_u64().unwrap();
+    assert!(
+        (5..=5 + 4).contains(&primary_requests),
+        "{primary_requests} requests to the dead primary"
+    );
+    let backup_texts = backup_schedule.texts();
+    assert!(backup_texts.len() > primary_requests as usize);
+    for text in primary_schedule.texts() {
+        assert!(backup_texts.contains(&text), "{text}");
+    }
+}
+
+/// Harm 1 of the hostile night: against a refusing or hung endpoint every chunk paid its whole
+/// retry schedule, and a night took hours to fail. The circuit breaker opens after 5 failed
+/// requests, every route of the stage is then down, and the run stops sending, writes what it
+/// has and says why.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_or_hung_endpoint_stops_the_night_after_a_few_requests() {
+    let refused_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    // Accepts connections and never answers; keeps them open.
+    let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung_port = hung.local_addr().unwrap().port();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in hung.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    let quick = "max_attempts = 2\nbackoff_base_ms = 5\nbackoff_cap_ms = 20\nconcurrency = 4";
+    let cases = [
+        (refused_port, format!("{quick}\nrequest_timeout_s = 5")),
+        (hung_port, format!("{quick}\nrequest_timeout_s = 1")),
+    ];
+    for (port, extra) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let (output, out) = run_samples(dir.path(), &url, &extra);
+        let stderr = checked_stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "port {port}: {stderr}");
+        assert!(
+            stderr.contains("stopped early: every backend of a stage was down"),
+            "{stderr}"
+        );
+        let run = read_json(&out.join("run.json"));
+        assert_eq!(run["ending"], "endpoints-down");
+        let requests = run["requests"].as_u64().unwrap();
+        assert!(
+            (5..=5 + 4).contains(&requests),
+            "port {port}: {requests} requests"
+        );
+        assert_eq!(run["articles"]["succeeded"], 0);
+        assert_eq!(
+            run["articles"]["failed"], 5,
+            "every article is accounted for"
+        );
+        assert!(out.join("brief.md").exists(), "what there is, is written");
+    }
+    assert!(accepted.load(Ordering::SeqCst) <= 2 * (5 + 4));
 }
 
 #[tokio::test(flavor = "multi_thread")]

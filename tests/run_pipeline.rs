@@ -353,9 +353,8 @@ async fn stdin_is_an_article() {
     let translator = MockTranslator::default();
     let server = mock_server(translator.clone()).await;
     let workspace = Workspace::new(&server.uri());
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tarjim"))
-        .args(["run", "-", "--out", "out", "--quiet"])
-        .current_dir(workspace.path())
+    let mut child = workspace
+        .command(&["run", "-", "--out", "out", "--quiet"])
         .stdin(std::process::Stdio::piped())
         .spawn()
         .unwrap();

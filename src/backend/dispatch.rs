@@ -16,6 +16,7 @@ use backon::{ExponentialBuilder, Retryable};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OnceCell, Semaphore};
 
+use super::breaker::Breaker;
 use super::{Backend, BackendError, Completion, Request};
 use crate::settings::BackendSettings;
 
@@ -49,11 +50,12 @@ pub struct Dispatcher {
     retry: RetryPolicy,
     requests_per_minute: Option<DefaultDirectRateLimiter>,
     tokens_per_minute: Option<(DefaultDirectRateLimiter, NonZeroU32)>,
+    breaker: Breaker,
 }
 
 impl Dispatcher {
     pub fn new(name: &str, settings: &BackendSettings) -> Arc<Dispatcher> {
-        let (concurrency, retry, rpm, tpm) = match settings {
+        let (concurrency, retry, rpm, tpm, breaker) = match settings {
             BackendSettings::Openai(http)
             | BackendSettings::Libretranslate(http)
             | BackendSettings::Deepl(http) => (
@@ -66,6 +68,11 @@ impl Dispatcher {
                 },
                 http.requests_per_minute,
                 http.tokens_per_minute,
+                Breaker::new(
+                    name,
+                    http.breaker_failures,
+                    Duration::from_secs(http.breaker_cooldown_s),
+                ),
             ),
             BackendSettings::Embedded(embedded) => (
                 embedded_concurrency(embedded),
@@ -77,6 +84,8 @@ impl Dispatcher {
                 },
                 0,
                 0,
+                // One process, no endpoint to lose: its errors are its own.
+                Breaker::new(name, 0, Duration::ZERO),
             ),
         };
         Arc::new(Dispatcher {
@@ -90,6 +99,7 @@ impl Dispatcher {
                 .map(|n| RateLimiter::direct(Quota::per_minute(n))),
             tokens_per_minute: NonZeroU32::new(tpm)
                 .map(|n| (RateLimiter::direct(Quota::per_minute(n)), n)),
+            breaker,
         })
     }
 
@@ -127,6 +137,8 @@ impl Dispatcher {
         if stop() {
             return Err(BackendError::Stopped);
         }
+        // An open breaker refuses before anything is counted: nothing is sent.
+        self.breaker.admit_new()?;
         stats.requests.fetch_add(1, Ordering::Relaxed);
         let policy = self.retry;
         let attempt = || async {
@@ -134,6 +146,7 @@ impl Dispatcher {
             if stop() {
                 return Err(BackendError::Stopped);
             }
+            self.breaker.admit()?;
             stats.attempts.fetch_add(1, Ordering::Relaxed);
             backend.complete(request).await
         };
@@ -163,6 +176,12 @@ impl Dispatcher {
                 tracing::debug!(backend = %self.name, "retrying in {delay:?}: {error}");
             })
             .await;
+        if !matches!(
+            result,
+            Err(BackendError::Unavailable { .. } | BackendError::Stopped)
+        ) {
+            self.breaker.record(&result);
+        }
         match result {
             Ok(completion) => {
                 stats
@@ -193,6 +212,11 @@ impl Dispatcher {
                 Err(error)
             }
         }
+    }
+
+    /// Whether this backend's circuit breaker is open now.
+    pub fn is_unavailable(&self) -> bool {
+        self.breaker.is_open()
     }
 
     async fn wait_for_rate_limits(&self, estimated_tokens: usize) {

@@ -44,6 +44,13 @@ pub struct HttpSettings {
     /// A `Retry-After` longer than this fails the request instead of sleeping.
     #[serde(default = "default_max_retry_after")]
     pub max_retry_after_s: u64,
+    /// Consecutive requests failed after their retries (connection refused, timeouts, 5xx,
+    /// 401/403/404, garbled answers) that open the circuit breaker: the endpoint is then not
+    /// asked for `breaker_cooldown_s`, after which one trial request decides. 0 turns it off.
+    #[serde(default = "default_breaker_failures")]
+    pub breaker_failures: u32,
+    #[serde(default = "default_breaker_cooldown")]
+    pub breaker_cooldown_s: u64,
     /// Proactive limits; 0 means none.
     #[serde(default)]
     pub requests_per_minute: u32,
@@ -71,6 +78,12 @@ fn default_backoff_base() -> u64 {
 }
 fn default_backoff_cap() -> u64 {
     30_000
+}
+fn default_breaker_failures() -> u32 {
+    5
+}
+fn default_breaker_cooldown() -> u64 {
+    60
 }
 fn default_max_retry_after() -> u64 {
     120

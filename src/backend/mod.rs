@@ -7,6 +7,7 @@
 //! LLM backends (OpenAI-compatible chat, the embedded engine) read the rendered prompt in
 //! `system`/`user`; dedicated MT APIs (LibreTranslate, DeepL) read the bare `input` text.
 
+pub mod breaker;
 pub mod dispatch;
 #[cfg(feature = "embedded")]
 pub mod embedded;
@@ -81,9 +82,7 @@ pub enum BackendError {
     },
     #[error("request to {url} timed out after {seconds} s")]
     Timeout { url: String, seconds: u64 },
-    #[error(
-        "{url} refused the API key (HTTP {status}); check the environment variable `{key_env}`"
-    )]
+    #[error("{url} refused the request (HTTP {status}){}", auth_hint(.key_env))]
     Auth {
         url: String,
         status: u16,
@@ -114,6 +113,14 @@ pub enum BackendError {
     },
     #[error("{url} sent an answer over the {limit_mb} MB limit; it is not read, nor cached")]
     TooLarge { url: String, limit_mb: usize },
+    /// The backend's circuit breaker is open: it failed too often in a row to be asked now.
+    #[error("{backend} is not asked for now: its last {failures} attempts failed (last: {last}); it is tried again after {cooldown_s} s")]
+    Unavailable {
+        backend: String,
+        failures: u32,
+        last: String,
+        cooldown_s: u64,
+    },
     #[error("embedded model: {0}")]
     Engine(String),
     /// Not sent: the run stopped dispatching (quota exhausted or interrupted) while it waited.
@@ -121,7 +128,30 @@ pub enum BackendError {
     Stopped,
 }
 
+fn auth_hint(key_env: &str) -> String {
+    if key_env.is_empty() {
+        "; no API key is configured: set api_key_env to the environment variable that holds it"
+            .to_string()
+    } else {
+        format!("; check the API key in the environment variable `{key_env}`")
+    }
+}
+
 impl BackendError {
+    /// Failures that say the endpoint is down, unreachable or misconfigured, rather than
+    /// something about one request: they count towards its circuit breaker.
+    pub fn counts_against_endpoint(&self) -> bool {
+        match self {
+            BackendError::Connect { .. }
+            | BackendError::Timeout { .. }
+            | BackendError::Auth { .. }
+            | BackendError::InvalidResponse { .. }
+            | BackendError::TooLarge { .. } => true,
+            BackendError::Http { status, .. } => *status == 404 || *status >= 500,
+            _ => false,
+        }
+    }
+
     /// Transient failures worth another attempt (408, 409, 429, 5xx, connection, timeout, garbled).
     pub fn is_retryable(&self) -> bool {
         match self {

@@ -137,6 +137,12 @@ request_timeout_s = 5
 
     /// `tarjim <args>` run in the workspace, with a planted API key.
     pub fn tarjim(&self, args: &[&str]) -> std::process::Output {
+        self.command(args).output().expect("run tarjim")
+    }
+
+    /// The command `tarjim <args>` in the workspace: a planted API key and no inherited
+    /// `TARJIM_*` settings.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tarjim"));
         for (key, _) in std::env::vars() {
             if key.starts_with("TARJIM_") {
@@ -147,9 +153,8 @@ request_timeout_s = 5
             .args(args)
             .current_dir(self.path())
             .env(TEST_KEY_ENV, PLANTED_KEY)
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run tarjim")
+            .env("NO_COLOR", "1");
+        command
     }
 
     pub fn read_json(&self, relative: &str) -> Value {
