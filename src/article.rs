@@ -55,8 +55,13 @@ fn utf8_name() -> String {
 /// A problem with one input: names the file (and line for JSONL).
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
+    /// The input could not be read as an article: a failure of the run.
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
+    /// Feed noise, skipped with a warning: an empty item, or a second copy of an article
+    /// already read from the same outlet. Not a failure (unless the run is `--strict`).
+    #[error("{path}: {message}")]
+    Skipped { path: String, message: String },
 }
 
 impl InputError {
@@ -65,6 +70,19 @@ impl InputError {
             path: path.into(),
             message: message.into(),
         }
+    }
+
+    /// The input it names and what is wrong with it.
+    pub fn parts(&self) -> (&str, &str) {
+        match self {
+            InputError::Invalid { path, message } | InputError::Skipped { path, message } => {
+                (path, message)
+            }
+        }
+    }
+
+    pub fn is_skipped(&self) -> bool {
+        matches!(self, InputError::Skipped { .. })
     }
 }
 
@@ -204,13 +222,20 @@ struct Draft {
 struct Reader {
     articles: Vec<Article>,
     errors: Vec<InputError>,
-    /// Full body digest -> id of the first article with that body.
-    seen: HashMap<String, String>,
+    /// Full body digest -> id and outlet of the first article with that body.
+    seen: HashMap<String, (String, Option<String>)>,
 }
 
 impl Reader {
     fn error(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.errors.push(InputError::new(path, message));
+    }
+
+    fn skip(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(InputError::Skipped {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     fn read_input(&mut self, input: &str) {
@@ -481,7 +506,7 @@ impl Reader {
             }
         };
         if is_blank(&draft.text) {
-            self.error(draft.origin, "empty article: no text");
+            self.skip(draft.origin, "empty article: no text");
             return;
         }
         let digest = hex::encode(Sha256::digest(draft.text.as_bytes()));
@@ -491,12 +516,18 @@ impl Reader {
             draft.id_suffix,
             &digest[..DIGEST_CHARS]
         );
-        if let Some(first) = self.seen.get(&digest) {
-            let message = format!("duplicate of {first}");
-            self.error(draft.origin, message);
-            return;
+        if let Some((first, first_source)) = self.seen.get(&digest) {
+            // The same text from another outlet is a reprint (wire copy): kept, so that the
+            // brief counts the outlet; its translation comes from the cache.
+            let reprint = draft.source.is_some() && draft.source != *first_source;
+            if !reprint {
+                let message = format!("duplicate of {first}");
+                self.skip(draft.origin, message);
+                return;
+            }
+        } else {
+            self.seen.insert(digest, (id.clone(), draft.source.clone()));
         }
-        self.seen.insert(digest, id.clone());
         self.articles.push(Article {
             id,
             origin: draft.origin,
@@ -1294,6 +1325,33 @@ mod tests {
             messages(&errors),
             vec![format!("{second}: duplicate of {}", articles[0].id)]
         );
+    }
+
+    #[test]
+    fn a_reprint_by_another_outlet_is_kept_as_wire_copy() {
+        // Hostile night, harm 8: a reprint by another outlet was dropped as a duplicate, and
+        // every duplicate made the night exit 1.
+        let folder = tempfile::tempdir().expect("temp dir");
+        let feed = write(
+            folder.path(),
+            "feed.jsonl",
+            concat!(
+                r#"{"text": "نص الوكالة.", "source": "واس"}"#,
+                "\n",
+                r#"{"text": "نص الوكالة.", "source": "عكاظ"}"#,
+                "\n",
+                r#"{"text": "نص الوكالة.", "source": "واس"}"#,
+                "\n",
+                r#"{"text": ""}"#,
+                "\n"
+            )
+            .as_bytes(),
+        );
+        let (articles, problems) = read_inputs(&[feed]);
+        let sources: Vec<_> = articles.iter().map(|a| a.source.as_deref()).collect();
+        assert_eq!(sources, vec![Some("واس"), Some("عكاظ")]);
+        assert_eq!(problems.len(), 2);
+        assert!(problems.iter().all(InputError::is_skipped), "{problems:?}");
     }
 
     #[test]

@@ -95,6 +95,10 @@ pub struct RunArgs {
     /// run.deadline).
     #[arg(long, value_name = "DURATION")]
     pub deadline: Option<String>,
+    /// Exit 1 when inputs were skipped as noise (empty items, duplicates), not only when
+    /// something failed.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

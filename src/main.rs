@@ -107,6 +107,7 @@ fn run_overrides(sources: &Sources, args: &RunArgs) -> anyhow::Result<Vec<(Strin
 }
 
 async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
+    let strict = args.strict;
     let out = args
         .out
         .unwrap_or_else(|| settings.output.dir.clone().into());
@@ -128,11 +129,14 @@ async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
     };
     if !quiet {
         eprintln!(
-            "tarjim: {} of {} articles translated ({} failed) into {}; {} requests, {} cache hits",
+            "tarjim: {} of {} articles translated ({} failed) into {}; inputs: {} unreadable, {} \
+             skipped as empty or duplicate; {} requests, {} cache hits",
             report.articles.succeeded,
             report.articles.total,
             report.articles.failed,
             out.display(),
+            report.input_counts.unreadable,
+            report.input_counts.skipped,
             report.requests,
             report.cache.hits,
         );
@@ -141,6 +145,12 @@ async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
         eprintln!("failures ({}):", report.failures.len());
         for failure in &report.failures {
             eprintln!("  {}: {}", failure.article, failure.error);
+        }
+    }
+    if !report.warnings.is_empty() && (!quiet || strict) {
+        eprintln!("skipped ({}):", report.warnings.len());
+        for warning in &report.warnings {
+            eprintln!("  {}: {}", warning.article, warning.error);
         }
     }
     match report.ending {
@@ -166,6 +176,7 @@ async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
             ExitCode::from(1)
         }
         _ if !report.failures.is_empty() || report.articles.total == 0 => ExitCode::from(1),
+        _ if strict && !report.warnings.is_empty() => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     }
 }

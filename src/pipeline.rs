@@ -120,6 +120,12 @@ pub struct RunReport {
     pub tokens_out: u64,
     pub cache: CacheCounts,
     pub failures: Vec<Failure>,
+    /// Feed noise skipped without failing the run: empty items, second copies of an article
+    /// from the same outlet.
+    pub warnings: Vec<Failure>,
+    /// What the inputs held: articles read, inputs that could not be read (failures), and
+    /// inputs skipped as noise (warnings).
+    pub input_counts: InputCounts,
     /// Source lines left out by cleaning, by reason ("caption", "boilerplate", "latin-line");
     /// each article page lists its own.
     pub dropped_lines: BTreeMap<String, u64>,
@@ -144,6 +150,13 @@ pub struct Timings {
     pub articles_ms: u128,
     /// Building and writing the brief.
     pub brief_ms: u128,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct InputCounts {
+    pub articles: u64,
+    pub unreadable: u64,
+    pub skipped: u64,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -327,7 +340,7 @@ pub async fn run(
         return Err(RunError::NoArticles {
             problems: input_errors
                 .iter()
-                .map(|article::InputError::Invalid { path, message }| format!("{path}: {message}"))
+                .map(|problem| problem.to_string())
                 .collect(),
             out_exists: request.out.exists(),
         });
@@ -341,19 +354,32 @@ pub async fn run(
     })?;
     fsutil::remove_stale_temporaries(&request.out.join("articles"));
 
-    let mut failures: Vec<Failure> = input_errors
+    let (skipped, unreadable): (Vec<_>, Vec<_>) = input_errors
         .iter()
-        .map(|error| {
-            let article::InputError::Invalid { path, message } = error;
-            Failure {
-                article: path.clone(),
-                error: message.clone(),
-            }
-        })
-        .collect();
+        .partition(|problem| problem.is_skipped());
+    let as_failure = |problem: &&article::InputError| {
+        let (path, message) = problem.parts();
+        Failure {
+            article: path.to_string(),
+            error: message.to_string(),
+        }
+    };
+    let mut failures: Vec<Failure> = unreadable.iter().map(as_failure).collect();
+    let warnings: Vec<Failure> = skipped.iter().map(as_failure).collect();
     for failure in &failures {
         progress.note(&format!("error: {}: {}", failure.article, failure.error));
     }
+    for warning in &warnings {
+        progress.note(&format!(
+            "warning: {}: {} (skipped)",
+            warning.article, warning.error
+        ));
+    }
+    let input_counts = InputCounts {
+        articles: articles.len() as u64,
+        unreadable: failures.len() as u64,
+        skipped: warnings.len() as u64,
+    };
 
     let prepared: Vec<Prepared> = articles
         .into_iter()
@@ -535,6 +561,8 @@ pub async fn run(
             misses: shared.cache_misses.load(Ordering::Relaxed),
         },
         failures,
+        warnings,
+        input_counts,
         dropped_lines,
         summaries: summary_counts,
         brief: brief_report,

@@ -401,3 +401,36 @@ async fn a_title_that_fails_to_translate_fails_its_article() {
         "{failure}"
     );
 }
+
+/// Harm 8 of the hostile night: empty feed items and duplicates made every night exit 1, so cron
+/// could not tell a real failure. Noise is now a warning with counts; `--strict` makes it fatal.
+#[tokio::test(flavor = "multi_thread")]
+async fn feed_noise_is_a_warning_unless_strict() {
+    let translator = MockTranslator::default();
+    let server = mock_server(translator.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    let inbox = workspace.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let sample = samples().join("000_d24ed62e350e2f11.txt");
+    std::fs::copy(&sample, inbox.join("a.txt")).unwrap();
+    std::fs::copy(&sample, inbox.join("a_again.txt")).unwrap();
+    std::fs::write(inbox.join("empty.txt"), "").unwrap();
+    let inbox = inbox.display().to_string();
+
+    let output = workspace.tarjim(&["run", &inbox, "--out", "out"]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("inputs: 0 unreadable, 2 skipped as empty or duplicate"),
+        "{text}"
+    );
+    assert!(text.contains("skipped (2):"), "{text}");
+    let run = workspace.read_json("run.json");
+    assert_eq!(run["failures"].as_array().unwrap().len(), 0);
+    assert_eq!(run["warnings"].as_array().unwrap().len(), 2);
+    assert_eq!(run["input_counts"]["articles"], 1);
+    assert_eq!(run["articles"]["succeeded"], 1);
+
+    let output = workspace.tarjim(&["run", &inbox, "--out", "out", "--strict"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+}
