@@ -416,8 +416,18 @@ fn unsupported_in(point: &str, cited: &str, glossary: &Glossary) -> Vec<Flag> {
 /// each sentence comes from.
 pub fn extractive_summary(english: &[String]) -> Summary {
     let located = text::sentences(english);
-    let summary_sentences = extractive::top_in_order(&located, SUMMARY_SENTENCES);
-    let points = extractive::top_in_order(&located, MAX_KEY_POINTS.min(located.len().max(1)));
+    let texts: Vec<String> = located.iter().map(|s| s.text.clone()).collect();
+    let ranking = extractive::ranking(&extractive::textrank(&texts));
+    let top = |count: usize| {
+        let mut chosen: Vec<usize> = ranking.iter().copied().take(count).collect();
+        chosen.sort_unstable();
+        chosen
+            .into_iter()
+            .filter_map(|index| located.get(index).cloned())
+            .collect::<Vec<_>>()
+    };
+    let summary_sentences = top(SUMMARY_SENTENCES);
+    let points = top(MAX_KEY_POINTS.min(located.len().max(1)));
     Summary {
         summary: summary_sentences
             .iter()
