@@ -486,8 +486,15 @@ pub async fn run(
     progress.finish();
     let articles_ms = articles_started.elapsed().as_millis();
     let brief_started = Instant::now();
+    // A run that stopped early must not put a brief of half the night over last night's.
+    let partial = if shared.cancel.is_cancelled() {
+        Some("the run was interrupted".to_string())
+    } else {
+        shared.halted().map(|why| why.to_string())
+    };
     let brief_report = write_brief(
         &request.out,
+        partial,
         brief_articles,
         BriefInput {
             runner: brief_runner.as_ref(),
@@ -992,23 +999,53 @@ fn brief_article(record: &ArticleRecord) -> BriefArticle {
 
 /// Build the brief and write brief.json, brief.md and brief.html. A file that cannot be written
 /// is a failure of the run; the others are still written.
+/// Build the brief and write it: `brief.{json,md,html}` after a complete run. After a run that
+/// stopped early (`partial` says why) it goes to `brief.partial.*`, marked so at its top, and
+/// the previous night's `brief.*` stay as they were; a complete run removes stale partial ones.
 async fn write_brief(
     out: &Path,
+    partial: Option<String>,
     articles: Vec<BriefArticle>,
     input: BriefInput<'_>,
     failures: &mut Vec<Failure>,
     progress: &dyn Progress,
 ) -> Option<BriefReport> {
-    let brief = brief::build(articles, input).await;
-    let outputs: [(&str, Vec<u8>); 3] = [
-        ("brief.json", render::json::pretty(&brief)),
-        ("brief.md", render::brief_md::brief(&brief).into_bytes()),
-        ("brief.html", render::html::page(&brief).into_bytes()),
+    let mut brief = brief::build(articles, input).await;
+    let stem = match &partial {
+        Some(why) => {
+            brief.notes.insert(
+                0,
+                format!(
+                    "Partial brief: {why} before every article was done; it covers the {} \
+                     articles finished. The last complete brief, if any, is brief.md; run the \
+                     same command again to finish.",
+                    brief.articles.len()
+                ),
+            );
+            "brief.partial"
+        }
+        None => "brief",
+    };
+    let outputs: [(String, Vec<u8>); 3] = [
+        (format!("{stem}.json"), render::json::pretty(&brief)),
+        (
+            format!("{stem}.md"),
+            render::brief_md::brief(&brief).into_bytes(),
+        ),
+        (
+            format!("{stem}.html"),
+            render::html::page(&brief).into_bytes(),
+        ),
     ];
+    if partial.is_none() {
+        for extension in ["json", "md", "html"] {
+            let _ = std::fs::remove_file(out.join(format!("brief.partial.{extension}")));
+        }
+    }
     let mut files = Vec::new();
     for (name, contents) in outputs {
-        match fsutil::write_atomic(&out.join(name), &contents) {
-            Ok(()) => files.push(name.to_string()),
+        match fsutil::write_atomic(&out.join(&name), &contents) {
+            Ok(()) => files.push(name),
             Err(error) => {
                 progress.note(&format!("error: brief: {error}"));
                 failures.push(Failure {

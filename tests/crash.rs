@@ -246,6 +246,8 @@ async fn stop_signal_stops_sending_and_a_rerun_finishes(signal: &str, code: i32)
     let out = dir.path().join("out");
     let run = read_json(&out.join("run.json"));
     assert_eq!(run["ending"], "interrupted");
+    assert!(out.join("brief.partial.md").exists(), "the partial brief");
+    assert!(!out.join("brief.md").exists(), "no brief of half a night");
     let texts = clean_texts(clean.path());
     let log = schedule.log();
     let after_signal = log
@@ -267,6 +269,11 @@ async fn stop_signal_stops_sending_and_a_rerun_finishes(signal: &str, code: i32)
     let output = run_tarjim(dir.path(), &run_args(&samples));
     assert_eq!(output.status.code(), Some(0), "{}", checked_stderr(&output));
     assert_no_repeated_work(&schedule.log(), &open, "rerun after Ctrl-C");
+    assert!(out.join("brief.md").exists());
+    assert!(
+        !out.join("brief.partial.md").exists(),
+        "a complete run clears it"
+    );
     assert_nothing_lost(&out);
     assert_same_outputs(&clean.path().join("out"), &out);
 }

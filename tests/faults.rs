@@ -520,6 +520,10 @@ async fn a_dead_or_hung_endpoint_stops_the_night_after_a_few_requests() {
     for (port, extra) in cases {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("http://127.0.0.1:{port}");
+        // Last night's brief, which a run that stops early must leave alone.
+        let last_night = "# Brief\n\nlast night's stories\n";
+        std::fs::create_dir_all(dir.path().join("out")).unwrap();
+        std::fs::write(dir.path().join("out/brief.md"), last_night).unwrap();
         let (output, out) = run_samples(dir.path(), &url, &extra);
         let stderr = checked_stderr(&output);
         assert_eq!(output.status.code(), Some(1), "port {port}: {stderr}");
@@ -539,7 +543,17 @@ async fn a_dead_or_hung_endpoint_stops_the_night_after_a_few_requests() {
             run["articles"]["failed"], 5,
             "every article is accounted for"
         );
-        assert!(out.join("brief.md").exists(), "what there is, is written");
+        assert_eq!(
+            std::fs::read_to_string(out.join("brief.md")).unwrap(),
+            last_night,
+            "a partial night does not replace the last brief"
+        );
+        let partial = std::fs::read_to_string(out.join("brief.partial.md")).unwrap();
+        assert!(
+            partial.contains("Partial brief: every backend of a stage is down"),
+            "{partial}"
+        );
+        assert!(out.join("brief.partial.html").exists());
     }
     assert!(accepted.load(Ordering::SeqCst) <= 2 * (5 + 4));
 }
