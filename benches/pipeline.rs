@@ -4,7 +4,11 @@
 //! 1. throughput: 2,000 one-chunk articles at concurrency 16 against a mock with a fixed 50 ms
 //!    latency (ideal: 16 / 0.05 s = 320 requests/s);
 //! 2. a fully cached rerun of 1,000 articles (wall time of the whole process);
-//! 3. peak RSS of a run over 10,000 synthetic articles (instant mock).
+//! 3. peak RSS of a run over 10,000 synthetic articles (instant mock);
+//! 4. `night`, when `TARJIM_BENCH_NIGHT` names a JSONL of a real night (see
+//!    `scripts/saudinewsnet-night.py`): the whole night through an instant mock (wall time, peak
+//!    RSS, brief sizes), then the same night against a dead endpoint (time to fail). Run it
+//!    alone (`cargo bench --bench pipeline -- night`) so the peak RSS is this run's.
 //!
 //! Figures go to stdout; BENCHMARKS.md records them with this command.
 
@@ -124,6 +128,77 @@ async fn main() {
     if wanted("memory") {
         memory(&instant).await;
     }
+    if wanted("night") {
+        night(&instant).await;
+    }
+}
+
+/// A real night through the instant mock, then against a dead endpoint.
+async fn night(instant: &MockServer) {
+    let Some(night) = std::env::var_os("TARJIM_BENCH_NIGHT") else {
+        println!("night: skipped (set TARJIM_BENCH_NIGHT to a night's JSONL)");
+        return;
+    };
+    let night = std::path::PathBuf::from(night);
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), &instant.uri(), 16);
+    let (wall, report) = tarjim_any(dir.path(), night.to_str().unwrap(), "out");
+    let size = |name: &str| {
+        std::fs::metadata(dir.path().join("out").join(name))
+            .map(|m| m.len() as f64 / 1e6)
+            .unwrap_or(0.0)
+    };
+    println!(
+        "night: {} articles ({} read, {} skipped, {} unreadable), {} chunks, {} requests in {:.1} s \
+         wall (articles {:.1} s, brief {:.1} s); peak RSS {:.0} MiB; {} stories; brief.html {:.1} MB, \
+         brief.md {:.1} MB, brief.json {:.1} MB",
+        report["articles"]["total"],
+        report["input_counts"]["articles"],
+        report["input_counts"]["skipped"],
+        report["input_counts"]["unreadable"],
+        report["chunks"]["total"],
+        report["requests"],
+        wall.as_secs_f64(),
+        report["timings"]["articles_ms"].as_f64().unwrap_or(0.0) / 1000.0,
+        report["timings"]["brief_ms"].as_f64().unwrap_or(0.0) / 1000.0,
+        children_peak_rss_mib(),
+        report["brief"]["stories"],
+        size("brief.html"),
+        size("brief.md"),
+        size("brief.json"),
+    );
+    let refused_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let dead = tempfile::tempdir().unwrap();
+    config(dead.path(), &format!("http://127.0.0.1:{refused_port}"), 16);
+    let (wall, report) = tarjim_any(dead.path(), night.to_str().unwrap(), "out");
+    println!(
+        "night, dead endpoint (connection refused, default retries): ended {} after {:.1} s wall, \
+         {} requests sent, {} articles failed",
+        report["ending"],
+        wall.as_secs_f64(),
+        report["requests"],
+        report["articles"]["failed"],
+    );
+}
+
+/// Run tarjim in `dir` whatever its exit code; returns wall time and the run report.
+fn tarjim_any(dir: &Path, input: &str, out: &str) -> (Duration, Value) {
+    let started = Instant::now();
+    tokio::task::block_in_place(|| {
+        Command::new(env!("CARGO_BIN_EXE_tarjim"))
+            .args(["run", input, "--out", out, "--quiet"])
+            .current_dir(dir)
+            .status()
+            .unwrap()
+    });
+    let wall = started.elapsed();
+    let report =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(out).join("run.json")).unwrap())
+            .unwrap();
+    (wall, report)
 }
 
 async fn throughput(slow: &MockServer) {

@@ -370,8 +370,14 @@ fn glossary(settings: &Settings, command: GlossaryCommand) -> ExitCode {
 }
 
 fn cache(settings: &Settings, command: CacheCommand) -> ExitCode {
-    let cache = match tarjim::cache::Cache::open(&settings.cache_path()) {
+    let path = settings.cache_path();
+    let cache = match tarjim::cache::Cache::open(&path) {
         Ok(cache) => cache,
+        // A cache that cannot be opened (corrupt, not a database) can still be cleared: the
+        // files go, and the next run starts an empty one.
+        Err(error) if matches!(command, CacheCommand::Clear) && path.exists() => {
+            return remove_broken_cache(&path, &error)
+        }
         Err(error) => return fail(&anyhow::Error::new(error), 1),
     };
     match command {
@@ -395,6 +401,28 @@ fn cache(settings: &Settings, command: CacheCommand) -> ExitCode {
             Err(error) => fail(&anyhow::Error::new(error), 1),
         },
     }
+}
+
+/// Delete a cache database that cannot be opened, with its WAL and shared-memory files.
+fn remove_broken_cache(path: &std::path::Path, error: &tarjim::cache::CacheError) -> ExitCode {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = std::path::PathBuf::from(name);
+        if let Err(remove_error) = std::fs::remove_file(&file) {
+            if remove_error.kind() != std::io::ErrorKind::NotFound {
+                return fail(
+                    &anyhow::anyhow!("{}: cannot remove it: {remove_error}", file.display()),
+                    1,
+                );
+            }
+        }
+    }
+    println!(
+        "{} could not be opened ({error}); removed it, the next run starts an empty cache",
+        path.display()
+    );
+    ExitCode::SUCCESS
 }
 
 #[cfg(feature = "embedded")]
@@ -502,8 +530,13 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colour only on a terminal (and never with NO_COLOR): a log redirected to a file by cron
+    // must not fill with escape codes.
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .init();
 }

@@ -615,6 +615,12 @@ fn prepare(settings: &Settings, counter: &TokenCounter, article: Article) -> Pre
             arabic * 100 / all
         ));
     }
+    if let Some(share) = persian_share(&cleaned.paragraphs) {
+        flags.push(format!(
+            "the text looks Persian or Urdu, not Arabic: letters Arabic does not use (پ چ ژ گ ک ی \
+             ٹ ڈ ے) make {share}% of it; the translation and its checks assume Arabic"
+        ));
+    }
     let error = chunks.is_empty().then(|| {
         format!(
             "{}: no text left to translate after cleaning ({} lines dropped as boilerplate)",
@@ -630,6 +636,26 @@ fn prepare(settings: &Settings, counter: &TokenCounter, article: Article) -> Pre
         flags,
         error,
     }
+}
+
+/// Letters of the Persian and Urdu alphabets that Arabic does not use.
+const NON_ARABIC_LETTERS: [char; 9] = ['پ', 'چ', 'ژ', 'گ', 'ک', 'ی', 'ٹ', 'ڈ', 'ے'];
+
+/// The share (percent) of Persian or Urdu letters among the Arabic-script letters, when it is
+/// large enough (2% or more, over at least 50 letters) to say the text is not Arabic. An Arabic
+/// article quoting a Persian name stays well under it.
+fn persian_share(paragraphs: &[String]) -> Option<usize> {
+    let (other, script) = paragraphs
+        .iter()
+        .flat_map(|paragraph| paragraph.chars())
+        .filter(|c| ('\u{0600}'..='\u{06FF}').contains(c) && c.is_alphabetic())
+        .fold((0usize, 0usize), |(other, script), c| {
+            (
+                other + usize::from(NON_ARABIC_LETTERS.contains(&c)),
+                script + 1,
+            )
+        });
+    (script >= 50 && other * 50 >= script).then(|| other * 100 / script)
 }
 
 async fn translate_article(context: &Context, prepared: Prepared) -> ArticleRecord {

@@ -222,6 +222,7 @@ async fn every_bad_input_is_named_and_good_articles_still_translate() {
         ("scripts.html", 1),
         ("long_sentence.txt", 1),
         ("angle_bracket.txt", 1),
+        ("persian.txt", 1),
     ];
     // Running as root (as in many containers) the mode 000 file is readable anyway: then it
     // must simply be translated like any other article.
@@ -241,6 +242,21 @@ async fn every_bad_input_is_named_and_good_articles_still_translate() {
         good.iter().map(|(_, count)| count).sum::<usize>()
     );
 
+    // Hostile night, weak item: Persian input was not flagged.
+    let persian = &records["persian.txt"][0];
+    assert!(
+        persian["flags"]
+            .to_string()
+            .contains("looks Persian or Urdu"),
+        "{:#}",
+        persian["flags"]
+    );
+    assert!(
+        !records["good.txt"][0]["flags"]
+            .to_string()
+            .contains("Persian"),
+        "an Arabic sample is not Persian"
+    );
     let english = &records["english_only.txt"][0];
     assert!(
         english["flags"][0]

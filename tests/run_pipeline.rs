@@ -434,3 +434,30 @@ async fn feed_noise_is_a_warning_unless_strict() {
     let output = workspace.tarjim(&["run", &inbox, "--out", "out", "--strict"]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
 }
+
+/// Hostile night, weak item: a corrupt cache could not be cleared with `tarjim cache clear`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_cache_can_be_cleared() {
+    let translator = MockTranslator::default();
+    let server = mock_server(translator.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    let cache = workspace.path().join("cache.sqlite");
+    std::fs::write(
+        &cache,
+        "this is not a database, and it is long enough to be read as a header",
+    )
+    .unwrap();
+    let output = workspace.tarjim(&["cache", "stats"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("cache.sqlite"),
+        "{}",
+        stderr(&output)
+    );
+    let output = workspace.tarjim(&["cache", "clear"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("removed it"));
+    assert!(!cache.exists());
+    let output = workspace.tarjim(&["cache", "stats"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
