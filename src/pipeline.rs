@@ -595,9 +595,20 @@ struct Prepared {
 
 fn prepare(settings: &Settings, counter: &TokenCounter, article: Article) -> Prepared {
     let cleaned = normalize::clean(&article.text, &settings.normalize);
-    let (sentences, chunks) =
+    let (sentences, mut chunks) =
         chunk::chunk_article(&cleaned.paragraphs, settings.chunk.max_tokens, counter);
     let mut flags = Vec::new();
+    let ceiling = settings.chunk.max_per_article;
+    if chunks.len() > ceiling {
+        let translated_paragraphs = chunks[ceiling - 1].paragraph + 1;
+        flags.push(format!(
+            "too long: only the first {ceiling} of {} chunks (up to paragraph {translated_paragraphs} \
+             of {}) are translated (chunk.max_per_article); the rest of the article is not",
+            chunks.len(),
+            cleaned.paragraphs.len()
+        ));
+        chunks.truncate(ceiling);
+    }
     let letters = cleaned
         .paragraphs
         .iter()

@@ -53,6 +53,9 @@ pub struct Settings {
 pub struct ChunkSettings {
     pub max_tokens: usize,
     pub encoding: String,
+    /// Most chunks translated per article; the rest of a longer one is left untranslated and
+    /// the article is flagged (a 10 MB "article" is a scraper accident, not a night's work).
+    pub max_per_article: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -279,6 +282,11 @@ impl Settings {
     }
 
     fn check(&self) -> Result<(), SettingsError> {
+        if self.chunk.max_per_article == 0 {
+            return Err(SettingsError::Check(
+                "chunk.max_per_article must be at least 1".into(),
+            ));
+        }
         if self.chunk.max_tokens == 0 {
             return Err(SettingsError::Check(
                 "chunk.max_tokens must be at least 1".into(),

@@ -461,3 +461,27 @@ async fn a_corrupt_cache_can_be_cleared() {
     let output = workspace.tarjim(&["cache", "stats"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+/// Hostile night: any single article has a ceiling on chunks, reported when it is hit.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_article_over_the_chunk_ceiling_is_cut_and_flagged() {
+    let translator = MockTranslator::default();
+    let server = mock_server(translator.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    workspace.edit_config(&[("[cache]", "[chunk]\nmax_per_article = 3\n\n[cache]")]);
+    let sample = samples().join("000_d24ed62e350e2f11.txt");
+    let output = workspace.tarjim(&["run", sample.to_str().unwrap(), "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let run = workspace.read_json("run.json");
+    assert_eq!(run["chunks"]["total"], 3);
+    let id = std::fs::read_dir(workspace.out().join("articles"))
+        .unwrap()
+        .filter_map(|entry| entry.unwrap().file_name().into_string().ok())
+        .find_map(|name| name.strip_suffix(".json").map(str::to_string))
+        .unwrap();
+    let record = workspace.read_json(&format!("articles/{id}.json"));
+    assert_eq!(record["chunks"].as_array().unwrap().len(), 3);
+    let flags = record["flags"].to_string();
+    assert!(flags.contains("too long: only the first 3 of"), "{flags}");
+    assert_eq!(translator.translations.load(Ordering::SeqCst), 3);
+}
