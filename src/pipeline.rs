@@ -683,11 +683,27 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
         .title
         .clone()
         .map(|title| normalize::normalize_text(&title, &context.settings.normalize));
+    let ceiling = context.settings.run.article_timeout_s;
+    let article_deadline = (ceiling > 0)
+        .then(|| tokio::time::Instant::from_std(started) + std::time::Duration::from_secs(ceiling));
+    // One translation, bounded by the article's time ceiling.
+    let translate = |text: String| async move {
+        let translating = context.translator.translate(&text);
+        match article_deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, translating)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(format!(
+                        "not done: the article's time ceiling (run.article_timeout_s = {ceiling}) \
+                         passed; what was done is cached, and a rerun continues"
+                    ))
+                }),
+            None => translating.await,
+        }
+    };
     let title_future = async {
         match &title {
-            Some(title) if !title.is_empty() && error.is_none() => context
-                .translator
-                .translate(title)
+            Some(title) if !title.is_empty() && error.is_none() => translate(title.clone())
                 .await
                 .map(|done| Some((done.answer.text, done.flags))),
             _ => Ok(None),
@@ -695,7 +711,7 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
     };
     let chunk_futures = chunks.into_iter().map(|chunk| async move {
         let chunk_started = Instant::now();
-        let outcome = context.translator.translate(&chunk.text).await;
+        let outcome = translate(chunk.text.clone()).await;
         context.progress.chunk_done(
             chunk.tokens,
             matches!(&outcome, Ok(done) if done.answer.cached),

@@ -82,6 +82,9 @@ pub struct RunSettings {
     /// Longest a run may send requests ("6h", "90m"); empty means no deadline. When it passes,
     /// the run stops sending, writes what it has and exits 1 (`ending: deadline-passed`).
     pub deadline: String,
+    /// Longest one article may take, in seconds (0: no ceiling). Its chunks not done by then
+    /// fail with a message saying so; what was done is cached, and a rerun continues.
+    pub article_timeout_s: u64,
 }
 
 impl RunSettings {

@@ -558,6 +558,37 @@ async fn a_dead_or_hung_endpoint_stops_the_night_after_a_few_requests() {
     assert!(accepted.load(Ordering::SeqCst) <= 2 * (5 + 4));
 }
 
+/// Hostile night: any single article has a ceiling on time, reported when hit.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_article_over_its_time_ceiling_fails_and_says_so() {
+    let schedule = Schedule::new(|_, _| Fault::Slow(Duration::from_secs(3)));
+    let server = wiremock_server(&schedule).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_config(
+        dir.path(),
+        &["mock"],
+        &[BackendConfig {
+            name: "mock",
+            base_url: &server.uri(),
+            extra: PATIENT,
+        }],
+    );
+    let config = dir.path().join("tarjim.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[run]\narticle_timeout_s = 1\n");
+    std::fs::write(&config, text).unwrap();
+    let output = run_tarjim(dir.path(), &["run", &one_sample(), "--out", "out"]);
+    let stderr = checked_stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let run = read_json(&dir.path().join("out/run.json"));
+    assert_eq!(run["articles"]["failed"], 1);
+    assert!(
+        run["failures"].to_string().contains("time ceiling"),
+        "{:#}",
+        run["failures"]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn failures_are_never_cached() {
     // One server for both runs (the endpoint is part of the cache key), broken for the first.
