@@ -23,7 +23,6 @@ const MAX_TIMELINE: usize = 15;
 const MAX_HEADLINE_CHARACTERS: usize = 200;
 /// TextRank builds a dense sentence-by-sentence matrix; beyond this many sentences a story's key
 /// facts are ranked among its first sentences only, so a huge story cannot exhaust memory.
-const MAX_RANKED_SENTENCES: usize = 1_200;
 /// Most copies of a wire paragraph a fact cites; the wire group lists every copy.
 const MAX_WIRE_CITATIONS: usize = 8;
 
@@ -44,12 +43,13 @@ pub fn story(
     let mut notes = vec![
         "extractive: key facts are the most central sentences (TextRank); agreements and differences compare numbers only; framing and attributions are not compared without an LLM".to_string(),
     ];
-    if sentences.len() > MAX_RANKED_SENTENCES {
+    if sentences.len() > extractive::MAX_RANKED_SENTENCES {
         notes.push(format!(
-            "the story has {} sentences; key facts were ranked among the first {MAX_RANKED_SENTENCES}",
-            sentences.len()
+            "the story has {} sentences; key facts were ranked among the first {}",
+            sentences.len(),
+            extractive::MAX_RANKED_SENTENCES
         ));
-        sentences.truncate(MAX_RANKED_SENTENCES);
+        sentences.truncate(extractive::MAX_RANKED_SENTENCES);
     }
     let texts: Vec<String> = sentences.iter().map(|s| s.text.clone()).collect();
     let ranking = extractive::ranking(&extractive::textrank(&texts));
