@@ -501,6 +501,7 @@ pub async fn run(
             story_threshold: settings.brief.story_threshold,
             summaries_use_llm: context.summarizer.uses_llm(),
             left_out,
+            glossary: &context.summarizer.glossary,
         },
         &mut failures,
         &*progress,
@@ -963,6 +964,8 @@ pub struct BriefReport {
     /// The files written, relative to the output folder.
     pub files: Vec<String>,
     pub notes: Vec<String>,
+    /// The technical causes behind the notes (e.g. why a model's answer was unusable).
+    pub causes: Vec<String>,
 }
 
 /// The runner for a stage with an optional backend list (`None` when it names none).
@@ -1116,5 +1119,6 @@ async fn write_brief(
         dropped_citations: brief.dropped_citations.len(),
         files,
         notes: brief.notes.clone(),
+        causes: brief.causes.clone(),
     })
 }

@@ -227,7 +227,23 @@ async fn an_always_malformed_brief_degrades_to_extractive_and_says_so() {
             .any(|n| n.starts_with("extractive:") && n.contains("unusable")),
         "{notes:?}"
     );
-    assert!(workspace.read_text("brief.md").contains("unusable"));
+    let page = workspace.read_text("brief.md");
+    assert!(page.contains("unusable"));
+    // Issue 13: the banner showed a developer's error message. The reader gets what it means;
+    // the parser's complaint goes to run.json.
+    let run = workspace.read_json("run.json");
+    let causes = strings(&run["brief"]["causes"]);
+    assert!(!causes.is_empty(), "{:#}", run["brief"]);
+    for cause in &causes {
+        let detail = cause
+            .split_once(": ")
+            .map(|(_, detail)| detail)
+            .unwrap_or(cause);
+        assert!(
+            !page.contains(detail),
+            "the page shows the technical cause {detail}"
+        );
+    }
     assert_citations_resolve(&brief, &workspace);
 }
 

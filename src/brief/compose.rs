@@ -15,6 +15,7 @@ use crate::brief::wire::ParagraphRef;
 use crate::brief::{
     extractive, text, BriefArticle, Difference, Entity, Fact, Story, TimelineEntry,
 };
+use crate::fidelity::glossary::Glossary;
 
 const SYNTHESIS_SENTENCES: usize = 3;
 const KEY_FACTS: usize = 6;
@@ -38,10 +39,11 @@ pub fn story(
     articles: &[&BriefArticle],
     central: Option<&str>,
     wire_index: &HashMap<ParagraphRef, String>,
+    glossary: &Glossary,
 ) -> Story {
     let mut sentences = story_sentences(articles, wire_index);
     let mut notes = vec![
-        "extractive: key facts are the most central sentences (TextRank); agreements and differences compare numbers only; framing and attributions are not compared without an LLM".to_string(),
+        "extractive: no model wrote this story; its key facts are the story's most central translated sentences, agreements and differences compare only numbers the articles give for the same thing, and how each outlet frames the story is not compared".to_string(),
     ];
     if sentences.len() > extractive::MAX_RANKED_SENTENCES {
         notes.push(format!(
@@ -81,7 +83,7 @@ pub fn story(
             .collect(),
         agreements,
         differences,
-        entities: entities(articles),
+        entities: entities(articles, glossary),
         timeline: timeline(articles),
         notes,
         ..Story::default()
@@ -212,62 +214,112 @@ fn shorten(text: &str, limit: usize) -> String {
     format!("{}…", at_word.trim_end())
 }
 
-/// Numbers by context word across articles: the same number in several articles is an
-/// agreement, different numbers for the same context are a difference.
+/// One number a sentence gives for something ("32 people").
+struct Mention {
+    number: String,
+    article: String,
+    paragraph: usize,
+    /// The sentence's other content words, to tell whether two mentions speak of one thing.
+    words: BTreeSet<String>,
+}
+
+/// Whether two mentions from different articles are about the same thing: besides what they
+/// count, their sentences share a content word ("killed", "Karabakh"). "25 people were
+/// injured in Tartar" and "6,500 people fled to Armenia" share none and are not compared.
+fn same_thing(first: &Mention, second: &Mention) -> bool {
+    first.article != second.article && first.words.intersection(&second.words).next().is_some()
+}
+
+/// Numbers across articles, by what they count: the same number for the same thing in
+/// several independent sources is an agreement; different numbers for the same thing (same
+/// counted word, and sentences that share another) are a difference.
 fn numbers(
     articles: &[&BriefArticle],
     wire_index: &HashMap<ParagraphRef, String>,
 ) -> (Vec<Fact>, Vec<Difference>) {
-    // context -> number -> article -> paragraphs
-    let mut table: BTreeMap<String, BTreeMap<String, BTreeMap<String, BTreeSet<usize>>>> =
-        BTreeMap::new();
+    let mut by_context: BTreeMap<String, Vec<Mention>> = BTreeMap::new();
     for article in articles {
-        for (index, paragraph) in article.english.iter().enumerate() {
-            for (number, context) in text::numbers_with_context(paragraph) {
-                table
-                    .entry(context)
-                    .or_default()
-                    .entry(number)
-                    .or_default()
-                    .entry(article.id.clone())
-                    .or_default()
-                    .insert(index + 1);
+        for sentence in text::sentences(&article.english) {
+            let mentions = text::numbers_with_context(&sentence.text);
+            if mentions.is_empty() {
+                continue;
+            }
+            let all_words: BTreeSet<String> =
+                text::content_words(&sentence.text).into_iter().collect();
+            for (number, context) in mentions {
+                let mut words = all_words.clone();
+                words.remove(&context);
+                for part in number.split(' ') {
+                    words.remove(part);
+                }
+                by_context.entry(context).or_default().push(Mention {
+                    number,
+                    article: article.id.clone(),
+                    paragraph: sentence.paragraph + 1,
+                    words,
+                });
             }
         }
     }
     let mut agreements = Vec::new();
     let mut differences = Vec::new();
-    for (context, by_number) in table {
-        let articles_with_context: BTreeSet<&String> =
-            by_number.values().flat_map(|a| a.keys()).collect();
-        if articles_with_context.len() < 2 {
-            continue;
-        }
-        let fact = |number: &str, cited: &BTreeMap<String, BTreeSet<usize>>| Fact {
-            text: format!("{number} {context}"),
-            citations: cited
-                .iter()
-                .map(|(article, paragraphs)| Citation {
-                    article: article.clone(),
-                    paragraphs: paragraphs.iter().copied().collect(),
-                })
-                .collect(),
-            ..Fact::default()
-        };
-        if by_number.len() == 1 {
-            if let Some((number, cited)) = by_number.iter().next() {
-                let mut agreement = fact(number, cited);
-                crate::brief::annotate(&mut agreement, wire_index);
-                if agreement.independent_sources >= 2 {
-                    agreements.push(agreement);
+    for (context, mentions) in by_context {
+        // Mentions with a partner about the same thing: equal numbers (agreement) or not.
+        let mut agreeing: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+        let mut differing: BTreeSet<usize> = BTreeSet::new();
+        for (i, first) in mentions.iter().enumerate() {
+            for (j, second) in mentions.iter().enumerate().skip(i + 1) {
+                if !same_thing(first, second) {
+                    continue;
+                }
+                if first.number == second.number {
+                    agreeing.entry(&first.number).or_default().extend([i, j]);
+                } else {
+                    differing.extend([i, j]);
                 }
             }
-        } else {
+        }
+        let fact = |number: &str, indices: &mut dyn Iterator<Item = usize>| {
+            let mut cited: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+            for index in indices {
+                let mention = &mentions[index];
+                cited
+                    .entry(mention.article.clone())
+                    .or_default()
+                    .insert(mention.paragraph);
+            }
+            Fact {
+                text: format!("{number} {context}"),
+                citations: cited
+                    .into_iter()
+                    .map(|(article, paragraphs)| Citation {
+                        article,
+                        paragraphs: paragraphs.into_iter().collect(),
+                    })
+                    .collect(),
+                ..Fact::default()
+            }
+        };
+        for (number, indices) in &agreeing {
+            let mut agreement = fact(number, &mut indices.iter().copied());
+            crate::brief::annotate(&mut agreement, wire_index);
+            if agreement.independent_sources >= 2 {
+                agreements.push(agreement);
+            }
+        }
+        let mut positions: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for &index in &differing {
+            positions
+                .entry(&mentions[index].number)
+                .or_default()
+                .push(index);
+        }
+        if positions.len() >= 2 {
             differences.push(Difference {
                 topic: context.clone(),
-                positions: by_number
+                positions: positions
                     .iter()
-                    .map(|(number, cited)| fact(number, cited))
+                    .map(|(number, indices)| fact(number, &mut indices.iter().copied()))
                     .collect(),
             });
         }
@@ -275,43 +327,157 @@ fn numbers(
     (agreements, differences)
 }
 
-/// Where one entity key was seen: its spellings with counts, the articles, the first mention.
+/// Where one entity was seen: its spellings with counts, the articles, the first mention.
 #[derive(Default)]
 struct Sightings {
+    kind: &'static str,
+    /// The glossary's English rendering, when the entity is a glossary term.
+    canonical: Option<String>,
     spellings: BTreeMap<String, usize>,
     articles: BTreeSet<String>,
     first: usize,
 }
 
-fn entities(articles: &[&BriefArticle]) -> Vec<Entity> {
+/// Words of titles and institutions: a capitalized run made of these alone ("Defense
+/// Ministry", "President") is not a name.
+const GENERIC_WORDS: &[&str] = &[
+    "Ministry",
+    "Minister",
+    "Defense",
+    "Defence",
+    "President",
+    "Prime",
+    "Foreign",
+    "Affairs",
+    "Army",
+    "Armed",
+    "Forces",
+    "Government",
+    "Spokesman",
+    "Spokesperson",
+    "Agency",
+    "Council",
+    "Security",
+    "General",
+    "Office",
+    "State",
+    "States",
+    "Republic",
+    "National",
+    "Interior",
+    "Committee",
+    "Union",
+    "News",
+    "Press",
+    "Department",
+    "Military",
+    "Deputy",
+    "Chief",
+    "Secretary",
+    "Ambassador",
+    "Parliament",
+    "Assembly",
+    "Authorities",
+    "Officials",
+    "Sources",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "The",
+];
+
+/// Words that make a capitalized run an organisation ("Ministry of Defense of Azerbaijan").
+const ORGANISATION_WORDS: &[&str] = &[
+    "Ministry",
+    "Council",
+    "Army",
+    "Forces",
+    "Agency",
+    "Committee",
+    "Union",
+    "Organization",
+    "Organisation",
+    "Party",
+    "Parliament",
+    "Government",
+    "Office",
+    "Court",
+    "Assembly",
+    "Department",
+    "Bank",
+    "Company",
+    "Corporation",
+];
+
+/// Named entities of the story, each with a kind: glossary terms first (their English
+/// rendering, kind and the spellings the articles used), then other capitalized names that are
+/// not titles or institutions alone, as "organisation" when an institution word says so and
+/// as "name" (kind unknown) otherwise. A single-word unknown name must appear in two articles.
+fn entities(articles: &[&BriefArticle], glossary: &Glossary) -> Vec<Entity> {
     let mut found: BTreeMap<String, Sightings> = BTreeMap::new();
     let mut position = 0;
     for article in articles {
         for paragraph in &article.english {
-            for phrase in text::entity_phrases(paragraph) {
+            let known = glossary.in_english(paragraph);
+            let known_words: BTreeSet<String> = known
+                .iter()
+                .flat_map(|f| f.written.split(' ').map(str::to_string).collect::<Vec<_>>())
+                .collect();
+            for mention in known {
                 position += 1;
-                let key = text::entity_key(&phrase);
-                if key.chars().count() < 3 {
-                    continue;
-                }
-                let entry = found.entry(key).or_insert_with(|| Sightings {
+                let entry = glossary.entry(mention.term);
+                let key = format!("term:{}", entry.en);
+                let sightings = found.entry(key).or_insert_with(|| Sightings {
+                    kind: entry.kind.as_str(),
+                    canonical: Some(entry.en.clone()),
                     first: position,
                     ..Sightings::default()
                 });
-                *entry.spellings.entry(phrase).or_insert(0) += 1;
-                entry.articles.insert(article.id.clone());
+                *sightings.spellings.entry(mention.written).or_insert(0) += 1;
+                sightings.articles.insert(article.id.clone());
+            }
+            for phrase in text::entity_phrases(paragraph) {
+                position += 1;
+                let words: Vec<&str> = phrase.split(' ').collect();
+                let covered = words.iter().all(|w| known_words.contains(*w));
+                let generic = words.iter().all(|w| GENERIC_WORDS.contains(w));
+                let key = text::entity_key(&phrase);
+                if covered || generic || key.chars().count() < 3 {
+                    continue;
+                }
+                let kind = if words.iter().any(|w| ORGANISATION_WORDS.contains(w)) {
+                    "organisation"
+                } else {
+                    "name"
+                };
+                let sightings = found.entry(key).or_insert_with(|| Sightings {
+                    kind,
+                    first: position,
+                    ..Sightings::default()
+                });
+                *sightings.spellings.entry(phrase).or_insert(0) += 1;
+                sightings.articles.insert(article.id.clone());
             }
         }
     }
     let mut entities: Vec<(usize, usize, Entity)> = found
         .into_values()
+        .filter(|sightings| {
+            let single_word = sightings.spellings.keys().all(|s| !s.contains(' '));
+            sightings.canonical.is_some() || !single_word || sightings.articles.len() >= 2
+        })
         .map(|sightings| {
-            let name = sightings
+            let most_used = sightings
                 .spellings
                 .iter()
                 .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
                 .map(|(name, _)| name.clone())
                 .unwrap_or_default();
+            let name = sightings.canonical.clone().unwrap_or(most_used);
             let variants = sightings
                 .spellings
                 .keys()
@@ -320,7 +486,7 @@ fn entities(articles: &[&BriefArticle]) -> Vec<Entity> {
                 .collect();
             let entity = Entity {
                 name,
-                kind: "unknown".into(),
+                kind: sightings.kind.into(),
                 variants,
                 articles: sightings.articles.iter().cloned().collect(),
             };
@@ -365,6 +531,10 @@ fn timeline(articles: &[&BriefArticle]) -> Vec<TimelineEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_glossary() -> Glossary {
+        Glossary::load("").expect("built-in glossary")
+    }
 
     fn article(id: &str, english: &[&str]) -> BriefArticle {
         BriefArticle {
@@ -412,6 +582,62 @@ mod tests {
     }
 
     #[test]
+    fn entities_are_names_with_a_kind() {
+        // Issue 13: the entity table listed "Defense", "Ministry", "President" of kind
+        // "unknown".
+        let a = article("a", &[
+            "The Defense Ministry of Azerbaijan said President Ilham Aliyev met the Ministry officials in Baku.",
+        ]);
+        let b = article("b", &[
+            "President Aliyev spoke in Baku. The Ministry said the Karabakh Security Council met.",
+        ]);
+        let story = story(
+            "story-1",
+            &[&a, &b],
+            Some("a"),
+            &HashMap::new(),
+            &test_glossary(),
+        );
+        let names: Vec<(&str, &str)> = story
+            .entities
+            .iter()
+            .map(|e| (e.name.as_str(), e.kind.as_str()))
+            .collect();
+        for generic in ["Defense", "Ministry", "President", "Defense Ministry"] {
+            assert!(!names.iter().any(|(n, _)| *n == generic), "{names:?}");
+        }
+        assert!(names.contains(&("Azerbaijan", "place")), "{names:?}");
+        assert!(names.contains(&("Baku", "place")), "{names:?}");
+        assert!(
+            names.iter().all(|(_, kind)| *kind != "unknown"),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn unrelated_numbers_of_the_same_word_are_not_a_difference() {
+        // Issue 13: "Where the sources differ" compared 25, 27, 30,000 and 6,500 "people"
+        // from unrelated sentences, and "10 final" (a date) was an agreement.
+        let a = article(
+            "a",
+            &["On November 10, final talks began. At least 25 people were injured in Tartar."],
+        );
+        let b = article(
+            "b",
+            &["On November 10, final talks began in Moscow. Some 6,500 people fled to Armenia."],
+        );
+        let story = story(
+            "story-1",
+            &[&a, &b],
+            Some("a"),
+            &HashMap::new(),
+            &test_glossary(),
+        );
+        assert!(story.differences.is_empty(), "{:?}", story.differences);
+        assert!(story.agreements.is_empty(), "{:?}", story.agreements);
+    }
+
+    #[test]
     fn numbers_agree_and_differ_and_wire_copy_is_cited_once() {
         let a = article("a", &[
             "Azerbaijan launched an offensive in Karabakh on 19 September 2023. At least 32 people were killed.",
@@ -442,12 +668,18 @@ mod tests {
                 "wire-1".to_string(),
             ),
         ]);
-        let story = story("story-1", &[&a, &b, &c], Some("b"), &index);
+        let story = story(
+            "story-1",
+            &[&a, &b, &c],
+            Some("b"),
+            &index,
+            &test_glossary(),
+        );
         assert_eq!(story.differences.len(), 1);
         assert_eq!(story.differences[0].topic, "people");
         assert_eq!(story.differences[0].positions.len(), 2);
         assert_eq!(story.agreements.len(), 1);
-        assert_eq!(story.agreements[0].text, "120 thousand");
+        assert_eq!(story.agreements[0].text, "120 thousand armenians");
         let wire_sentences: Vec<&Fact> = story
             .key_facts
             .iter()
@@ -487,7 +719,13 @@ mod tests {
         )
         .remove(0)];
         let members = [&a];
-        let composed = story("story-1", &members, Some("a"), &HashMap::new());
+        let composed = story(
+            "story-1",
+            &members,
+            Some("a"),
+            &HashMap::new(),
+            &test_glossary(),
+        );
         assert!(
             !composed.headline.contains("Taliban"),
             "{}",
@@ -499,13 +737,19 @@ mod tests {
             .all(|fact| !fact.text.contains("Taliban")));
         a.title_en = Some("Azerbaijan and Armenia hold talks".into());
         let members = [&a];
-        let composed = story("story-1", &members, Some("a"), &HashMap::new());
+        let composed = story(
+            "story-1",
+            &members,
+            Some("a"),
+            &HashMap::new(),
+            &test_glossary(),
+        );
         assert_eq!(composed.headline, "Azerbaijan and Armenia hold talks");
     }
 
     #[test]
     fn an_empty_story_is_still_a_story() {
-        let story = story("story-1", &[], None, &HashMap::new());
+        let story = story("story-1", &[], None, &HashMap::new(), &test_glossary());
         assert!(story.headline.is_empty() && story.key_facts.is_empty());
         assert_eq!(shorten("one two three", 7), "one…");
     }

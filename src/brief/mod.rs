@@ -21,6 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use crate::fidelity::glossary::Glossary;
 use crate::fidelity::{self, Flag};
 use crate::stage::StageRunner;
 use crate::summarize::Summary;
@@ -92,6 +93,10 @@ pub struct Brief {
     pub sources: Vec<Source>,
     /// Every model citation that named an article or paragraph that does not exist.
     pub dropped_citations: Vec<DroppedCitation>,
+    /// Technical causes behind the notes (a model answer that failed to parse...), for
+    /// run.json; the notes say what they mean for the reader.
+    #[serde(skip)]
+    pub causes: Vec<String>,
     /// The articles themselves, for the renderers (not part of brief.json).
     #[serde(skip)]
     pub articles: Vec<BriefArticle>,
@@ -228,6 +233,8 @@ pub struct BriefInput<'a> {
     pub summaries_use_llm: bool,
     /// Articles left out because they failed (id and error), for the notes.
     pub left_out: Vec<(String, String)>,
+    /// Names with their English spelling and kind, to type the extractive brief's entities.
+    pub glossary: &'a Glossary,
 }
 
 /// The HTML id of an article's section (ids are already file-name safe; anything else is
@@ -274,6 +281,7 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
     let use_llm = input.runner.is_some_and(StageRunner::is_llm);
 
     let mut notes = Vec::new();
+    let mut causes = Vec::new();
     let mut dropped = Vec::new();
     let mut stories = Vec::new();
     for (number, members) in groups.iter().enumerate() {
@@ -298,13 +306,17 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
                     Ok(story) => story,
                     Err(error) => {
                         notes.push(format!(
-                            "extractive: the LLM brief for {id} was unusable ({error}); that story was built extractively"
+                            "extractive: the model's answer for {id} was unusable, so that story \
+                             was assembled from the articles' own translated sentences; no model \
+                             wrote its headline or synthesis (the technical cause is in run.json, \
+                             brief.causes)"
                         ));
-                        compose::story(&id, &story_articles, central, &wire_index)
+                        causes.push(format!("{id}: {error}"));
+                        compose::story(&id, &story_articles, central, &wire_index, input.glossary)
                     }
                 }
             }
-            None => compose::story(&id, &story_articles, central, &wire_index),
+            None => compose::story(&id, &story_articles, central, &wire_index, input.glossary),
         };
         annotate_story(&mut story, &wire_index);
         mark_doubts(&mut story, &story_articles);
@@ -347,6 +359,7 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
         wire_copy: wire_groups,
         sources,
         dropped_citations: dropped,
+        causes,
         articles,
     }
 }

@@ -375,10 +375,20 @@ pub fn entity_key(name: &str) -> String {
     key.trim_end_matches(['a', 'e', 'h']).to_string()
 }
 
-/// Numbers written with digits, each with the word after it (its context: "32 people").
-/// Four-digit years are left out: they are dates, not counts.
+/// Words that scale the number before them ("120 thousand"): part of the number, not its
+/// context.
+const SCALE_WORDS: [&str; 4] = ["hundred", "thousand", "million", "billion"];
+
+/// Numbers written with digits, each with what it counts: the word right after it ("32
+/// people", "120 thousand armenians", "25% percent"). Years, and the day of a date ("November
+/// 10", "10 November"), are left out: they are dates, not counts; so is a number whose next
+/// word is not a content word ("10 of them").
 pub fn numbers_with_context(text: &str) -> Vec<(String, String)> {
     let words: Vec<&str> = text.split_whitespace().collect();
+    let bare = |word: &str| {
+        word.trim_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase()
+    };
     let mut found = Vec::new();
     for (index, raw) in words.iter().enumerate() {
         let number = raw.trim_matches(|c: char| !c.is_ascii_digit());
@@ -389,16 +399,39 @@ pub fn numbers_with_context(text: &str) -> Vec<(String, String)> {
             continue;
         }
         let is_year = number.len() == 4 && (number.starts_with("19") || number.starts_with("20"));
-        if is_year {
+        let before_is_month = index
+            .checked_sub(1)
+            .is_some_and(|previous| is_month(&bare(words[previous])));
+        let after_is_month = words
+            .get(index + 1)
+            .is_some_and(|next| is_month(&bare(next)));
+        if is_year || before_is_month || after_is_month {
             continue;
         }
-        let context = words[index + 1..]
-            .iter()
-            .take(3)
-            .flat_map(|word| content_words(word))
-            .find(|word| !is_month(word));
+        if raw.ends_with('%') {
+            found.push((number.to_string(), "percent".to_string()));
+            continue;
+        }
+        let mut number = number.to_string();
+        let mut next = index + 1;
+        if let Some(scale) = words
+            .get(next)
+            .map(|word| bare(word))
+            .filter(|word| SCALE_WORDS.contains(&word.as_str()))
+        {
+            number = format!("{number} {scale}");
+            next += 1;
+        }
+        // A number that ends its clause ("rose to 30.") counts nothing named.
+        if words[next - 1].ends_with([',', '.', ';', ':']) {
+            continue;
+        }
+        let context = words
+            .get(next)
+            .and_then(|word| content_words(word).into_iter().next())
+            .filter(|word| !is_month(word));
         if let Some(context) = context {
-            found.push((number.to_string(), context));
+            found.push((number, context));
         }
     }
     found
@@ -524,6 +557,17 @@ mod tests {
                 ("200".to_string(), "soldiers".to_string())
             ]
         );
+        // Issue 13: "10 final" was an agreement, from a date followed by a word.
+        assert!(numbers_with_context("On November 10, final talks began").is_empty());
+        assert!(numbers_with_context("on 10 November the final round").is_empty());
+        assert_eq!(
+            numbers_with_context("some 120 thousand Armenians and 25% of them"),
+            [
+                ("120 thousand".to_string(), "armenians".to_string()),
+                ("25".to_string(), "percent".to_string())
+            ]
+        );
+        assert!(numbers_with_context("the toll rose to 30. Then").is_empty());
         assert_eq!(
             dates("on 19 September 2023 and September 20, 2023", None),
             ["2023-09-19", "2023-09-20"]
