@@ -111,8 +111,10 @@ async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
     let out = args
         .out
         .unwrap_or_else(|| settings.output.dir.clone().into());
-    let progress: Arc<dyn tarjim::progress::Progress> =
-        Arc::from(tarjim::progress::for_stderr(quiet));
+    let progress: Arc<dyn tarjim::progress::Progress> = Arc::from(tarjim::progress::for_stderr(
+        quiet,
+        std::time::Duration::from_secs(settings.output.progress_interval_s),
+    ));
     let cancel = CancellationToken::new();
     tokio::spawn(interrupt_handler(cancel.clone(), quiet));
     let request = RunRequest {
@@ -182,8 +184,10 @@ async fn run(settings: Settings, args: RunArgs, quiet: bool) -> ExitCode {
 }
 
 async fn eval(settings: Settings, args: EvalArgs, quiet: bool) -> ExitCode {
-    let progress: Arc<dyn tarjim::progress::Progress> =
-        Arc::from(tarjim::progress::for_stderr(quiet));
+    let progress: Arc<dyn tarjim::progress::Progress> = Arc::from(tarjim::progress::for_stderr(
+        quiet,
+        std::time::Duration::from_secs(settings.output.progress_interval_s),
+    ));
     let cancel = CancellationToken::new();
     tokio::spawn(interrupt_handler(cancel.clone(), quiet));
     let request = tarjim::eval::EvalRequest {

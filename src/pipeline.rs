@@ -425,6 +425,9 @@ pub async fn run(
 
     let total_chunks = prepared.iter().map(|prepared| prepared.chunks.len()).sum();
     progress.begin(prepared.len(), total_chunks);
+    if context.summarizer.uses_llm() {
+        progress.stage_begin("summaries", prepared.len());
+    }
     let articles_started = Instant::now();
     let prepare_ms = started.elapsed().as_millis();
 
@@ -445,6 +448,9 @@ pub async fn run(
             async move {
                 let mut record = translate_article(&context, prepared).await;
                 summarize_record(&context, &mut record).await;
+                if context.summarizer.uses_llm() {
+                    context.progress.stage_step("summaries");
+                }
                 write_article_off_runtime(out, record).await
             }
         })
@@ -483,7 +489,6 @@ pub async fn run(
         progress.article_done(&record.id, record.error.is_some());
     }
     drop(records);
-    progress.finish();
     let articles_ms = articles_started.elapsed().as_millis();
     let brief_started = Instant::now();
     // A run that stopped early must not put a brief of half the night over last night's.
@@ -502,11 +507,13 @@ pub async fn run(
             summaries_use_llm: context.summarizer.uses_llm(),
             left_out,
             glossary: &context.summarizer.glossary,
+            progress: &*progress,
         },
         &mut failures,
         &*progress,
     )
     .await;
+    progress.finish();
     let timings = Timings {
         prepare_ms,
         names_ms,

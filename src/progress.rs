@@ -15,20 +15,71 @@ pub trait Progress: Send + Sync {
     fn begin(&self, articles: usize, chunks: usize);
     fn chunk_done(&self, tokens: usize, cached: bool);
     fn article_done(&self, id: &str, failed: bool);
+    /// A later stage starts with `total` steps: "summaries" (articles), "brief" (stories).
+    fn stage_begin(&self, _stage: &'static str, _total: usize) {}
+    /// One step of `stage` is done.
+    fn stage_step(&self, _stage: &'static str) {}
     /// A line worth telling the user now (a warning, a failure).
     fn note(&self, text: &str);
+    /// Every stage is done.
     fn finish(&self);
 }
 
-/// Pick the reporter for this run: `quiet` wins, then a bar if stderr is a terminal.
-pub fn for_stderr(quiet: bool) -> Box<dyn Progress> {
+/// Pick the reporter for this run: `quiet` wins, then a bar if stderr is a terminal, else a
+/// line every `every` (cron, CI).
+pub fn for_stderr(quiet: bool, every: Duration) -> Box<dyn Progress> {
     if quiet {
         Box::new(Silent)
     } else if std::io::stderr().is_terminal() {
         Box::new(Bar::new())
     } else {
-        Box::new(LogLines::new(Duration::from_secs(10)))
+        Box::new(LogLines::new(every))
     }
+}
+
+/// Steps done and to do of one later stage, and when it started.
+#[derive(Debug, Clone, Copy)]
+struct StageCount {
+    name: &'static str,
+    done: u64,
+    total: u64,
+    started: Instant,
+}
+
+impl StageCount {
+    fn text(&self) -> String {
+        format!("{} {}/{}", self.name, self.done, self.total)
+    }
+
+    /// Seconds left at this stage's pace so far.
+    fn eta(&self) -> Option<f64> {
+        let left = self.total.saturating_sub(self.done);
+        (self.done > 0 && left > 0)
+            .then(|| self.started.elapsed().as_secs_f64() / self.done as f64 * left as f64)
+    }
+}
+
+/// Record a step in the stage list (the stage is created if `stage_begin` was missed).
+fn step(stages: &mut Vec<StageCount>, name: &'static str) {
+    match stages.iter_mut().find(|stage| stage.name == name) {
+        Some(stage) => stage.done += 1,
+        None => stages.push(StageCount {
+            name,
+            done: 1,
+            total: 1,
+            started: Instant::now(),
+        }),
+    }
+}
+
+fn begin_stage(stages: &mut Vec<StageCount>, name: &'static str, total: usize) {
+    stages.retain(|stage| stage.name != name);
+    stages.push(StageCount {
+        name,
+        done: 0,
+        total: total as u64,
+        started: Instant::now(),
+    });
 }
 
 pub struct Silent;
@@ -48,6 +99,7 @@ pub struct Bar {
     articles_done: AtomicU64,
     tokens: AtomicU64,
     started: Instant,
+    stages: Mutex<Vec<StageCount>>,
 }
 
 impl Bar {
@@ -65,17 +117,39 @@ impl Bar {
             articles_done: AtomicU64::new(0),
             tokens: AtomicU64::new(0),
             started: Instant::now(),
+            stages: Mutex::default(),
         }
     }
 
     fn refresh(&self) {
         let seconds = self.started.elapsed().as_secs_f64().max(0.001);
-        self.bar.set_message(format!(
+        let stages: Vec<String> = self
+            .stages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .map(|stage| match stage.eta() {
+                Some(eta) => format!("{} (ETA {eta:.0} s)", stage.text()),
+                None => stage.text(),
+            })
+            .collect();
+        let mut message = format!(
             "{}/{} articles  {:.0} tok/s",
             self.articles_done.load(Ordering::Relaxed),
             self.articles_total.load(Ordering::Relaxed),
             self.tokens.load(Ordering::Relaxed) as f64 / seconds
-        ));
+        );
+        for stage in stages {
+            message.push_str("  ");
+            message.push_str(&stage);
+        }
+        self.bar.set_message(message);
+    }
+
+    fn stages(&self) -> std::sync::MutexGuard<'_, Vec<StageCount>> {
+        self.stages
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -95,6 +169,14 @@ impl Progress for Bar {
         self.articles_done.fetch_add(1, Ordering::Relaxed);
         self.refresh();
     }
+    fn stage_begin(&self, stage: &'static str, total: usize) {
+        begin_stage(&mut self.stages(), stage, total);
+        self.refresh();
+    }
+    fn stage_step(&self, stage: &'static str) {
+        step(&mut self.stages(), stage);
+        self.refresh();
+    }
     fn note(&self, text: &str) {
         self.bar.println(text);
     }
@@ -103,60 +185,101 @@ impl Progress for Bar {
     }
 }
 
-/// Plain lines every `every` (for cron and CI logs, where bars turn into noise).
+/// Plain lines every `every` (for cron and CI logs, where bars turn into noise). A ticker
+/// thread writes the line on time even when nothing finishes (a long brief request), so no
+/// stage goes `every` without a line; it stops at [`Progress::finish`] or when dropped.
 pub struct LogLines {
-    every: Duration,
-    state: Mutex<LogState>,
+    state: std::sync::Arc<Mutex<LogState>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 struct LogState {
     started: Instant,
-    last: Instant,
     articles: (u64, u64),
     chunks: (u64, u64),
     tokens: u64,
+    stages: Vec<StageCount>,
+    /// When the chunk count last moved, for its ETA.
+    chunks_started: Instant,
 }
 
 impl LogLines {
     pub fn new(every: Duration) -> LogLines {
         let now = Instant::now();
-        LogLines {
-            every,
-            state: Mutex::new(LogState {
-                started: now,
-                last: now,
-                articles: (0, 0),
-                chunks: (0, 0),
-                tokens: 0,
-            }),
-        }
+        let state = std::sync::Arc::new(Mutex::new(LogState {
+            started: now,
+            articles: (0, 0),
+            chunks: (0, 0),
+            tokens: 0,
+            stages: Vec::new(),
+            chunks_started: now,
+        }));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (ticker_state, ticker_stop) = (state.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let tick = Duration::from_millis(100).min(every);
+            let mut last = Instant::now();
+            while !ticker_stop.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                if last.elapsed() >= every && !ticker_stop.load(Ordering::Relaxed) {
+                    last = Instant::now();
+                    let line = lock(&ticker_state).line();
+                    eprintln!("{line}");
+                }
+            }
+        });
+        LogLines { state, stop }
     }
 
     fn update(&self, change: impl FnOnce(&mut LogState)) {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        change(&mut state);
-        if state.last.elapsed() >= self.every {
-            state.last = Instant::now();
-            eprintln!("{}", state.line());
-        }
+        change(&mut lock(&self.state));
+    }
+}
+
+fn lock(state: &Mutex<LogState>) -> std::sync::MutexGuard<'_, LogState> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Drop for LogLines {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
 impl LogState {
     fn line(&self) -> String {
         let seconds = self.started.elapsed().as_secs_f64().max(0.001);
-        format!(
-            "tarjim: {}/{} articles, {}/{} chunks, {:.0} tok/s, {:.0} s elapsed",
-            self.articles.0,
-            self.articles.1,
-            self.chunks.0,
-            self.chunks.1,
+        let mut line = format!(
+            "tarjim: {}/{} articles, {}/{} chunks",
+            self.articles.0, self.articles.1, self.chunks.0, self.chunks.1,
+        );
+        for stage in &self.stages {
+            line.push_str(", ");
+            line.push_str(&stage.text());
+        }
+        line.push_str(&format!(
+            ", {:.0} tok/s, {:.0} s elapsed",
             self.tokens as f64 / seconds,
             seconds
-        )
+        ));
+        if let Some(eta) = self.eta() {
+            line.push_str(&format!(", ETA {eta:.0} s for this stage"));
+        }
+        line
+    }
+
+    /// The ETA of the stage at work: translation while chunks are left, else the last stage
+    /// begun.
+    fn eta(&self) -> Option<f64> {
+        let (done, total) = self.chunks;
+        if done < total {
+            return (done > 0).then(|| {
+                self.chunks_started.elapsed().as_secs_f64() / done as f64 * (total - done) as f64
+            });
+        }
+        self.stages.last().and_then(StageCount::eta)
     }
 }
 
@@ -165,6 +288,7 @@ impl Progress for LogLines {
         self.update(|state| {
             state.articles.1 = articles as u64;
             state.chunks.1 = chunks as u64;
+            state.chunks_started = Instant::now();
         });
         eprintln!("tarjim: {articles} articles, {chunks} chunks to translate");
     }
@@ -177,14 +301,18 @@ impl Progress for LogLines {
     fn article_done(&self, _id: &str, _failed: bool) {
         self.update(|state| state.articles.0 += 1);
     }
+    fn stage_begin(&self, stage: &'static str, total: usize) {
+        self.update(|state| begin_stage(&mut state.stages, stage, total));
+        eprintln!("tarjim: {stage}: {total} to do");
+    }
+    fn stage_step(&self, stage: &'static str) {
+        self.update(|state| step(&mut state.stages, stage));
+    }
     fn note(&self, text: &str) {
         eprintln!("{text}");
     }
     fn finish(&self) {
-        let state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        eprintln!("{}", state.line());
+        self.stop.store(true, Ordering::Relaxed);
+        eprintln!("{}", lock(&self.state).line());
     }
 }

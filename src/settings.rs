@@ -74,6 +74,8 @@ pub struct PromptSettings {
 #[serde(deny_unknown_fields)]
 pub struct OutputSettings {
     pub dir: String,
+    /// Seconds between progress lines when stderr is not a terminal (cron, CI).
+    pub progress_interval_s: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -285,6 +287,11 @@ impl Settings {
     }
 
     fn check(&self) -> Result<(), SettingsError> {
+        if self.output.progress_interval_s == 0 {
+            return Err(SettingsError::Check(
+                "output.progress_interval_s must be at least 1".into(),
+            ));
+        }
         if self.chunk.max_per_article == 0 {
             return Err(SettingsError::Check(
                 "chunk.max_per_article must be at least 1".into(),

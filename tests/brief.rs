@@ -497,3 +497,47 @@ async fn the_html_brief_renders_safely_in_chromium() {
         "no screenshot"
     );
 }
+
+/// Answers like [`ScriptedLlm`], with every brief answer held back `delay`.
+struct SlowBrief {
+    llm: ScriptedLlm,
+    delay: std::time::Duration,
+}
+
+impl wiremock::Respond for SlowBrief {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let answer = self.llm.respond(request);
+        if request_stage(request) == "brief" {
+            answer.set_delay(self.delay)
+        } else {
+            answer
+        }
+    }
+}
+
+/// Issue 13: the brief stage ran 29 minutes with no line of progress. In cron mode (stderr not a
+/// terminal) every stage now gets a line at least every `output.progress_interval_s`, with its
+/// own count.
+#[tokio::test(flavor = "multi_thread")]
+async fn cron_mode_shows_progress_on_every_stage() {
+    let llm = ScriptedLlm::new(BriefMode::Valid);
+    let server = mock_server(SlowBrief {
+        llm: llm.clone(),
+        delay: std::time::Duration::from_millis(2500),
+    })
+    .await;
+    let workspace = Workspace::new(&server.uri());
+    workspace.edit_config(&[("[cache]", "[output]\nprogress_interval_s = 1\n\n[cache]")]);
+    let output = workspace.tarjim(&["run", &samples_arg(), "--out", "out"]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("tarjim: summaries: 5 to do"), "{text}");
+    assert!(text.contains("tarjim: brief: 1 to do"), "{text}");
+    // While the one brief request waits, the ticker keeps writing lines that say so.
+    let waiting = text
+        .lines()
+        .filter(|line| line.contains("summaries 5/5, brief 0/1"))
+        .count();
+    assert!(waiting >= 1, "no line during the brief stage:\n{text}");
+    assert!(text.contains("brief 1/1"), "{text}");
+}

@@ -235,6 +235,8 @@ pub struct BriefInput<'a> {
     pub left_out: Vec<(String, String)>,
     /// Names with their English spelling and kind, to type the extractive brief's entities.
     pub glossary: &'a Glossary,
+    /// Told of each story written ("brief" stage).
+    pub progress: &'a dyn crate::progress::Progress,
 }
 
 /// The HTML id of an article's section (ids are already file-name safe; anything else is
@@ -284,6 +286,7 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
     let mut causes = Vec::new();
     let mut dropped = Vec::new();
     let mut stories = Vec::new();
+    input.progress.stage_begin("brief", groups.len());
     for (number, members) in groups.iter().enumerate() {
         let id = format!("story-{}", number + 1);
         let story_articles: Vec<&BriefArticle> =
@@ -321,6 +324,7 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
         annotate_story(&mut story, &wire_index);
         mark_doubts(&mut story, &story_articles);
         stories.push(story);
+        input.progress.stage_step("brief");
     }
     notes.splice(0..0, method_notes(use_llm, input.summaries_use_llm));
     for (article, error) in &input.left_out {
