@@ -160,8 +160,11 @@ impl Progress for Bar {
         self.bar.set_length(chunks as u64);
         self.refresh();
     }
-    fn chunk_done(&self, tokens: usize, _cached: bool) {
-        self.tokens.fetch_add(tokens as u64, Ordering::Relaxed);
+    fn chunk_done(&self, tokens: usize, cached: bool) {
+        // Tokens per second measure translation: cache hits are not work done.
+        if !cached {
+            self.tokens.fetch_add(tokens as u64, Ordering::Relaxed);
+        }
         self.bar.inc(1);
         self.refresh();
     }
@@ -292,10 +295,12 @@ impl Progress for LogLines {
         });
         eprintln!("tarjim: {articles} articles, {chunks} chunks to translate");
     }
-    fn chunk_done(&self, tokens: usize, _cached: bool) {
+    fn chunk_done(&self, tokens: usize, cached: bool) {
         self.update(|state| {
             state.chunks.0 += 1;
-            state.tokens += tokens as u64;
+            if !cached {
+                state.tokens += tokens as u64;
+            }
         });
     }
     fn article_done(&self, _id: &str, _failed: bool) {
