@@ -356,6 +356,15 @@ fn root(parent: &mut [usize], mut node: usize) -> usize {
 /// The member most similar to the rest of its story (ties: the first): the sum of its listed
 /// similarities to the other members.
 pub fn most_central(neighbours: &[Vec<Neighbour>], members: &[usize]) -> Option<usize> {
+    most_central_of(neighbours, members, members)
+}
+
+/// Among `candidates`, the one closest to all of `members` (ties: the earliest).
+pub fn most_central_of(
+    neighbours: &[Vec<Neighbour>],
+    members: &[usize],
+    candidates: &[usize],
+) -> Option<usize> {
     let set: HashSet<usize> = members.iter().copied().collect();
     let centrality = |i: usize| -> f64 {
         neighbours
@@ -366,7 +375,7 @@ pub fn most_central(neighbours: &[Vec<Neighbour>], members: &[usize]) -> Option<
             .map(|n| n.similarity)
             .sum()
     };
-    members
+    candidates
         .iter()
         .copied()
         .fold(None, |best: Option<(usize, f64)>, i| {

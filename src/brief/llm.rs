@@ -70,15 +70,27 @@ struct ModelEvent {
 }
 
 /// The JSON schema sent with every brief request.
+/// The brief answer's list bounds. A small model asked for an unbounded list keeps adding
+/// entities or timeline entries until `max_tokens` cuts it off, and the whole story is lost;
+/// the grammar (embedded engine) and `response_format` (HTTP) hold it to these.
+const MAX_KEY_FACTS: u64 = 5;
+const MAX_COMPARISONS: u64 = 3;
+const MAX_POSITIONS: u64 = 3;
+const MAX_ENTITIES: u64 = 6;
+const MAX_VARIANTS: u64 = 2;
+const MAX_TIMELINE: u64 = 4;
+const MAX_CITATIONS: u64 = 6;
+const MAX_PARAGRAPHS: u64 = 4;
+
 pub fn schema() -> serde_json::Value {
     let citations = json!({
-        "type": "array",
+        "type": "array", "minItems": 1, "maxItems": MAX_CITATIONS,
         "items": {
             "type": "object", "additionalProperties": false,
             "required": ["article", "paragraphs"],
             "properties": {
                 "article": {"type": "string"},
-                "paragraphs": {"type": "array", "items": {"type": "integer"}}
+                "paragraphs": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": MAX_PARAGRAPHS}
             }
         }
     });
@@ -93,23 +105,23 @@ pub fn schema() -> serde_json::Value {
         "properties": {
             "headline": {"type": "string"},
             "synthesis": {"type": "string"},
-            "key_facts": {"type": "array", "items": fact},
-            "agreements": {"type": "array", "items": fact},
-            "differences": {"type": "array", "items": {
+            "key_facts": {"type": "array", "items": fact, "minItems": 1, "maxItems": MAX_KEY_FACTS},
+            "agreements": {"type": "array", "items": fact, "maxItems": MAX_COMPARISONS},
+            "differences": {"type": "array", "maxItems": MAX_COMPARISONS, "items": {
                 "type": "object", "additionalProperties": false,
                 "required": ["topic", "positions"],
-                "properties": {"topic": {"type": "string"}, "positions": {"type": "array", "items": fact}}
+                "properties": {"topic": {"type": "string"}, "positions": {"type": "array", "items": fact, "minItems": 2, "maxItems": MAX_POSITIONS}}
             }},
-            "entities": {"type": "array", "items": {
+            "entities": {"type": "array", "maxItems": MAX_ENTITIES, "items": {
                 "type": "object", "additionalProperties": false,
                 "required": ["name", "kind", "variants"],
                 "properties": {
                     "name": {"type": "string"},
                     "kind": {"type": "string", "enum": ENTITY_KINDS},
-                    "variants": {"type": "array", "items": {"type": "string"}}
+                    "variants": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_VARIANTS}
                 }
             }},
-            "timeline": {"type": "array", "items": {
+            "timeline": {"type": "array", "maxItems": MAX_TIMELINE, "items": {
                 "type": "object", "additionalProperties": false,
                 "required": ["date", "event", "citations"],
                 "properties": {"date": {"type": "string"}, "event": {"type": "string"}, "citations": citations}

@@ -291,7 +291,20 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
         let id = format!("story-{}", number + 1);
         let story_articles: Vec<&BriefArticle> =
             members.iter().filter_map(|&i| articles.get(i)).collect();
-        let central = group::most_central(&neighbours, members)
+        // The article whose English title heads the extractive story: the most central one
+        // that has a title (a headline is a title, not a sentence picked from a body).
+        let titled: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| {
+                articles
+                    .get(i)
+                    .and_then(|a| a.title_en.as_deref())
+                    .is_some_and(|title| !title.trim().is_empty())
+            })
+            .collect();
+        let central = group::most_central_of(&neighbours, members, &titled)
+            .or_else(|| group::most_central(&neighbours, members))
             .and_then(|i| articles.get(i))
             .map(|a| a.id.as_str());
         let mut story = match input.runner.filter(|_| use_llm) {

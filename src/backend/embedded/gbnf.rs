@@ -4,7 +4,7 @@
 //! in llama.cpp's `common` library (chat templates, nlohmann-json, …) and adds minutes to a
 //! 2-core build. The schemas we send are small and regular, so a ~200-line converter is the
 //! cheaper dependency. Supported: `type` object (`properties`, `required`), array (`items`,
-//! `minItems` ≥ 1), string, integer, number, boolean, null, type lists, `enum`, `const`,
+//! `minItems`, `maxItems`: a bounded repetition), string, integer, number, boolean, null, type lists, `enum`, `const`,
 //! `anyOf`/`oneOf`, and schemas without `type` (any JSON value). Unsupported keywords (`$ref`,
 //! `pattern`, `format`, …) are errors rather than silently ignored, so a schema the grammar
 //! cannot enforce is noticed. Objects never get extra properties; required properties come first,
@@ -219,7 +219,21 @@ impl Converter {
             None => "value".into(),
         };
         let min = obj.get("minItems").and_then(Value::as_u64).unwrap_or(0);
-        let list = format!("{item} ( \",\" ws {item} )*");
+        let max = obj.get("maxItems").and_then(Value::as_u64);
+        if max.is_some_and(|max| max < min) {
+            return Err(format!("{path}: maxItems is below minItems"));
+        }
+        if max == Some(0) {
+            return Ok(self.add_rule(path, "\"[\" ws \"]\" ws".to_string()));
+        }
+        // The first item, then the rest as a bounded repetition of ", item".
+        let rest_min = min.saturating_sub(1);
+        let repeat = match max {
+            None if rest_min == 0 => "*".to_string(),
+            None => format!("{{{rest_min},}}"),
+            Some(max) => format!("{{{rest_min},{}}}", max - 1),
+        };
+        let list = format!("{item} ( \",\" ws {item} ){repeat}");
         let body = if min >= 1 {
             format!("\"[\" ws {list} \"]\" ws")
         } else {
@@ -286,6 +300,39 @@ mod tests {
         assert!(err.contains("pattern"), "{err}");
         let err = json_schema_to_gbnf(&json!({"$ref": "#/defs/x"})).unwrap_err();
         assert!(err.contains("$ref"), "{err}");
+    }
+
+    #[test]
+    fn array_bounds_are_enforced() {
+        // Issue 9: minItems/maxItems were accepted and ignored, so a small model could list
+        // entities until max_tokens ran out.
+        let rule = |schema| {
+            let g = json_schema_to_gbnf(&schema).unwrap();
+            g.lines()
+                .find(|line| line.starts_with("root-r ::="))
+                .unwrap()
+                .to_string()
+        };
+        let items = json!({"type": "integer"});
+        assert_eq!(
+            rule(json!({"type": "array", "items": items, "minItems": 2, "maxItems": 4})),
+            r#"root-r ::= "[" ws integer ( "," ws integer ){1,3} "]" ws"#
+        );
+        assert_eq!(
+            rule(json!({"type": "array", "items": items, "maxItems": 3})),
+            r#"root-r ::= "[" ws ( integer ( "," ws integer ){0,2} )? "]" ws"#
+        );
+        assert_eq!(
+            rule(json!({"type": "array", "items": items, "minItems": 3})),
+            r#"root-r ::= "[" ws integer ( "," ws integer ){2,} "]" ws"#
+        );
+        assert_eq!(
+            rule(json!({"type": "array", "items": items, "maxItems": 0})),
+            r#"root-r ::= "[" ws "]" ws"#
+        );
+        let err = json_schema_to_gbnf(&json!({"type": "array", "minItems": 3, "maxItems": 1}))
+            .unwrap_err();
+        assert!(err.contains("maxItems is below minItems"), "{err}");
     }
 
     #[test]
