@@ -137,6 +137,22 @@ const STOPWORDS: &[&str] = &[
 
 /// Capitalized words that start sentences or name no one.
 const NOT_ENTITIES: &[&str] = &[
+    // Sentence adverbs and connectives that open sentences capitalized.
+    "Therefore",
+    "However",
+    "Meanwhile",
+    "Moreover",
+    "Also",
+    "Thus",
+    "Earlier",
+    "Later",
+    "Furthermore",
+    "Accordingly",
+    "Nevertheless",
+    "Instead",
+    "Indeed",
+    "Yesterday",
+    "Today",
     "The",
     "A",
     "An",
