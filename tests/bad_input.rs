@@ -125,14 +125,10 @@ async fn every_bad_input_is_named_and_good_articles_still_translate() {
     let schedule = Schedule::clean();
     let server = wiremock_server(&schedule).await;
     let dir = tempfile::tempdir().unwrap();
-    write_config(
+    write_mock_config(
         dir.path(),
-        &["mock"],
-        &[BackendConfig {
-            name: "mock",
-            base_url: &server.uri(),
-            extra: "max_attempts = 2\nbackoff_base_ms = 5\nbackoff_cap_ms = 20",
-        }],
+        &server.uri(),
+        "max_attempts = 2\nbackoff_base_ms = 5\nbackoff_cap_ms = 20",
     );
     let inputs = build_inputs(dir.path());
     let root_reads_anything = permissions_do_not_bite(&inputs.join("unreadable.txt"));
@@ -291,15 +287,7 @@ async fn every_bad_input_is_named_and_good_articles_still_translate() {
 #[test]
 fn a_folder_without_articles_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    write_config(
-        dir.path(),
-        &["mock"],
-        &[BackendConfig {
-            name: "mock",
-            base_url: "http://127.0.0.1:9",
-            extra: "",
-        }],
-    );
+    write_mock_config(dir.path(), "http://127.0.0.1:9", "");
     let empty = dir.path().join("nothing here");
     std::fs::create_dir_all(&empty).unwrap();
     std::fs::write(empty.join("notes.docx"), "not an article").unwrap();
@@ -322,15 +310,7 @@ fn a_folder_without_articles_is_named() {
 #[test]
 fn a_fifo_named_or_globbed_is_skipped_not_waited_on() {
     let dir = tempfile::tempdir().unwrap();
-    write_config(
-        dir.path(),
-        &["mock"],
-        &[BackendConfig {
-            name: "mock",
-            base_url: "http://127.0.0.1:9",
-            extra: "",
-        }],
-    );
+    write_mock_config(dir.path(), "http://127.0.0.1:9", "");
     make_fifo(&dir.path().join("pipe"));
     make_fifo(&dir.path().join("pipe.txt"));
     for input in ["pipe", "pipe*.txt"] {
@@ -346,15 +326,7 @@ fn a_fifo_named_or_globbed_is_skipped_not_waited_on() {
 #[test]
 fn an_empty_inbox_leaves_last_nights_brief_alone() {
     let dir = tempfile::tempdir().unwrap();
-    write_config(
-        dir.path(),
-        &["mock"],
-        &[BackendConfig {
-            name: "mock",
-            base_url: "http://127.0.0.1:9",
-            extra: "",
-        }],
-    );
+    write_mock_config(dir.path(), "http://127.0.0.1:9", "");
     let out = dir.path().join("out");
     std::fs::create_dir_all(out.join("articles")).unwrap();
     for name in ["brief.md", "brief.json", "brief.html", "run.json"] {

@@ -23,18 +23,6 @@ const COMMIT_GRACE: Duration = Duration::from_millis(250);
 const SETTINGS: &str =
     "max_attempts = 3\nbackoff_base_ms = 5\nbackoff_cap_ms = 20\nrequest_timeout_s = 10\nconcurrency = 4";
 
-fn configure(dir: &Path, url: &str, extra: &str) {
-    write_config(
-        dir,
-        &["mock"],
-        &[BackendConfig {
-            name: "mock",
-            base_url: url,
-            extra,
-        }],
-    );
-}
-
 /// `tarjim run <samples> --out out`.
 fn run_args(samples: &str) -> [&str; 4] {
     ["run", samples, "--out", "out"]
@@ -45,7 +33,7 @@ async fn clean_run(latency: Duration, extra: &str) -> (tempfile::TempDir, Durati
     let schedule = Schedule::clean();
     let server = RawServer::start(&schedule, latency).await;
     let dir = tempfile::tempdir().unwrap();
-    configure(dir.path(), &server.url, extra);
+    write_mock_config(dir.path(), &server.url, extra);
     let samples = samples_arg();
     let started = Instant::now();
     let output = run_tarjim(dir.path(), &run_args(&samples));
@@ -114,7 +102,7 @@ async fn killed_runs_resume_without_repeating_finished_work() {
         let schedule = Schedule::clean();
         let server = RawServer::start(&schedule, latency).await;
         let dir = tempfile::tempdir().unwrap();
-        configure(dir.path(), &server.url, SETTINGS);
+        write_mock_config(dir.path(), &server.url, SETTINGS);
         let kill_after = Duration::from_millis(rng.between(0, clean_took.as_millis() as u64));
         let context = format!("iteration {iteration}, kill after {kill_after:?}");
 
@@ -174,7 +162,7 @@ async fn a_second_run_on_the_same_cache_and_output_exits_naming_the_first() {
     let server = RawServer::start(&schedule, Duration::from_millis(150)).await;
     let dir = tempfile::tempdir().unwrap();
     let settings = SETTINGS.replace("concurrency = 4", "concurrency = 1");
-    configure(dir.path(), &server.url, &settings);
+    write_mock_config(dir.path(), &server.url, &settings);
     let samples = samples_arg();
     let first = tarjim_command(dir.path(), &run_args(&samples))
         .spawn()
@@ -222,7 +210,7 @@ async fn stop_signal_stops_sending_and_a_rerun_finishes(signal: &str, code: i32)
     let schedule = Schedule::clean();
     let server = RawServer::start(&schedule, latency).await;
     let dir = tempfile::tempdir().unwrap();
-    configure(dir.path(), &server.url, &settings);
+    write_mock_config(dir.path(), &server.url, &settings);
     let samples = samples_arg();
 
     let child = tarjim_command(dir.path(), &run_args(&samples))

@@ -44,15 +44,7 @@ fn clean_out() -> &'static Path {
 
 /// Configure one backend `mock` at `url` with `extra` settings and translate the samples.
 fn run_samples(dir: &Path, url: &str, extra: &str) -> (std::process::Output, PathBuf) {
-    write_config(
-        dir,
-        &["mock"],
-        &[BackendConfig {
-            name: "mock",
-            base_url: url,
-            extra,
-        }],
-    );
+    write_mock_config(dir, url, extra);
     let output = run_tarjim(dir, &["run", &samples_arg(), "--out", "out", "--quiet"]);
     (output, dir.join("out"))
 }
@@ -206,15 +198,7 @@ async fn client_errors_are_never_retried() {
         let schedule = Schedule::new(move |_, _| Fault::status(status, "{\"error\":\"no\"}"));
         let server = wiremock_server(&schedule).await;
         let dir = tempfile::tempdir().unwrap();
-        write_config(
-            dir.path(),
-            &["mock"],
-            &[BackendConfig {
-                name: "mock",
-                base_url: &server.uri(),
-                extra: PATIENT,
-            }],
-        );
+        write_mock_config(dir.path(), &server.uri(), PATIENT);
         let output = run_tarjim(dir.path(), &["run", &one_sample(), "--out", "out"]);
         let stderr = checked_stderr(&output);
         assert_eq!(output.status.code(), Some(1), "HTTP {status}: {stderr}");
@@ -244,15 +228,7 @@ async fn an_oversized_answer_is_refused_and_never_cached() {
         let schedule = Schedule::new(move |_, _| Fault::Flood(bytes));
         let server = wiremock_server(&schedule).await;
         let dir = tempfile::tempdir().unwrap();
-        write_config(
-            dir.path(),
-            &["mock"],
-            &[BackendConfig {
-                name: "mock",
-                base_url: &server.uri(),
-                extra: PATIENT,
-            }],
-        );
+        write_mock_config(dir.path(), &server.uri(), PATIENT);
         let output = run_tarjim(dir.path(), &["run", &one_sample(), "--out", "out"]);
         let stderr = checked_stderr(&output);
         assert_eq!(output.status.code(), Some(1), "{bytes}: {stderr}");
@@ -279,15 +255,7 @@ async fn a_retry_after_beyond_the_cap_fails_fast_and_names_both() {
     let server = wiremock_server(&schedule).await;
     let dir = tempfile::tempdir().unwrap();
     let extra = format!("{PATIENT}\nmax_retry_after_s = 30");
-    write_config(
-        dir.path(),
-        &["mock"],
-        &[BackendConfig {
-            name: "mock",
-            base_url: &server.uri(),
-            extra: &extra,
-        }],
-    );
+    write_mock_config(dir.path(), &server.uri(), &extra);
     let output = run_tarjim(dir.path(), &["run", &one_sample(), "--out", "out"]);
     let stderr = checked_stderr(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
@@ -564,15 +532,7 @@ async fn an_article_over_its_time_ceiling_fails_and_says_so() {
     let schedule = Schedule::new(|_, _| Fault::Slow(Duration::from_secs(3)));
     let server = wiremock_server(&schedule).await;
     let dir = tempfile::tempdir().unwrap();
-    write_config(
-        dir.path(),
-        &["mock"],
-        &[BackendConfig {
-            name: "mock",
-            base_url: &server.uri(),
-            extra: PATIENT,
-        }],
-    );
+    write_mock_config(dir.path(), &server.uri(), PATIENT);
     let config = dir.path().join("tarjim.toml");
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str("\n[run]\narticle_timeout_s = 1\n");

@@ -408,6 +408,20 @@ pub fn write_config(dir: &Path, translate: &[&str], backends: &[BackendConfig]) 
     std::fs::write(dir.join("tarjim.toml"), config).expect("write config");
 }
 
+/// Configure one OpenAI-compatible backend `mock` at `base_url` for the translate stage, with
+/// `extra` lines in its table.
+pub fn write_mock_config(dir: &Path, base_url: &str, extra: &str) {
+    write_config(
+        dir,
+        &["mock"],
+        &[BackendConfig {
+            name: "mock",
+            base_url,
+            extra,
+        }],
+    );
+}
+
 /// `tarjim <args>` in `dir` with the planted key and no inherited `TARJIM_*` settings.
 pub fn tarjim_command(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tarjim"));
