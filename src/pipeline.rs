@@ -418,6 +418,12 @@ pub async fn run(
         progress: progress.clone(),
     });
     let brief_runner = optional_runner(Stage::Brief, &settings.stages.brief, &settings, &shared)?;
+    let story_runner = optional_runner(
+        Stage::BriefStory,
+        &settings.stages.brief,
+        &settings,
+        &shared,
+    )?;
     let mut brief_articles: Vec<BriefArticle> = Vec::new();
     let mut left_out: Vec<(String, String)> = Vec::new();
     let mut summary_counts = Counts::default();
@@ -503,6 +509,8 @@ pub async fn run(
         brief_articles,
         BriefInput {
             runner: brief_runner.as_ref(),
+            story_runner: story_runner.as_ref(),
+            mode: settings.brief.mode,
             story_threshold: settings.brief.story_threshold,
             summaries_use_llm: context.summarizer.uses_llm(),
             left_out,
@@ -536,6 +544,7 @@ pub async fn run(
             Some(&context.translator.runner),
             context.summarizer.runner.as_ref(),
             brief_runner.as_ref(),
+            story_runner.as_ref(),
         ];
         runners
             .into_iter()
@@ -563,6 +572,7 @@ pub async fn run(
                 runner_backends(context.summarizer.runner.as_ref()),
             ),
             ("brief", runner_backends(brief_runner.as_ref())),
+            ("brief-story", runner_backends(story_runner.as_ref())),
         ]),
         articles: article_counts,
         chunks: chunk_counts,

@@ -32,6 +32,14 @@ const BUILTIN: &[(&str, &str)] = &[
     ),
     ("brief.user.md", include_str!("../prompts/brief.user.md")),
     (
+        "brief-story.system.md",
+        include_str!("../prompts/brief-story.system.md"),
+    ),
+    (
+        "brief-story.user.md",
+        include_str!("../prompts/brief-story.user.md"),
+    ),
+    (
         "names.system.md",
         include_str!("../prompts/names.system.md"),
     ),

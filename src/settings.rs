@@ -127,7 +127,32 @@ pub struct StageSettings {
 pub struct BriefSettings {
     /// Articles whose similarity (summaries and named entities) reaches this are one story.
     pub story_threshold: f64,
+    /// How the brief stage's model writes a story.
+    #[serde(default)]
+    pub mode: BriefMode,
 }
+
+/// How a story of the brief is written when the brief stage has an LLM. Every way falls back
+/// to the next one down when the model's answer is unusable: single, composed, extractive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BriefMode {
+    /// `single` when the brief stage's first backend may answer at least
+    /// [`SINGLE_BRIEF_MIN_TOKENS`] tokens, else `composed`.
+    #[default]
+    Auto,
+    /// One request per story, from the articles' full English: headline, synthesis, facts,
+    /// agreements, differences, entities and timeline in one answer.
+    Single,
+    /// One small request per story, from the articles' key points: the model writes the
+    /// headline and synthesis and picks the key facts; agreements, differences, entities and
+    /// the timeline are taken from the translations.
+    Composed,
+}
+
+/// The answer a single-request brief needs room for: the default 1.5B model's answers for the
+/// five samples ran past 1,024 tokens.
+pub const SINGLE_BRIEF_MIN_TOKENS: u32 = 2048;
 
 /// One configured backend: `[backends.<name>]` with a `kind`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -196,6 +221,16 @@ impl BackendSettings {
             | BackendSettings::Libretranslate(http)
             | BackendSettings::Deepl(http) => Some(http),
             BackendSettings::Embedded(_) => None,
+        }
+    }
+
+    /// Most tokens one answer may have.
+    pub fn max_tokens(&self) -> u32 {
+        match self {
+            BackendSettings::Openai(http)
+            | BackendSettings::Libretranslate(http)
+            | BackendSettings::Deepl(http) => http.max_tokens,
+            BackendSettings::Embedded(embedded) => embedded.max_tokens,
         }
     }
 

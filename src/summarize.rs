@@ -419,7 +419,13 @@ pub fn check_key_points(summary: &mut Summary, english: &[String], glossary: &Gl
                 .collect()
         };
         let cited = cited.join("\n");
-        point.flags = unsupported_in(&point.text, &cited, glossary);
+        point.flags = unsupported_in(
+            &point.text,
+            "the key point",
+            &cited,
+            "the paragraphs it cites",
+            glossary,
+        );
         for mut flag in crate::fidelity::check_written(&point.text) {
             flag.kind = FlagKind::Summary;
             point.flags.push(flag);
@@ -427,8 +433,15 @@ pub fn check_key_points(summary: &mut Summary, english: &[String], glossary: &Gl
     }
 }
 
-/// Numbers and glossary names in `point` that `cited` does not have.
-fn unsupported_in(point: &str, cited: &str, glossary: &Glossary) -> Vec<Flag> {
+/// Numbers and glossary names in `point` that `cited` does not have; the messages call `point`
+/// `what` ("the key point") and `cited` `against` ("the paragraphs it cites").
+pub fn unsupported_in(
+    point: &str,
+    what: &str,
+    cited: &str,
+    against: &str,
+    glossary: &Glossary,
+) -> Vec<Flag> {
     let cited_numbers = numbers::english_numbers(cited);
     let mut flags = Vec::new();
     for number in numbers::english_numbers(point).iter().filter(|n| n.digits) {
@@ -439,7 +452,7 @@ fn unsupported_in(point: &str, cited: &str, glossary: &Glossary) -> Vec<Flag> {
             flags.push(Flag {
                 kind: FlagKind::Summary,
                 message: format!(
-                    "the key point has the number {}, which the paragraphs it cites do not",
+                    "{what} has the number {}, which {against} do not",
                     number.written
                 ),
                 arabic: None,
@@ -456,10 +469,7 @@ fn unsupported_in(point: &str, cited: &str, glossary: &Glossary) -> Vec<Flag> {
         if !cited_terms.contains(&found.term) && !glossary.entry(found.term).ambiguous {
             flags.push(Flag {
                 kind: FlagKind::Summary,
-                message: format!(
-                    "the key point names {}, which the paragraphs it cites do not",
-                    found.written
-                ),
+                message: format!("{what} names {}, which {against} do not", found.written),
                 arabic: None,
                 english: Some(found.written),
             });

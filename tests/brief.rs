@@ -205,6 +205,104 @@ async fn a_malformed_brief_is_retried_once_with_a_reminder() {
     assert!(notes.iter().any(|n| n.contains("retry")), "{notes:?}");
 }
 
+/// Issue 13: a small model cannot write a whole story in one answer; composed, it writes the
+/// headline and synthesis from the key points and picks the key facts among them, and the
+/// rest comes from the translations. Each section says which way it was written, a key fact
+/// the model names that does not exist is ignored, and a number in the synthesis that no key
+/// point gives is a note on the story.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_composed_story_is_written_from_key_points_and_checked() {
+    let llm = ScriptedLlm::new(BriefMode::Valid);
+    let server = mock_server(llm.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    workspace.edit_config(&[("[stages]", "[brief]\nmode = \"composed\"\n\n[stages]")]);
+    run_ok(&workspace, &[&samples_arg()]);
+    assert_eq!(
+        llm.brief_calls.load(Ordering::SeqCst),
+        0,
+        "no single request"
+    );
+    assert_eq!(llm.story_calls.load(Ordering::SeqCst), 1);
+
+    let brief = workspace.read_json("brief.json");
+    assert_eq!(brief["method"], "composed");
+    let story = &brief["stories"][0];
+    assert_eq!(story["method"], "composed");
+    assert_eq!(story["headline"], SCRIPTED_STORY_HEADLINE);
+    assert_eq!(
+        story["sections"]["headline"],
+        "model, from the articles' key points"
+    );
+    assert_eq!(
+        story["sections"]["agreements"],
+        "extractive, from the translations"
+    );
+    // Key points 1 and 3 of the prompt: the first article's first and last (the scripted
+    // summaries have three key points each); 99 is not in the prompt and is ignored.
+    let facts = story["key_facts"].as_array().unwrap();
+    assert_eq!(facts.len(), 2, "{facts:#?}");
+    assert_eq!(facts[0]["text"], "The article makes its first point.");
+    assert_eq!(facts[1]["text"], "The article makes its last point.");
+    let first = story["articles"][0].as_str().unwrap();
+    assert_eq!(facts[0]["citations"][0]["article"], first);
+    assert_citations_resolve(&brief, &workspace);
+    let notes = strings(&story["notes"]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("check the synthesis:") && n.contains("6000")),
+        "{notes:?}"
+    );
+
+    let page = workspace.read_text("brief.md");
+    assert!(page.contains(SCRIPTED_STORY_HEADLINE));
+    assert!(
+        page.contains("*Written: Headline, synthesis: model, from the articles' key points"),
+        "{page}"
+    );
+    assert!(page.contains("6000, which the key points it was written from do not"));
+    let html = workspace.read_text("brief.html");
+    assert!(html.contains("Written: Headline, synthesis: model"));
+    let run = workspace.read_json("run.json");
+    assert_eq!(
+        run["stages"]["brief-story"][0]["requests"], 1,
+        "{:#}",
+        run["stages"]
+    );
+}
+
+/// With `mode = "single"` (the mock's `max_tokens` of 2048 makes `auto` single too), a single
+/// answer that stays malformed falls back to the composed story, and the brief says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_malformed_single_brief_falls_back_to_a_composed_story() {
+    let llm = ScriptedLlm::new(BriefMode::SingleMalformed);
+    let server = mock_server(llm.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    run_ok(&workspace, &[&samples_arg()]);
+    assert_eq!(
+        llm.brief_calls.load(Ordering::SeqCst),
+        2,
+        "one try, one retry"
+    );
+    assert_eq!(llm.story_calls.load(Ordering::SeqCst), 1);
+    let brief = workspace.read_json("brief.json");
+    assert_eq!(brief["stories"][0]["method"], "composed");
+    assert_eq!(brief["stories"][0]["headline"], SCRIPTED_STORY_HEADLINE);
+    let notes = strings(&brief["notes"]);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("composed:") && n.contains("single answer")),
+        "{notes:?}"
+    );
+    let run = workspace.read_json("run.json");
+    let causes = strings(&run["brief"]["causes"]);
+    assert!(
+        causes.iter().any(|c| c.contains("single request:")),
+        "{causes:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_always_malformed_brief_degrades_to_extractive_and_says_so() {
     let llm = ScriptedLlm::new(BriefMode::AlwaysMalformed);
@@ -215,6 +313,11 @@ async fn an_always_malformed_brief_degrades_to_extractive_and_says_so() {
         llm.brief_calls.load(Ordering::SeqCst),
         2,
         "one try and one retry"
+    );
+    assert_eq!(
+        llm.story_calls.load(Ordering::SeqCst),
+        2,
+        "then the composed story: one try and one retry"
     );
     let brief = workspace.read_json("brief.json");
     assert_eq!(brief["method"], "extractive");

@@ -235,12 +235,6 @@ impl Dispatcher {
     }
 }
 
-#[cfg(feature = "embedded")]
 fn embedded_concurrency(settings: &super::EmbeddedSettings) -> usize {
     settings.concurrency
-}
-
-#[cfg(not(feature = "embedded"))]
-fn embedded_concurrency(_settings: &super::EmbeddedSettings) -> usize {
-    1
 }

@@ -11,6 +11,7 @@ pub mod breaker;
 pub mod dispatch;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod embedded_settings;
 pub mod http;
 pub mod mt;
 pub mod openai;
@@ -19,13 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::settings::BackendSettings;
 
-#[cfg(feature = "embedded")]
-pub use embedded::EmbeddedSettings;
-
-/// Without the `embedded` feature the settings are still parsed (so a default configuration
-/// loads), but starting the engine is an error that says how to get it.
-#[cfg(not(feature = "embedded"))]
-pub type EmbeddedSettings = serde_json::Value;
+pub use embedded_settings::EmbeddedSettings;
 
 /// The pipeline stage a request belongs to; part of every cache key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -34,6 +29,8 @@ pub enum Stage {
     Translate,
     Summarize,
     Brief,
+    /// One story of the brief written from its articles' key points (`brief.mode = "composed"`).
+    BriefStory,
     /// Names and terms of an article, with their English spelling.
     Names,
 }
@@ -44,6 +41,7 @@ impl Stage {
             Stage::Translate => "translate",
             Stage::Summarize => "summarize",
             Stage::Brief => "brief",
+            Stage::BriefStory => "brief-story",
             Stage::Names => "names",
         }
     }
@@ -262,13 +260,6 @@ pub fn model_name(settings: &BackendSettings) -> String {
         BackendSettings::Openai(http)
         | BackendSettings::Libretranslate(http)
         | BackendSettings::Deepl(http) => http.model.clone(),
-        #[cfg(feature = "embedded")]
         BackendSettings::Embedded(embedded) => embedded.model.clone(),
-        #[cfg(not(feature = "embedded"))]
-        BackendSettings::Embedded(embedded) => embedded
-            .get("model")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("default")
-            .to_string(),
     }
 }

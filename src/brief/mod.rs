@@ -11,18 +11,20 @@
 
 pub mod citations;
 pub mod compose;
+pub mod composed;
 pub mod extractive;
 pub mod group;
 pub mod llm;
 pub mod text;
 pub mod wire;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
 use crate::fidelity::glossary::Glossary;
 use crate::fidelity::{self, Flag};
+use crate::settings::{BriefMode, SINGLE_BRIEF_MIN_TOKENS};
 use crate::stage::StageRunner;
 use crate::summarize::Summary;
 use citations::{Citation, DroppedCitation, Known};
@@ -84,7 +86,8 @@ impl BriefArticle {
 pub struct Brief {
     pub schema_version: u32,
     pub generated_at: String,
-    /// `llm`, `extractive`, or `mixed` (some stories fell back to extractive).
+    /// `llm` (one request per story), `composed` (small requests over key points),
+    /// `extractive`, or `mixed` (stories written different ways).
     pub method: String,
     /// How the brief was made and what it could not do.
     pub notes: Vec<String>,
@@ -107,10 +110,13 @@ pub struct Brief {
 pub struct Story {
     /// `story-1`, `story-2`... largest first.
     pub id: String,
-    /// `llm` or `extractive`.
+    /// `llm`, `composed` or `extractive`.
     pub method: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
+    /// Which way each section was written, when not all the same way (composed stories).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sections: BTreeMap<String, String>,
     pub headline: String,
     pub synthesis: String,
     /// Article ids, in run order.
@@ -127,6 +133,46 @@ pub struct Story {
 }
 
 impl Story {
+    /// One line saying which way the sections were written, for stories written more than one
+    /// way: "Headline, synthesis: model, from the articles' key points · ...".
+    pub fn sections_text(&self) -> Option<String> {
+        if self.sections.is_empty() {
+            return None;
+        }
+        let mut by_way: Vec<(&str, Vec<&str>)> = Vec::new();
+        for section in [
+            "headline",
+            "synthesis",
+            "key_facts",
+            "agreements",
+            "differences",
+            "entities",
+            "timeline",
+        ] {
+            let Some(way) = self.sections.get(section) else {
+                continue;
+            };
+            let name = section
+                .strip_suffix("_facts")
+                .map_or(section, |_| "key facts");
+            match by_way.iter_mut().find(|(w, _)| w == way) {
+                Some((_, names)) => names.push(name),
+                None => by_way.push((way, vec![name])),
+            }
+        }
+        let parts: Vec<String> = by_way
+            .into_iter()
+            .map(|(way, names)| {
+                let mut list = names.join(", ");
+                if let Some(first) = list.get(..1) {
+                    list = first.to_uppercase() + &list[1..];
+                }
+                format!("{list}: {way}")
+            })
+            .collect();
+        Some(parts.join(" · "))
+    }
+
     /// Every fact of the story: key facts, agreements, and each position of each difference.
     pub fn facts_mut(&mut self) -> impl Iterator<Item = &mut Fact> {
         self.key_facts
@@ -228,7 +274,11 @@ impl Source {
 
 /// What the brief stage is given besides the articles.
 pub struct BriefInput<'a> {
+    /// The brief stage: one request per story (`single`).
     pub runner: Option<&'a StageRunner>,
+    /// The same backends with the composed-story prompt (`composed`).
+    pub story_runner: Option<&'a StageRunner>,
+    pub mode: BriefMode,
     pub story_threshold: f64,
     pub summaries_use_llm: bool,
     /// Articles left out because they failed (id and error), for the notes.
@@ -281,6 +331,7 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
     let groups = group::stories(&neighbours, input.story_threshold);
     let known = Known::new(articles.iter().map(|a| (a.id.as_str(), a.english.len())));
     let use_llm = input.runner.is_some_and(StageRunner::is_llm);
+    let mode = resolve_mode(input.mode, input.runner);
 
     let mut notes = Vec::new();
     let mut causes = Vec::new();
@@ -307,33 +358,49 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
             .or_else(|| group::most_central(&neighbours, members))
             .and_then(|i| articles.get(i))
             .map(|a| a.id.as_str());
-        let mut story = match input.runner.filter(|_| use_llm) {
-            Some(runner) => {
-                match llm::story(
-                    runner,
-                    &id,
-                    &story_articles,
-                    &wire_index,
-                    &known,
-                    &mut dropped,
-                )
-                .await
-                {
-                    Ok(story) => story,
-                    Err(error) => {
-                        notes.push(format!(
-                            "extractive: the model's answer for {id} was unusable, so that story \
-                             was assembled from the articles' own translated sentences; no model \
-                             wrote its headline or synthesis (the technical cause is in run.json, \
-                             brief.causes)"
-                        ));
-                        causes.push(format!("{id}: {error}"));
-                        compose::story(&id, &story_articles, central, &wire_index, input.glossary)
-                    }
-                }
+        // Each way falls back to the next: one request, small requests, extractive.
+        let mut failed: Vec<String> = Vec::new();
+        let mut written = None;
+        if let Some(runner) = input
+            .runner
+            .filter(|_| use_llm && mode == BriefMode::Single)
+        {
+            match llm::story(
+                runner,
+                &id,
+                &story_articles,
+                &wire_index,
+                &known,
+                &mut dropped,
+            )
+            .await
+            {
+                Ok(story) => written = Some(story),
+                Err(error) => failed.push(format!("single request: {error}")),
             }
-            None => compose::story(&id, &story_articles, central, &wire_index, input.glossary),
-        };
+        }
+        if let Some(runner) = input.story_runner.filter(|_| use_llm && written.is_none()) {
+            match composed::story(
+                runner,
+                &id,
+                &story_articles,
+                central,
+                &wire_index,
+                input.glossary,
+            )
+            .await
+            {
+                Ok(story) => written = Some(story),
+                Err(error) => failed.push(format!("composed: {error}")),
+            }
+        }
+        let mut story = written.unwrap_or_else(|| {
+            compose::story(&id, &story_articles, central, &wire_index, input.glossary)
+        });
+        if !failed.is_empty() {
+            notes.push(fallback_note(&id, &story.method));
+            causes.push(format!("{id}: {}", failed.join("; ")));
+        }
         annotate_story(&mut story, &wire_index);
         mark_doubts(&mut story, &story_articles);
         stories.push(story);
@@ -389,6 +456,43 @@ fn profile_text(article: &BriefArticle) -> String {
     parts.extend(article.title_en.as_deref());
     parts.extend(article.english.iter().map(String::as_str));
     parts.join("\n")
+}
+
+/// `auto` resolved: one request per story when the brief stage's first backend may answer
+/// [`SINGLE_BRIEF_MIN_TOKENS`] tokens, small requests otherwise.
+pub fn resolve_mode(mode: BriefMode, runner: Option<&StageRunner>) -> BriefMode {
+    match mode {
+        BriefMode::Auto => {
+            let room = runner
+                .and_then(|runner| runner.chain.first())
+                .map(|dispatcher| dispatcher.settings.max_tokens())
+                .unwrap_or(0);
+            if room >= SINGLE_BRIEF_MIN_TOKENS {
+                BriefMode::Single
+            } else {
+                BriefMode::Composed
+            }
+        }
+        chosen => chosen,
+    }
+}
+
+/// What the brief tells the analyst when a story could not be written the way asked.
+fn fallback_note(id: &str, method: &str) -> String {
+    if method == "composed" {
+        format!(
+            "composed: the model's single answer for {id} was unusable, so the story was \
+             written from small requests instead: the model wrote its headline and synthesis \
+             from the articles' key points, and the other sections come from the translations \
+             (the technical cause is in run.json, brief.causes)"
+        )
+    } else {
+        format!(
+            "extractive: the model's answer for {id} was unusable, so that story was \
+             assembled from the articles' own translated sentences; no model wrote its \
+             headline or synthesis (the technical cause is in run.json, brief.causes)"
+        )
+    }
 }
 
 fn method_notes(brief_llm: bool, summaries_llm: bool) -> Vec<String> {

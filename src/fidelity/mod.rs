@@ -94,7 +94,7 @@ pub struct Flag {
 }
 
 impl Flag {
-    fn new(kind: FlagKind, message: String) -> Flag {
+    pub fn new(kind: FlagKind, message: String) -> Flag {
         Flag {
             kind,
             message,

@@ -70,6 +70,9 @@ fn story_section(page: &mut String, number: usize, story: &Story, numbers: &Hash
         crate::render::html::story_confidence(story),
         block(&story.synthesis)
     );
+    if let Some(sections) = story.sections_text() {
+        let _ = writeln!(page, "*Written: {}*\n", inline(&sections));
+    }
     fact_list(page, "Key facts", &story.key_facts, numbers);
     fact_list(page, "Where the sources agree", &story.agreements, numbers);
     if !story.differences.is_empty() {

@@ -129,6 +129,13 @@ fn story_section(html: &mut String, story: &Story, numbers: &HashMap<&str, usize
         escape(&story_confidence(story)),
         escape(&story.synthesis)
     );
+    if let Some(sections) = story.sections_text() {
+        let _ = writeln!(
+            html,
+            "<p class=\"meta written\">Written: {}</p>",
+            escape(&sections)
+        );
+    }
     fact_list(html, "Key facts", &story.key_facts, numbers);
     fact_list(html, "Where the sources agree", &story.agreements, numbers);
     if !story.differences.is_empty() {

@@ -209,8 +209,10 @@ pub enum BriefMode {
     Valid,
     /// The first brief request gets malformed JSON, later ones a valid answer.
     MalformedOnce,
-    /// Every brief request gets malformed JSON.
+    /// Every brief request gets malformed JSON (single and composed).
     AlwaysMalformed,
+    /// Every single-request brief gets malformed JSON; composed stories are answered.
+    SingleMalformed,
 }
 
 /// A mock LLM that translates like [`MockTranslator`], answers summarize requests with a valid
@@ -221,6 +223,8 @@ pub enum BriefMode {
 pub struct ScriptedLlm {
     pub mode: BriefMode,
     pub brief_calls: Arc<AtomicUsize>,
+    /// Composed-story requests (`brief-story`), answered by [`scripted_story`].
+    pub story_calls: Arc<AtomicUsize>,
     pub summarize_calls: Arc<AtomicUsize>,
     pub brief_prompts: Arc<std::sync::Mutex<Vec<String>>>,
 }
@@ -230,6 +234,7 @@ impl ScriptedLlm {
         ScriptedLlm {
             mode,
             brief_calls: Arc::default(),
+            story_calls: Arc::default(),
             summarize_calls: Arc::default(),
             brief_prompts: Arc::default(),
         }
@@ -312,6 +317,18 @@ fn scripted_brief(source: &str) -> Value {
     })
 }
 
+pub const SCRIPTED_STORY_HEADLINE: &str = "Fighting in Karabakh, as five outlets report it";
+
+/// A composed-story answer: key points 1 and 3 as key facts, 99 (which no prompt has), and a
+/// synthesis with a number (6000) that no key point gives.
+pub fn scripted_story() -> Value {
+    json!({
+        "headline": SCRIPTED_STORY_HEADLINE,
+        "synthesis": "The outlets report fighting in Karabakh. One speaks of 6000 positions.",
+        "key_facts": [1, 3, 99]
+    })
+}
+
 fn scripted_summary(source: &str) -> Value {
     let numbers = paragraph_numbers(source);
     let last = numbers.last().copied().unwrap_or(1);
@@ -343,12 +360,20 @@ impl Respond for ScriptedLlm {
                 let malformed = match self.mode {
                     BriefMode::Valid => false,
                     BriefMode::MalformedOnce => call == 0,
-                    BriefMode::AlwaysMalformed => true,
+                    BriefMode::AlwaysMalformed | BriefMode::SingleMalformed => true,
                 };
                 if malformed {
                     chat_answer("{\"headline\": \"cut off")
                 } else {
                     chat_answer(&scripted_brief(&source).to_string())
+                }
+            }
+            "brief-story" => {
+                self.story_calls.fetch_add(1, Ordering::SeqCst);
+                if self.mode == BriefMode::AlwaysMalformed {
+                    chat_answer("{\"headline\": \"cut off")
+                } else {
+                    chat_answer(&scripted_story().to_string())
                 }
             }
             _ => chat_answer(&mock_translation(&source)),

@@ -1,0 +1,75 @@
+//! Settings of the embedded engine, parsed whether or not tarjim is built with it (a build
+//! without the `embedded` feature still reads a default configuration, and refuses only to
+//! start the engine).
+
+/// Settings of `[backends.<name>]` with `kind = "embedded"`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmbeddedSettings {
+    /// `default`, a local GGUF path, or `hf:owner/repo/file.gguf`.
+    pub model: String,
+    /// Where fetched models live; empty means the user cache folder (`~/.cache/tarjim/models`).
+    #[serde(default)]
+    pub models_dir: String,
+    /// CPU threads for decoding; 0 means all cores.
+    #[serde(default)]
+    pub threads: u32,
+    #[serde(default = "default_context")]
+    pub context: u32,
+    #[serde(default = "default_batch")]
+    pub batch: u32,
+    /// Sequences decoded together in one batch.
+    #[serde(default = "default_parallel")]
+    pub parallel: u32,
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: u32,
+    #[serde(default)]
+    pub temperature: f32,
+    /// Requests in flight at once (queued to the engine thread).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Seed of the sampler when `temperature > 0` (greedy decoding ignores it).
+    #[serde(default = "default_seed")]
+    pub seed: u32,
+    /// Benchmarks only: keep generating past end-of-generation tokens until `max_tokens`, and
+    /// return that as a normal answer (like llama-server's `ignore_eos`).
+    #[serde(default)]
+    pub ignore_eos: bool,
+}
+
+impl Default for EmbeddedSettings {
+    fn default() -> Self {
+        EmbeddedSettings {
+            model: "default".into(),
+            models_dir: String::new(),
+            threads: 0,
+            context: default_context(),
+            batch: default_batch(),
+            parallel: default_parallel(),
+            max_tokens: default_max_tokens(),
+            temperature: 0.0,
+            concurrency: default_concurrency(),
+            seed: default_seed(),
+            ignore_eos: false,
+        }
+    }
+}
+
+fn default_context() -> u32 {
+    8192
+}
+fn default_batch() -> u32 {
+    512
+}
+fn default_parallel() -> u32 {
+    4
+}
+fn default_concurrency() -> usize {
+    4
+}
+fn default_max_tokens() -> u32 {
+    1024
+}
+fn default_seed() -> u32 {
+    0x5eed
+}
