@@ -32,7 +32,7 @@ use crate::render;
 use crate::settings::Settings;
 use crate::stage::{Halt, Shared, StageRunner};
 use crate::summarize::{Summarizer, Summary};
-use crate::translate::{Attempt, Translator};
+use crate::translate::{Attempt, Preceding, Translator};
 
 /// A problem that stops the whole run before it starts (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -705,8 +705,8 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
     let article_deadline = (ceiling > 0)
         .then(|| tokio::time::Instant::from_std(started) + std::time::Duration::from_secs(ceiling));
     // One translation, bounded by the article's time ceiling.
-    let translate = |text: String| async move {
-        let translating = context.translator.translate(&text);
+    let translate = |text: String, preceding: Option<Preceding>| async move {
+        let translating = context.translator.translate(&text, preceding.as_ref());
         match article_deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, translating)
                 .await
@@ -721,15 +721,15 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
     };
     let title_future = async {
         match &title {
-            Some(title) if !title.is_empty() && error.is_none() => translate(title.clone())
+            Some(title) if !title.is_empty() && error.is_none() => translate(title.clone(), None)
                 .await
                 .map(|done| Some((done.answer.text, done.flags))),
             _ => Ok(None),
         }
     };
-    let chunk_futures = chunks.into_iter().map(|chunk| async move {
+    let translate_chunk = |chunk: Chunk, preceding: Option<Preceding>| async move {
         let chunk_started = Instant::now();
-        let outcome = translate(chunk.text.clone()).await;
+        let outcome = translate(chunk.text.clone(), preceding).await;
         context.progress.chunk_done(
             chunk.tokens,
             matches!(&outcome, Ok(done) if done.answer.cached),
@@ -758,9 +758,29 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
         }
         record.duration_ms = chunk_started.elapsed().as_millis();
         record
-    });
-    let (title_en, chunk_records) =
-        tokio::join!(title_future, futures::future::join_all(chunk_futures));
+    };
+    // With context from the chunk before (chunk.context_chars), an article's chunks go in
+    // order, each after the one it follows; without, all at once.
+    let context_chars = context.settings.chunk.context_chars;
+    let chunks_done = async {
+        if context_chars == 0 {
+            futures::future::join_all(chunks.into_iter().map(|chunk| translate_chunk(chunk, None)))
+                .await
+        } else {
+            let mut records: Vec<ChunkRecord> = Vec::with_capacity(chunks.len());
+            for chunk in chunks {
+                let preceding = records.last().and_then(|before| {
+                    before
+                        .translation
+                        .as_deref()
+                        .map(|english| Preceding::new(&before.chunk.text, english, context_chars))
+                });
+                records.push(translate_chunk(chunk, preceding).await);
+            }
+            records
+        }
+    };
+    let (title_en, chunk_records) = tokio::join!(title_future, chunks_done);
     // A title that failed to translate fails the article like a chunk would: the page would
     // otherwise go out with an Arabic heading and no one told. A rerun asks for it again.
     let (title_en, title_flags, title_error) = match title_en {

@@ -56,6 +56,11 @@ pub struct ChunkSettings {
     /// Most chunks translated per article; the rest of a longer one is left untranslated and
     /// the article is flagged (a 10 MB "article" is a scraper accident, not a night's work).
     pub max_per_article: usize,
+    /// Characters of the chunk before (its Arabic and its English, each) shown with a chunk, so
+    /// names and terms carry across the boundary; 0: none. With context an article's chunks
+    /// are translated in order, one after the other.
+    #[serde(default)]
+    pub context_chars: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

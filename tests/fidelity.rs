@@ -97,6 +97,66 @@ impl Respond for BadModel {
     }
 }
 
+/// Records every translate prompt and answers `EN(<source>)`.
+#[derive(Clone, Default)]
+struct PromptRecorder {
+    prompts: Arc<Mutex<Vec<String>>>,
+}
+
+impl Respond for PromptRecorder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let user = user_prompt(request);
+        self.prompts.lock().unwrap().push(user);
+        chat_answer(&mock_translation(&source_text(request)))
+    }
+}
+
+/// Issue 10: with `chunk.context_chars`, each chunk goes with the end of the chunk before it,
+/// Arabic and English, outside the source fence, so the model sees what came before but is
+/// asked to translate only its own text; the first chunk of an article has no context.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_chunk_goes_with_the_end_of_the_chunk_before() {
+    let model = PromptRecorder::default();
+    let server = mock_server(model.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    workspace.edit_config(&[("[stages]", "[chunk]\ncontext_chars = 300\n\n[stages]")]);
+    workspace.set_stages("[]", "[]");
+    let samples = samples().display().to_string();
+    let output = workspace.tarjim(&["run", &samples, "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let (_, article) = article_json(&workspace, "000_");
+    let chunks = article["chunks"].as_array().unwrap();
+    assert!(chunks.len() > 3, "{}", chunks.len());
+    let prompts = model.prompts.lock().unwrap().clone();
+    let prompt_of = |chunk: &Value| -> String {
+        let text = chunk["text"].as_str().unwrap();
+        prompts
+            .iter()
+            .find(|p| fenced_text(p) == text)
+            .cloned()
+            .unwrap_or_else(|| panic!("no prompt for {text}"))
+    };
+    assert!(!prompt_of(&chunks[0]).contains("For context only"));
+    for pair in chunks.windows(2) {
+        let (before, chunk) = (&pair[0], &pair[1]);
+        let prompt = prompt_of(chunk);
+        let context = prompt
+            .split("<source>")
+            .next()
+            .unwrap()
+            .split_once("For context only")
+            .unwrap_or_else(|| panic!("no context in {prompt}"))
+            .1;
+        let before_arabic = before["text"].as_str().unwrap();
+        let before_english = before["translation"].as_str().unwrap();
+        let last_word = |text: &str| text.split_whitespace().last().unwrap().to_string();
+        assert!(context.contains(&last_word(before_arabic)), "{context}");
+        assert!(context.contains(&last_word(before_english)), "{context}");
+        assert!(context.chars().count() < 900, "{}", context.chars().count());
+    }
+}
+
 /// The chunk of `article` whose Arabic contains `text`.
 fn chunk_with<'a>(article: &'a Value, text: &str) -> &'a Value {
     article["chunks"]

@@ -27,7 +27,7 @@ use crate::progress::Progress;
 use crate::prompt::Template;
 use crate::settings::Settings;
 use crate::stage::{Shared, StageRunner};
-use crate::translate::{FidelitySettings, Translator, PLAIN_SYSTEM, PLAIN_USER};
+use crate::translate::{FidelitySettings, Preceding, Translator, PLAIN_SYSTEM, PLAIN_USER};
 
 /// How to translate the set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -155,14 +155,47 @@ pub async fn run(
     progress.begin(documents.max(1), sources.len());
     let concurrency = translator.runner.concurrency().max(1) * 2;
     let normalize_settings = settings.normalize.clone();
-    let mut lines: Vec<Line> =
-        stream::iter(sources.into_iter().zip(references).zip(docs).enumerate())
-            .map(|(index, ((source, reference), doc))| {
-                let translator = translator.clone();
-                let progress = progress.clone();
-                let text = normalize::normalize_text(&source, &normalize_settings);
-                async move {
-                    let outcome = translator.translate(&text).await;
+    // With context from the line before (chunk.context_chars, pipeline mode), a document's
+    // lines go in order, each after the one it follows, as an article's chunks do in a run;
+    // documents (and lines without one) go in parallel.
+    let context_chars = match request.mode {
+        Mode::Pipeline => settings.chunk.context_chars,
+        Mode::Plain => 0,
+    };
+    let mut groups: Vec<Vec<SetLine>> = Vec::new();
+    let mut group_of: BTreeMap<String, usize> = BTreeMap::new();
+    for (index, ((source, reference), doc)) in
+        sources.into_iter().zip(references).zip(docs).enumerate()
+    {
+        let line = (index, source, reference, doc.clone());
+        match doc.filter(|_| context_chars > 0) {
+            Some(doc) => {
+                let group = *group_of.entry(doc).or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+                groups[group].push(line);
+            }
+            None => groups.push(vec![line]),
+        }
+    }
+    let mut lines: Vec<Line> = stream::iter(groups)
+        .map(|group| {
+            let translator = translator.clone();
+            let progress = progress.clone();
+            let normalize_settings = &normalize_settings;
+            async move {
+                let mut done: Vec<Line> = Vec::with_capacity(group.len());
+                let mut preceding: Option<Preceding> = None;
+                for (index, source, reference, doc) in group {
+                    let text = normalize::normalize_text(&source, normalize_settings);
+                    let outcome = translator.translate(&text, preceding.as_ref()).await;
+                    preceding = match &outcome {
+                        Ok(checked) if context_chars > 0 => {
+                            Some(Preceding::new(&text, &checked.answer.text, context_chars))
+                        }
+                        _ => None,
+                    };
                     let tokens = translator.counter.count(&text);
                     progress.chunk_done(tokens, matches!(&outcome, Ok(done) if done.answer.cached));
                     if let Some(doc) = &doc {
@@ -185,19 +218,22 @@ pub async fn run(
                         error: None,
                     };
                     match outcome {
-                        Ok(done) => {
-                            line.hypothesis = done.answer.text.trim().replace('\n', " ");
-                            line.flags = done.flags;
-                            line.kept = (!done.attempts.is_empty()).then_some(done.kept);
+                        Ok(checked) => {
+                            line.hypothesis = checked.answer.text.trim().replace('\n', " ");
+                            line.flags = checked.flags;
+                            line.kept = (!checked.attempts.is_empty()).then_some(checked.kept);
                         }
                         Err(error) => line.error = Some(error),
                     }
-                    line
+                    done.push(line);
                 }
-            })
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
+                done
+            }
+        })
+        .buffer_unordered(concurrency)
+        .flat_map(stream::iter)
+        .collect()
+        .await;
     progress.finish();
     lines.sort_by_key(|line| line.index);
     let report = score(settings, request, &translator, &lines, documents, started);
@@ -206,6 +242,9 @@ pub async fn run(
     }
     Ok((report, lines))
 }
+
+/// One line of the set: its index, source, reference and document id.
+type SetLine = (usize, String, String, Option<String>);
 
 /// Source lines, reference lines and document ids (when given), same length.
 type ParallelSet = (Vec<String>, Vec<String>, Vec<Option<String>>);
