@@ -9,7 +9,8 @@ use clap::Parser;
 use tarjim::cli::{
     CacheCommand, Cli, Command, ConfigCommand, EvalArgs, GlossaryCommand, ModelCommand, RunArgs,
 };
-use tarjim::pipeline::{self, Ending, RunRequest};
+use tarjim::pipeline::{self, RunRequest};
+use tarjim::record::Ending;
 use tarjim::settings::{Settings, Sources};
 use tokio_util::sync::CancellationToken;
 
@@ -431,8 +432,8 @@ fn remove_broken_cache(path: &std::path::Path, error: &tarjim::cache::CacheError
 
 #[cfg(feature = "embedded")]
 async fn model(settings: &Settings, command: ModelCommand, backend: Option<&str>) -> ExitCode {
+    use tarjim::backend::BackendSettings;
     use tarjim::model::{self, ModelSource};
-    use tarjim::settings::BackendSettings;
 
     let stage_backends = settings
         .stages
@@ -459,11 +460,11 @@ async fn model(settings: &Settings, command: ModelCommand, backend: Option<&str>
     };
     match command {
         ModelCommand::Path => {
-            println!("{}", model::describe(embedded));
+            println!("{}", model::describe_location(&embedded.location()));
             ExitCode::SUCCESS
         }
         ModelCommand::Pull => {
-            let location = model::resolve(embedded);
+            let location = embedded.location();
             let pulled = match &location.source {
                 ModelSource::Default => {
                     let dir = location.models_dir.clone();

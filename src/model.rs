@@ -253,12 +253,6 @@ pub fn resolve_spec(model: &str, models_dir_setting: &str) -> ModelLocation {
     }
 }
 
-/// Resolve the model named by the embedded backend's settings.
-#[cfg(feature = "embedded")]
-pub fn resolve(settings: &crate::backend::embedded::EmbeddedSettings) -> ModelLocation {
-    resolve_spec(&settings.model, &settings.models_dir)
-}
-
 /// What a successful [`verify`] established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
@@ -380,12 +374,6 @@ pub fn describe_location(location: &ModelLocation) -> String {
         }
     }
     out
-}
-
-/// [`describe_location`] for the model named by the settings.
-#[cfg(feature = "embedded")]
-pub fn describe(settings: &crate::backend::embedded::EmbeddedSettings) -> String {
-    describe_location(&resolve(settings))
 }
 
 /// Removes a `.partial` file when dropped, unless [`PartialGuard::keep`] was called.

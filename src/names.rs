@@ -27,8 +27,7 @@ const MAX_NAMES: usize = 30;
 /// Longest Arabic text sent per article (characters); names of a longer article's tail are
 /// left to the glossary.
 const MAX_INPUT_CHARACTERS: usize = 6_000;
-/// `source` of glossary entries that come from the names stage.
-pub const RUN_SOURCE: &str = "run";
+pub use crate::fidelity::glossary::RUN_SOURCE;
 
 /// One name a model proposed for an article.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::http::HttpSettings;
-use crate::backend::EmbeddedSettings;
+pub use crate::backend::BackendSettings;
+use crate::fidelity::FidelitySettings;
 use crate::normalize::NormalizeSettings;
-use crate::translate::FidelitySettings;
 
 /// The built-in defaults, also shipped as `config/default.toml` for reading.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -159,96 +158,6 @@ pub enum BriefMode {
 /// five samples ran past 1,024 tokens.
 pub const SINGLE_BRIEF_MIN_TOKENS: u32 = 2048;
 
-/// One configured backend: `[backends.<name>]` with a `kind`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum BackendSettings {
-    /// Any OpenAI-compatible chat-completions endpoint.
-    Openai(HttpSettings),
-    /// A LibreTranslate server.
-    Libretranslate(HttpSettings),
-    /// The DeepL API.
-    Deepl(HttpSettings),
-    /// The in-process llama.cpp engine.
-    Embedded(EmbeddedSettings),
-}
-
-/// Ranges and URLs of one HTTP backend, each problem named by its key.
-fn check_http(name: &str, http: &HttpSettings) -> Result<(), String> {
-    let key = |field: &str| format!("backends.{name}.{field}");
-    match reqwest::Url::parse(&http.base_url) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
-        Ok(url) => {
-            return Err(format!(
-                "{} = \"{}\" must be an http:// or https:// URL with a host (not {}:)",
-                key("base_url"),
-                http.base_url,
-                url.scheme()
-            ))
-        }
-        Err(error) => {
-            return Err(format!(
-                "{} = \"{}\" is not a URL ({error}); hint: e.g. \"http://127.0.0.1:8080/v1\"",
-                key("base_url"),
-                http.base_url
-            ))
-        }
-    }
-    let at_least_one = [
-        ("concurrency", http.concurrency as u64),
-        ("connect_timeout_s", http.connect_timeout_s),
-        ("request_timeout_s", http.request_timeout_s),
-        ("max_attempts", u64::from(http.max_attempts)),
-        ("max_tokens", u64::from(http.max_tokens)),
-    ];
-    for (field, value) in at_least_one {
-        if value == 0 {
-            return Err(format!("{} = 0: it must be at least 1", key(field)));
-        }
-    }
-    if http.backoff_cap_ms < http.backoff_base_ms {
-        return Err(format!(
-            "{} = {} is below {} = {}",
-            key("backoff_cap_ms"),
-            http.backoff_cap_ms,
-            key("backoff_base_ms"),
-            http.backoff_base_ms
-        ));
-    }
-    Ok(())
-}
-
-impl BackendSettings {
-    /// The HTTP settings of an HTTP backend.
-    pub fn http(&self) -> Option<&HttpSettings> {
-        match self {
-            BackendSettings::Openai(http)
-            | BackendSettings::Libretranslate(http)
-            | BackendSettings::Deepl(http) => Some(http),
-            BackendSettings::Embedded(_) => None,
-        }
-    }
-
-    /// Most tokens one answer may have.
-    pub fn max_tokens(&self) -> u32 {
-        match self {
-            BackendSettings::Openai(http)
-            | BackendSettings::Libretranslate(http)
-            | BackendSettings::Deepl(http) => http.max_tokens,
-            BackendSettings::Embedded(embedded) => embedded.max_tokens,
-        }
-    }
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            BackendSettings::Openai(_) => "openai",
-            BackendSettings::Libretranslate(_) => "libretranslate",
-            BackendSettings::Deepl(_) => "deepl",
-            BackendSettings::Embedded(_) => "embedded",
-        }
-    }
-}
-
 /// A configuration problem; always exit code 2.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -372,9 +281,7 @@ impl Settings {
             )));
         }
         for (name, backend) in &self.backends {
-            if let Some(http) = backend.http() {
-                check_http(name, http).map_err(SettingsError::Check)?;
-            }
+            backend.check(name).map_err(SettingsError::Check)?;
         }
         Ok(())
     }
@@ -422,12 +329,7 @@ impl Settings {
     pub fn to_redacted_toml(&self) -> String {
         let mut redacted = self.clone();
         for backend in redacted.backends.values_mut() {
-            if let BackendSettings::Openai(http)
-            | BackendSettings::Libretranslate(http)
-            | BackendSettings::Deepl(http) = backend
-            {
-                http.base_url = crate::backend::http::redact_url(&http.base_url);
-            }
+            backend.redact();
         }
         toml::to_string_pretty(&redacted).unwrap_or_else(|error| format!("# {error}\n"))
     }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::backend::dispatch::{DispatchStats, Dispatcher};
-use crate::backend::{self, BackendError, Completion, Request, Stage};
+use crate::backend::{BackendError, Completion, Request, Stage};
 use crate::cache::{Cache, KeyParts};
 use crate::chunk::TokenCounter;
 use crate::prompt::{self, Template};
@@ -80,7 +80,7 @@ impl Shared {
     pub fn dispatcher(
         &self,
         name: &str,
-        settings: &crate::settings::BackendSettings,
+        settings: &crate::backend::BackendSettings,
     ) -> Arc<Dispatcher> {
         let mut dispatchers = self
             .dispatchers
@@ -170,7 +170,7 @@ impl StageRunner {
             .collect();
         let identities = chain
             .iter()
-            .map(|dispatcher| backend::identity(&dispatcher.settings))
+            .map(|dispatcher| dispatcher.settings.identity())
             .collect();
         let stats = chain.iter().map(|_| DispatchStats::default()).collect();
         StageRunner {
@@ -212,7 +212,7 @@ impl StageRunner {
             && self
                 .chain
                 .iter()
-                .all(|dispatcher| backend::reads_prompts(&dispatcher.settings))
+                .all(|dispatcher| dispatcher.settings.reads_prompts())
     }
 
     /// Ask for `values` filled into the template (`input` is the bare text MT APIs get).
@@ -235,7 +235,7 @@ impl StageRunner {
             .iter()
             .zip(&self.identities)
             .map(|(dispatcher, identity)| {
-                let reads_prompts = backend::reads_prompts(&dispatcher.settings);
+                let reads_prompts = dispatcher.settings.reads_prompts();
                 let prompt_input = format!("{user}\u{0}{schema_text}");
                 let key = KeyParts {
                     stage: self.stage,

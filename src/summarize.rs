@@ -9,11 +9,12 @@
 //! an LLM, or when its answers stay unusable, TextRank picks the sentences instead: a summary
 //! always exists, and `method` and `notes` say how it was made.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::brief::citations::check_paragraphs;
-use crate::brief::{extractive, text};
+use crate::english::{extractive, text};
 use std::sync::Arc;
 
 use crate::fidelity::glossary::Glossary;
@@ -476,6 +477,24 @@ pub fn unsupported_in(
         }
     }
     flags
+}
+
+/// The paragraph numbers within `1..=count`, sorted and deduplicated; `invalid` hears of each
+/// one that is not.
+pub fn check_paragraphs(
+    paragraphs: &[usize],
+    count: usize,
+    mut invalid: impl FnMut(usize),
+) -> Vec<usize> {
+    let mut valid = BTreeSet::new();
+    for &paragraph in paragraphs {
+        if (1..=count).contains(&paragraph) {
+            valid.insert(paragraph);
+        } else {
+            invalid(paragraph);
+        }
+    }
+    valid.into_iter().collect()
 }
 
 /// A TextRank summary: the top sentences in article order, and key points citing the paragraph

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::chunk::{self, Chunk, TokenCounter};
 use crate::fidelity::glossary::Glossary;
-use crate::fidelity::{self, Flag};
+use crate::fidelity::{self, FidelitySettings, Flag};
 use crate::stage::{Answer, StageError, StageRunner};
 
 /// What a stage error says when the model answered nothing (see `stage`).
@@ -24,20 +24,6 @@ fn is_empty_answer(error: &str) -> bool {
 
 /// How deep a chunk that is too long for the model is split again.
 const MAX_RESPLIT_DEPTH: u32 = 3;
-
-/// How the fidelity checks and repairs run, from settings `[fidelity]`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FidelitySettings {
-    /// Check every translated chunk and flag what fails.
-    pub checks: bool,
-    /// Ask again for a flagged chunk: with the problems named, then sentence by sentence.
-    pub repair: bool,
-    /// Put the glossary names found in a chunk into its prompt.
-    pub glossary_in_prompt: bool,
-    /// An extra glossary file added to the built-in one (empty: none).
-    pub glossary: String,
-}
 
 /// One way a chunk was translated, for the article's JSON.
 #[derive(Debug, Clone, Serialize)]

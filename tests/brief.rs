@@ -237,14 +237,15 @@ async fn a_composed_story_is_written_from_key_points_and_checked() {
         story["sections"]["agreements"],
         "extractive, from the translations"
     );
-    // Key points 1 and 3 of the prompt: the first article's first and last (the scripted
-    // summaries have three key points each); 99 is not in the prompt and is ignored.
+    // Key points 1 and 3 of the prompt, which lists every article's first point before any
+    // second one: the first points of the first and third articles; 99 is not in the prompt
+    // and is ignored.
     let facts = story["key_facts"].as_array().unwrap();
     assert_eq!(facts.len(), 2, "{facts:#?}");
     assert_eq!(facts[0]["text"], "The article makes its first point.");
-    assert_eq!(facts[1]["text"], "The article makes its last point.");
-    let first = story["articles"][0].as_str().unwrap();
-    assert_eq!(facts[0]["citations"][0]["article"], first);
+    assert_eq!(facts[1]["text"], "The article makes its first point.");
+    assert_eq!(facts[0]["citations"][0]["article"], story["articles"][0]);
+    assert_eq!(facts[1]["citations"][0]["article"], story["articles"][2]);
     assert_citations_resolve(&brief, &workspace);
     let notes = strings(&story["notes"]);
     assert!(

@@ -29,7 +29,7 @@ fn backend() -> &'static EmbeddedBackend {
     static BACKEND: OnceLock<EmbeddedBackend> = OnceLock::new();
     BACKEND.get_or_init(|| {
         let settings = settings();
-        let location = tarjim::model::resolve(&settings);
+        let location = settings.location();
         if let Err(err) = tarjim::model::check_quick(&location) {
             panic!("the embedded-model tests need the default model: {err}");
         }

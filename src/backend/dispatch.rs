@@ -17,8 +17,8 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::breaker::Breaker;
+use super::BackendSettings;
 use super::{Backend, BackendError, Completion, Request};
-use crate::settings::BackendSettings;
 
 /// Counters for one backend, read when the run report is written.
 #[derive(Debug, Default)]
@@ -55,11 +55,9 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     pub fn new(name: &str, settings: &BackendSettings) -> Arc<Dispatcher> {
-        let (concurrency, retry, rpm, tpm, breaker) = match settings {
-            BackendSettings::Openai(http)
-            | BackendSettings::Libretranslate(http)
-            | BackendSettings::Deepl(http) => (
-                http.concurrency,
+        let concurrency = settings.concurrency();
+        let (retry, rpm, tpm, breaker) = match settings.http() {
+            Some(http) => (
                 RetryPolicy {
                     max_attempts: http.max_attempts.max(1),
                     base: Duration::from_millis(http.backoff_base_ms),
@@ -74,8 +72,8 @@ impl Dispatcher {
                     Duration::from_secs(http.breaker_cooldown_s),
                 ),
             ),
-            BackendSettings::Embedded(embedded) => (
-                embedded_concurrency(embedded),
+            // The embedded engine: one process, no endpoint to lose, nothing worth retrying.
+            None => (
                 RetryPolicy {
                     max_attempts: 1,
                     base: Duration::ZERO,
@@ -84,7 +82,6 @@ impl Dispatcher {
                 },
                 0,
                 0,
-                // One process, no endpoint to lose: its errors are its own.
                 Breaker::new(name, 0, Duration::ZERO),
             ),
         };
@@ -233,8 +230,4 @@ impl Dispatcher {
             }
         }
     }
-}
-
-fn embedded_concurrency(settings: &super::EmbeddedSettings) -> usize {
-    settings.concurrency
 }

@@ -73,7 +73,7 @@ impl EmbeddedBackend {
     /// Blocks until the engine thread has loaded the model and created its context (about a
     /// second for the default model, which is memory-mapped).
     pub fn start(settings: &EmbeddedSettings) -> Result<Self, BackendError> {
-        let location = model::resolve(settings);
+        let location = settings.location();
         let size =
             model::check_quick(&location).map_err(|e| BackendError::Engine(e.to_string()))?;
         let name = location

@@ -73,3 +73,10 @@ fn default_max_tokens() -> u32 {
 fn default_seed() -> u32 {
     0x5eed
 }
+
+impl EmbeddedSettings {
+    /// Where the model these settings name lives, and where it comes from.
+    pub fn location(&self) -> crate::model::ModelLocation {
+        crate::model::resolve_spec(&self.model, &self.models_dir)
+    }
+}

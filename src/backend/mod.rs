@@ -15,12 +15,12 @@ pub mod embedded_settings;
 pub mod http;
 pub mod mt;
 pub mod openai;
+pub mod settings;
 
 use serde::{Deserialize, Serialize};
 
-use crate::settings::BackendSettings;
-
 pub use embedded_settings::EmbeddedSettings;
+pub use settings::BackendSettings;
 
 /// The pipeline stage a request belongs to; part of every cache key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -208,58 +208,5 @@ impl Backend {
             #[cfg(feature = "embedded")]
             Backend::Embedded(backend) => backend.complete(request).await,
         }
-    }
-}
-
-/// Whether a backend kind reads prompts (LLM) or bare text (MT API).
-pub fn reads_prompts(settings: &BackendSettings) -> bool {
-    !matches!(
-        settings,
-        BackendSettings::Libretranslate(_) | BackendSettings::Deepl(_)
-    )
-}
-
-/// Everything about a backend that changes its answers, for cache keys: kind, endpoint, model
-/// and generation parameters. Derived from settings alone, so a fully cached run never has to
-/// start a backend (or load a model).
-pub fn identity(settings: &BackendSettings) -> serde_json::Value {
-    match settings {
-        BackendSettings::Openai(http)
-        | BackendSettings::Libretranslate(http)
-        | BackendSettings::Deepl(http) => {
-            serde_json::json!({
-                "kind": settings.kind(),
-                "endpoint": http::redact_url(&http.base_url),
-                "model": http.model,
-                "temperature": http.temperature,
-                "max_tokens": http.max_tokens,
-            })
-        }
-        #[cfg(feature = "embedded")]
-        BackendSettings::Embedded(embedded) => {
-            let location = crate::model::resolve(embedded);
-            serde_json::json!({
-                "kind": "embedded",
-                "model": embedded.model,
-                "file": location.path.file_name().map(|name| name.to_string_lossy().into_owned()),
-                "model_bytes": std::fs::metadata(&location.path).map(|meta| meta.len()).ok(),
-                "temperature": embedded.temperature,
-                "max_tokens": embedded.max_tokens,
-            })
-        }
-        #[cfg(not(feature = "embedded"))]
-        BackendSettings::Embedded(embedded) => {
-            serde_json::json!({"kind": "embedded", "settings": embedded})
-        }
-    }
-}
-
-/// The model name to show in run.json and article metadata.
-pub fn model_name(settings: &BackendSettings) -> String {
-    match settings {
-        BackendSettings::Openai(http)
-        | BackendSettings::Libretranslate(http)
-        | BackendSettings::Deepl(http) => http.model.clone(),
-        BackendSettings::Embedded(embedded) => embedded.model.clone(),
     }
 }

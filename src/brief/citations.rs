@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+pub use crate::summarize::check_paragraphs;
+
 use serde::{Deserialize, Serialize};
 
 /// A reference to paragraphs of one article (paragraph numbers start at 1; an empty list means
@@ -93,24 +95,6 @@ impl Known {
             })
             .collect()
     }
-}
-
-/// The paragraph numbers within `1..=count`, sorted and deduplicated; `invalid` hears of each
-/// one that is not.
-pub fn check_paragraphs(
-    paragraphs: &[usize],
-    count: usize,
-    mut invalid: impl FnMut(usize),
-) -> Vec<usize> {
-    let mut valid = BTreeSet::new();
-    for &paragraph in paragraphs {
-        if (1..=count).contains(&paragraph) {
-            valid.insert(paragraph);
-        } else {
-            invalid(paragraph);
-        }
-    }
-    valid.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -92,11 +92,12 @@ fn parse(answer: &str, points: usize) -> Result<ModelAnswer, String> {
 
 /// The key points the model reads: an article's unflagged key points (all of them when every
 /// one is flagged), at most [`MAX_PROMPT_POINTS`] in all, shared fairly between the articles.
+/// They are listed round-robin (every article's first point, then every article's second...),
+/// each marked with its article, so the first few points cover every outlet: a model that
+/// picks "1, 2, 3" does not take all its key facts from one article.
 fn prompt(articles: &[&BriefArticle]) -> Prompt {
     let share = (MAX_PROMPT_POINTS / articles.len().max(1)).max(1);
-    let mut points = Vec::new();
-    let mut text = String::new();
-    let mut left_out = 0;
+    let mut lists: Vec<(usize, &BriefArticle, Vec<&KeyPoint>)> = Vec::new();
     for article in articles {
         let Some(summary) = &article.summary else {
             continue;
@@ -106,37 +107,63 @@ fn prompt(articles: &[&BriefArticle]) -> Prompt {
             .iter()
             .filter(|point| point.flags.is_empty())
             .collect();
-        let chosen: Vec<&KeyPoint> = if clean.is_empty() {
+        let mut chosen: Vec<&KeyPoint> = if clean.is_empty() {
             summary.key_points.iter().collect()
         } else {
             clean
         };
-        let room = MAX_PROMPT_POINTS - points.len();
-        if room == 0 || chosen.is_empty() {
-            left_out += usize::from(!chosen.is_empty());
-            continue;
+        chosen.truncate(share);
+        if !chosen.is_empty() {
+            lists.push((lists.len() + 1, article, chosen));
         }
-        text.push_str(&format!(
-            "Article {} — \"{}\" ({}; published {})\n",
-            article.id,
-            article.display_title(),
-            article.outlet(),
-            article.published.as_deref().unwrap_or("date unknown")
-        ));
-        for point in chosen.into_iter().take(share.min(room)) {
+    }
+    let mut points = Vec::new();
+    let mut lines = String::new();
+    let mut used: Vec<bool> = vec![false; lists.len()];
+    let longest = lists
+        .iter()
+        .map(|(_, _, list)| list.len())
+        .max()
+        .unwrap_or(0);
+    'rounds: for round in 0..longest {
+        for (slot, (label, article, list)) in lists.iter().enumerate() {
+            let Some(point) = list.get(round) else {
+                continue;
+            };
+            if points.len() == MAX_PROMPT_POINTS {
+                break 'rounds;
+            }
+            used[slot] = true;
             points.push(Point {
                 article: article.id.clone(),
                 text: point.text.trim().to_string(),
                 paragraphs: point.paragraphs.clone(),
             });
-            text.push_str(&format!("{}. {}\n", points.len(), point.text.trim()));
+            lines.push_str(&format!(
+                "{}. [A{label}] {}\n",
+                points.len(),
+                point.text.trim()
+            ));
         }
-        text.push('\n');
     }
+    let mut text = String::from("Articles:\n");
+    for ((label, article, _), used) in lists.iter().zip(&used) {
+        if *used {
+            text.push_str(&format!(
+                "A{label} = article {} — \"{}\" ({}; published {})\n",
+                article.id,
+                article.display_title(),
+                article.outlet(),
+                article.published.as_deref().unwrap_or("date unknown")
+            ));
+        }
+    }
+    text.push_str("\nKey points:\n");
+    text.push_str(&lines);
     Prompt {
         points,
         text,
-        left_out,
+        left_out: used.iter().filter(|used| !**used).count(),
     }
 }
 
@@ -298,10 +325,21 @@ mod tests {
         assert_eq!(prompt.points.len(), 3);
         assert!(prompt
             .text
-            .contains("Article a — \"Title of a\" (Outlet a;"));
-        assert!(prompt.text.contains("2. A second.\n"));
-        assert!(prompt.text.contains("3. B only.\n"));
-        assert_eq!(prompt.points[2].article, "b");
+            .contains("A1 = article a — \"Title of a\" (Outlet a;"));
+        // Round-robin: every article's first point, then the second ones.
+        assert!(
+            prompt.text.contains("1. [A1] A first.\n"),
+            "{}",
+            prompt.text
+        );
+        assert!(prompt.text.contains("2. [A2] B only.\n"), "{}", prompt.text);
+        assert!(
+            prompt.text.contains("3. [A1] A second.\n"),
+            "{}",
+            prompt.text
+        );
+        assert_eq!(prompt.points[1].article, "b");
+        assert_eq!(prompt.points[2].paragraphs, vec![2, 3]);
 
         // A story of a thousand articles sends no more key points than the bound.
         let many: Vec<BriefArticle> = (0..1000)

@@ -22,7 +22,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::brief::text;
+use crate::english::text;
 
 const COSINE_WEIGHT: f64 = 0.6;
 const ENTITY_WEIGHT: f64 = 0.4;
@@ -424,7 +424,7 @@ mod tests {
         let documents = profiles.len() as f64;
         let bags: Vec<HashMap<String, f64>> = profiles
             .iter()
-            .map(|p| crate::brief::extractive::bag(&p.words.join(" ")))
+            .map(|p| crate::english::extractive::bag(&p.words.join(" ")))
             .collect();
         let mut frequency: HashMap<&str, f64> = HashMap::new();
         for bag in &bags {
@@ -447,7 +447,7 @@ mod tests {
             .map(|i| {
                 (0..profiles.len())
                     .map(|j| {
-                        let words = crate::brief::extractive::cosine(&vectors[i], &vectors[j]);
+                        let words = crate::english::extractive::cosine(&vectors[i], &vectors[j]);
                         let (a, b) = (&profiles[i].entities, &profiles[j].entities);
                         if a.is_empty() || b.is_empty() {
                             words

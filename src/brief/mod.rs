@@ -12,10 +12,8 @@
 pub mod citations;
 pub mod compose;
 pub mod composed;
-pub mod extractive;
 pub mod group;
 pub mod llm;
-pub mod text;
 pub mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -21,13 +21,14 @@ use tokio_util::sync::CancellationToken;
 use crate::backend::Stage;
 use crate::cache::Cache;
 use crate::chunk::TokenCounter;
+use crate::fidelity::FidelitySettings;
 use crate::fidelity::{glossary::Glossary, Flag};
 use crate::normalize;
 use crate::progress::Progress;
 use crate::prompt::Template;
 use crate::settings::Settings;
 use crate::stage::{Shared, StageRunner};
-use crate::translate::{FidelitySettings, Preceding, Translator, PLAIN_SYSTEM, PLAIN_USER};
+use crate::translate::{Preceding, Translator, PLAIN_SYSTEM, PLAIN_USER};
 
 /// How to translate the set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -393,7 +394,7 @@ fn score(
         .unwrap_or_default();
     let model = settings
         .backend(&backend)
-        .map(crate::backend::model_name)
+        .map(crate::backend::BackendSettings::model_name)
         .unwrap_or_default();
     EvalReport {
         mode: request.mode,

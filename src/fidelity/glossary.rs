@@ -19,6 +19,10 @@ use super::arabic::{self, Form};
 pub const BUILTIN: &str = include_str!("../../config/glossary.toml");
 
 /// What a term names.
+/// `source` of glossary entries that come from the names stage (proposed by a model during the
+/// run, not reviewed).
+pub const RUN_SOURCE: &str = "run";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {

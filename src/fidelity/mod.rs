@@ -17,6 +17,20 @@ use serde::{Deserialize, Serialize};
 
 use glossary::Glossary;
 
+/// How the fidelity checks and repairs run, from settings `[fidelity]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FidelitySettings {
+    /// Check every translated chunk and flag what fails.
+    pub checks: bool,
+    /// Ask again for a flagged chunk: with the problems named, then sentence by sentence.
+    pub repair: bool,
+    /// Put the glossary names found in a chunk into its prompt.
+    pub glossary_in_prompt: bool,
+    /// An extra glossary file added to the built-in one (empty: none).
+    pub glossary: String,
+}
+
 /// English/Arabic length ratio (in characters) below which a chunk is taken to have lost text.
 /// On the NTREX news sample the 1st percentile of reference ratios is 0.60.
 pub const MIN_LENGTH_RATIO: f64 = 0.5;
@@ -276,7 +290,7 @@ pub fn check_names(source: &str, english: &str, glossary: &Glossary) -> Vec<Flag
     for mention in Glossary::longest(&spans) {
         let entry = glossary.entry(mention.term);
         // Names the model proposed for this run are checked for their spelling only.
-        let proposed = entry.source.as_deref() == Some(crate::names::RUN_SOURCE);
+        let proposed = entry.source.as_deref() == Some(glossary::RUN_SOURCE);
         if entry.ambiguous || proposed || source_terms.contains(&mention.term) {
             continue;
         }

@@ -6,7 +6,7 @@
 //! under Translation), then the full translation.
 
 use crate::fidelity::Flag;
-use crate::pipeline::ArticleRecord;
+use crate::record::ArticleRecord;
 use crate::summarize::Summary;
 
 /// The Markdown page of one translated article.

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::brief::text::{self, Located};
+use crate::english::text::{self, Located};
 
 /// Most sentences that compete in one ranking. The similarity graph is dense (n x n), so an
 /// article of 50,000 sentences would need tens of gigabytes; the sentences after these score 0.

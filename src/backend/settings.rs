@@ -1,0 +1,174 @@
+//! `[backends.<name>]`: which kind of backend, with its settings, and what follows from them
+//! alone: whether it reads prompts, its identity in cache keys, the model name to report, how
+//! many requests it takes at once, and the checks run when the configuration loads. Adding a
+//! backend is one variant here and one file beside this one.
+
+use serde::{Deserialize, Serialize};
+
+use super::http::{self, HttpSettings};
+use super::EmbeddedSettings;
+
+/// One configured backend: `[backends.<name>]` with a `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum BackendSettings {
+    /// Any OpenAI-compatible chat-completions endpoint.
+    Openai(HttpSettings),
+    /// A LibreTranslate server.
+    Libretranslate(HttpSettings),
+    /// The DeepL API.
+    Deepl(HttpSettings),
+    /// The in-process llama.cpp engine.
+    Embedded(EmbeddedSettings),
+}
+
+/// Ranges and URLs of one HTTP backend, each problem named by its key.
+fn check_http(name: &str, http: &HttpSettings) -> Result<(), String> {
+    let key = |field: &str| format!("backends.{name}.{field}");
+    match reqwest::Url::parse(&http.base_url) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
+        Ok(url) => {
+            return Err(format!(
+                "{} = \"{}\" must be an http:// or https:// URL with a host (not {}:)",
+                key("base_url"),
+                http.base_url,
+                url.scheme()
+            ))
+        }
+        Err(error) => {
+            return Err(format!(
+                "{} = \"{}\" is not a URL ({error}); hint: e.g. \"http://127.0.0.1:8080/v1\"",
+                key("base_url"),
+                http.base_url
+            ))
+        }
+    }
+    let at_least_one = [
+        ("concurrency", http.concurrency as u64),
+        ("connect_timeout_s", http.connect_timeout_s),
+        ("request_timeout_s", http.request_timeout_s),
+        ("max_attempts", u64::from(http.max_attempts)),
+        ("max_tokens", u64::from(http.max_tokens)),
+    ];
+    for (field, value) in at_least_one {
+        if value == 0 {
+            return Err(format!("{} = 0: it must be at least 1", key(field)));
+        }
+    }
+    if http.backoff_cap_ms < http.backoff_base_ms {
+        return Err(format!(
+            "{} = {} is below {} = {}",
+            key("backoff_cap_ms"),
+            http.backoff_cap_ms,
+            key("backoff_base_ms"),
+            http.backoff_base_ms
+        ));
+    }
+    Ok(())
+}
+
+impl BackendSettings {
+    /// The HTTP settings of an HTTP backend.
+    pub fn http(&self) -> Option<&HttpSettings> {
+        match self {
+            BackendSettings::Openai(http)
+            | BackendSettings::Libretranslate(http)
+            | BackendSettings::Deepl(http) => Some(http),
+            BackendSettings::Embedded(_) => None,
+        }
+    }
+
+    /// Most tokens one answer may have.
+    pub fn max_tokens(&self) -> u32 {
+        match self {
+            BackendSettings::Openai(http)
+            | BackendSettings::Libretranslate(http)
+            | BackendSettings::Deepl(http) => http.max_tokens,
+            BackendSettings::Embedded(embedded) => embedded.max_tokens,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BackendSettings::Openai(_) => "openai",
+            BackendSettings::Libretranslate(_) => "libretranslate",
+            BackendSettings::Deepl(_) => "deepl",
+            BackendSettings::Embedded(_) => "embedded",
+        }
+    }
+
+    /// Whether it reads prompts (LLM) or bare text (MT API).
+    pub fn reads_prompts(&self) -> bool {
+        !matches!(
+            self,
+            BackendSettings::Libretranslate(_) | BackendSettings::Deepl(_)
+        )
+    }
+
+    /// Requests it takes in flight at once.
+    pub fn concurrency(&self) -> usize {
+        match self {
+            BackendSettings::Openai(http)
+            | BackendSettings::Libretranslate(http)
+            | BackendSettings::Deepl(http) => http.concurrency,
+            BackendSettings::Embedded(embedded) => embedded.concurrency,
+        }
+        .max(1)
+    }
+
+    /// The model name to show in run.json and article metadata.
+    pub fn model_name(&self) -> String {
+        match self {
+            BackendSettings::Openai(http)
+            | BackendSettings::Libretranslate(http)
+            | BackendSettings::Deepl(http) => http.model.clone(),
+            BackendSettings::Embedded(embedded) => embedded.model.clone(),
+        }
+    }
+
+    /// Everything that changes its answers, for cache keys: kind, endpoint, model and
+    /// generation parameters. Derived from settings alone, so a fully cached run never has to
+    /// start a backend (or load a model).
+    pub fn identity(&self) -> serde_json::Value {
+        match self {
+            BackendSettings::Openai(http)
+            | BackendSettings::Libretranslate(http)
+            | BackendSettings::Deepl(http) => serde_json::json!({
+                "kind": self.kind(),
+                "endpoint": http::redact_url(&http.base_url),
+                "model": http.model,
+                "temperature": http.temperature,
+                "max_tokens": http.max_tokens,
+            }),
+            BackendSettings::Embedded(embedded) => {
+                let location = embedded.location();
+                serde_json::json!({
+                    "kind": "embedded",
+                    "model": embedded.model,
+                    "file": location.path.file_name().map(|name| name.to_string_lossy().into_owned()),
+                    "model_bytes": std::fs::metadata(&location.path).map(|meta| meta.len()).ok(),
+                    "temperature": embedded.temperature,
+                    "max_tokens": embedded.max_tokens,
+                })
+            }
+        }
+    }
+
+    /// Ranges and URLs, each problem named by its key (`backends.<name>.<field>`).
+    pub fn check(&self, name: &str) -> Result<(), String> {
+        match self.http() {
+            Some(http) => check_http(name, http),
+            None => Ok(()),
+        }
+    }
+
+    /// Credentials in its URL replaced, for showing the settings.
+    pub fn redact(&mut self) {
+        if let BackendSettings::Openai(http)
+        | BackendSettings::Libretranslate(http)
+        | BackendSettings::Deepl(http) = self
+        {
+            http.base_url = http::redact_url(&http.base_url);
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! What a run writes about itself and its articles: `run.json` ([`RunReport`]) and
+//! `articles/<id>.json` ([`ArticleRecord`]). The pipeline fills these in; the renderers and
+//! anything else that reads a run's outputs depend on this module, not on the pipeline.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::chunk::{Chunk, Sentence};
+use crate::fidelity::Flag;
+use crate::normalize::Cleaned;
+use crate::summarize::Summary;
+use crate::translate::Attempt;
+
+/// How the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ending {
+    Complete,
+    /// Ctrl-C: no new requests were sent after it.
+    Interrupted,
+    /// A backend said the account is out of quota; no new requests were sent after it.
+    QuotaExhausted,
+    /// Every backend of a stage had its circuit breaker open (dead or refusing endpoints); no
+    /// new requests were sent after it.
+    EndpointsDown,
+    /// The run's deadline (`run.deadline`, `--deadline`) passed; no new requests were sent
+    /// after it.
+    DeadlinePassed,
+}
+
+/// One failure, for run.json and the summary on stderr.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    /// Article id, or the input path when the input could not be read.
+    pub article: String,
+    pub error: String,
+}
+
+/// The run's outcome, written to run.json.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    pub tarjim_version: &'static str,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u128,
+    pub timings: Timings,
+    pub ending: Ending,
+    pub inputs: Vec<String>,
+    pub out: PathBuf,
+    pub stages: HashMap<&'static str, Vec<StageBackend>>,
+    pub articles: Counts,
+    pub chunks: Counts,
+    pub requests: u64,
+    pub attempts: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub cache: CacheCounts,
+    pub failures: Vec<Failure>,
+    /// Feed noise skipped without failing the run: empty items, second copies of an article
+    /// from the same outlet.
+    pub warnings: Vec<Failure>,
+    /// What the inputs held: articles read, inputs that could not be read (failures), and
+    /// inputs skipped as noise (warnings).
+    pub input_counts: InputCounts,
+    /// Source lines left out by cleaning, by reason ("caption", "boilerplate", "latin-line");
+    /// each article page lists its own.
+    pub dropped_lines: BTreeMap<String, u64>,
+    /// Per-article summaries: succeeded counts summaries from the configured stage (LLM or
+    /// extractive by configuration); failed counts LLM summaries that fell back to extractive.
+    pub summaries: Counts,
+    /// The combined brief (absent when the run stopped before it).
+    pub brief: Option<BriefReport>,
+    /// The names stage (absent when it is not configured).
+    pub names: Option<NamesReport>,
+    pub config: serde_json::Value,
+}
+
+/// Where the run's time went, in milliseconds.
+#[derive(Debug, Serialize)]
+pub struct Timings {
+    /// Reading, cleaning and chunking every input.
+    pub prepare_ms: u128,
+    /// Asking for every article's names and choosing one spelling each.
+    pub names_ms: u128,
+    /// Translating, summarizing and writing the articles.
+    pub articles_ms: u128,
+    /// Building and writing the brief.
+    pub brief_ms: u128,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct InputCounts {
+    pub articles: u64,
+    pub unreadable: u64,
+    pub skipped: u64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Counts {
+    pub total: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CacheCounts {
+    pub path: PathBuf,
+    pub hits: u64,
+    pub misses: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageBackend {
+    pub backend: String,
+    pub kind: &'static str,
+    pub model: String,
+    pub requests: u64,
+    pub attempts: u64,
+    pub failures: u64,
+}
+
+/// An article's output record (`articles/<id>.json`).
+#[derive(Debug, Serialize)]
+pub struct ArticleRecord {
+    pub id: String,
+    pub origin: String,
+    pub title: Option<String>,
+    pub title_en: Option<String>,
+    pub source: Option<String>,
+    pub url: Option<String>,
+    pub published: Option<String>,
+    /// The input's encoding ("UTF-8", "windows-1256", "UTF-16LE" ...).
+    pub encoding: String,
+    pub status: &'static str,
+    pub error: Option<String>,
+    /// Trust in the English, 0..1: the token-weighted share of chunks the checks found clean
+    /// (see `fidelity::confidence`), and its label (high, medium, low).
+    pub confidence: f64,
+    pub confidence_label: &'static str,
+    /// Chunks with at least one flag, and flags in all (title included).
+    pub flagged_chunks: usize,
+    pub flag_count: usize,
+    /// Doubts about the translated title.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub title_flags: Vec<Flag>,
+    /// Warnings about the input, e.g. little or no Arabic text.
+    pub flags: Vec<String>,
+    pub cleaned: Cleaned,
+    pub sentences: Vec<Sentence>,
+    pub chunks: Vec<ChunkRecord>,
+    /// English paragraphs, one per source paragraph (empty when the article failed).
+    pub translation: Vec<String>,
+    /// The article's summary (absent when the translation failed).
+    pub summary: Option<Summary>,
+    /// Why the LLM summary failed, when the summary above is the extractive fallback.
+    pub summary_error: Option<String>,
+    pub cache_hits: u64,
+    pub requests: u64,
+    pub duration_ms: u128,
+}
+
+impl ArticleRecord {
+    /// The fidelity flags of each English paragraph (same order and count as `translation`).
+    pub fn flags_by_paragraph(&self) -> Vec<Vec<Flag>> {
+        let mut by_source: Vec<(bool, Vec<Flag>)> =
+            vec![(false, Vec::new()); self.cleaned.paragraphs.len()];
+        for record in &self.chunks {
+            if let Some((has_text, flags)) = by_source.get_mut(record.chunk.paragraph) {
+                *has_text |= record
+                    .translation
+                    .as_deref()
+                    .is_some_and(|text| !text.trim().is_empty());
+                flags.extend(record.flags.iter().cloned());
+            }
+        }
+        by_source
+            .into_iter()
+            .filter(|(has_text, _)| *has_text)
+            .map(|(_, flags)| flags)
+            .collect()
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChunkRecord {
+    #[serde(flatten)]
+    pub chunk: Chunk,
+    pub translation: Option<String>,
+    pub backend: Option<String>,
+    pub cached: bool,
+    pub duration_ms: u128,
+    pub error: Option<String>,
+    /// What the fidelity checks found in the kept translation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Flag>,
+    /// Every translation tried when the first was flagged, and which one was kept.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<&'static str>,
+}
+
+/// What run.json says about the names stage.
+#[derive(Debug, Serialize)]
+pub struct NamesReport {
+    /// Articles asked, and those whose answer was unusable (they are translated all the same).
+    pub articles: usize,
+    pub failed: usize,
+    /// Names chosen, how many came from the name table (accepted or earlier nights), and how
+    /// many had other spellings proposed (the run writes each one way).
+    pub chosen: usize,
+    pub from_table: usize,
+    pub respelled: usize,
+    pub requests: u64,
+}
+
+/// What run.json says about the brief.
+#[derive(Debug, Serialize)]
+pub struct BriefReport {
+    /// `llm`, `extractive` or `mixed`.
+    pub method: String,
+    pub stories: usize,
+    pub articles: usize,
+    pub wire_copy_groups: usize,
+    pub dropped_citations: usize,
+    /// The files written, relative to the output folder.
+    pub files: Vec<String>,
+    pub notes: Vec<String>,
+    /// The technical causes behind the notes (e.g. why a model's answer was unusable).
+    pub causes: Vec<String>,
+}
