@@ -645,3 +645,58 @@ async fn cron_mode_shows_progress_on_every_stage() {
     assert!(waiting >= 1, "no line during the brief stage:\n{text}");
     assert!(text.contains("brief 1/1"), "{text}");
 }
+
+/// Issue 13: with the real default model (pulled in CI; the test fails, not skips, when it is
+/// missing), the brief of two short articles about one event is written by the model, composed
+/// from their key points, and every citation resolves. The articles are short so the test
+/// stays a few minutes on two cores; decoding is greedy, so it gives the same answer each run.
+#[cfg(feature = "embedded")]
+#[test]
+fn the_default_model_writes_a_composed_story_whose_citations_resolve() {
+    let workspace = Workspace::new("http://127.0.0.1:9");
+    let models_dir = std::env::var("TARJIM_TEST_MODELS_DIR").unwrap_or_default();
+    let config = format!(
+        "[stages]\ntranslate = [\"embedded\"]\nsummarize = [\"embedded\"]\nbrief = \
+         [\"embedded\"]\nnames = []\n\n[cache]\npath = \"{}\"\n\n[backends.embedded]\nkind = \
+         \"embedded\"\nmodel = \"default\"\nmodels_dir = \"{models_dir}\"\ncontext = 16384\n",
+        workspace.path().join("cache.sqlite").display()
+    );
+    std::fs::write(workspace.path().join("tarjim.toml"), config).unwrap();
+    let inbox = workspace.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::write(
+        inbox.join("a.txt"),
+        "أذربيجان تطلق عملية عسكرية في قره باغ\n\nأعلنت وزارة الدفاع الأذربيجانية يوم الثلاثاء \
+         بدء عملية عسكرية في إقليم قره باغ.\n\nوقالت الوزارة إن العملية تستهدف مواقع عسكرية \
+         فقط.\n\nودعت أرمينيا المجتمع الدولي إلى التدخل لوقف القتال.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        inbox.join("b.txt"),
+        "روسيا تدعو إلى وقف القتال في قره باغ\n\nدعت وزارة الخارجية الروسية يوم الثلاثاء \
+         أذربيجان وأرمينيا إلى وقف القتال في قره باغ.\n\nوقالت المتحدثة باسم الوزارة إن موسكو \
+         تتابع الوضع في قره باغ بقلق.\n\nوأكدت أذربيجان أن عمليتها العسكرية في قره باغ \
+         مستمرة.\n",
+    )
+    .unwrap();
+    let output = workspace.tarjim_within(
+        &["run", "inbox", "--out", "out", "--quiet"],
+        std::time::Duration::from_secs(30 * 60),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let brief = workspace.read_json("brief.json");
+    let stories = brief["stories"].as_array().unwrap();
+    assert_eq!(stories.len(), 1, "{:#}", brief["stories"]);
+    let story = &stories[0];
+    assert_eq!(story["method"], "composed", "{:#}", brief);
+    assert!(!story["headline"].as_str().unwrap().trim().is_empty());
+    assert!(!story["synthesis"].as_str().unwrap().trim().is_empty());
+    assert!(!story["key_facts"].as_array().unwrap().is_empty());
+    assert_citations_resolve(&brief, &workspace);
+    let run = workspace.read_json("run.json");
+    assert!(
+        run["stages"]["brief-story"][0]["requests"].as_u64() >= Some(1),
+        "{:#}",
+        run["stages"]
+    );
+}

@@ -3,9 +3,12 @@
 
 #![allow(dead_code)]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
@@ -85,6 +88,42 @@ pub async fn mock_server(responder: impl Respond + 'static) -> MockServer {
     server
 }
 
+/// Longest a run against a mock may take before the test calls it a hang.
+pub const WORKSPACE_RUN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Wait for `child`, reading its output; kill it and panic after `timeout`.
+pub fn wait_with_timeout(mut child: Child, timeout: Duration, what: &[&str]) -> Output {
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tarjim {what:?} hung: killed after {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
 /// A temporary workspace: `tarjim.toml` pointing at `base_url`, a private cache, an `out/`.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
@@ -135,9 +174,22 @@ request_timeout_s = 5
         self.dir.path().join("out")
     }
 
-    /// `tarjim <args>` run in the workspace, with a planted API key.
-    pub fn tarjim(&self, args: &[&str]) -> std::process::Output {
-        self.command(args).output().expect("run tarjim")
+    /// `tarjim <args>` run in the workspace, with a planted API key; a run longer than
+    /// [`WORKSPACE_RUN_TIMEOUT`] is killed and fails the test.
+    pub fn tarjim(&self, args: &[&str]) -> Output {
+        self.tarjim_within(args, WORKSPACE_RUN_TIMEOUT)
+    }
+
+    /// [`Workspace::tarjim`] with its own time limit (runs on the real model take minutes).
+    pub fn tarjim_within(&self, args: &[&str], timeout: Duration) -> Output {
+        let child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start tarjim");
+        wait_with_timeout(child, timeout, args)
     }
 
     /// The command `tarjim <args>` in the workspace: a planted API key and no inherited

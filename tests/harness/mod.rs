@@ -10,9 +10,9 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,10 +21,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use wiremock::{Request, Respond, ResponseTemplate};
 
+pub use crate::common::wait_with_timeout;
 use crate::common::{self, PLANTED_KEY, TEST_KEY_ENV};
 
 /// Longest any single run of the binary may take before the test calls it a hang.
-pub const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// What the mock does with one request.
 #[derive(Debug, Clone, PartialEq)]
@@ -445,39 +446,6 @@ pub fn tarjim_command(dir: &Path, args: &[&str]) -> Command {
 pub fn run_tarjim(dir: &Path, args: &[&str]) -> Output {
     let child = tarjim_command(dir, args).spawn().expect("start tarjim");
     wait_with_timeout(child, RUN_TIMEOUT, args)
-}
-
-/// Wait for `child`, reading its output; kill it and panic after `timeout`.
-pub fn wait_with_timeout(mut child: Child, timeout: Duration, what: &[&str]) -> Output {
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if started.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("tarjim {what:?} hung: killed after {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Output {
-        status,
-        stdout: stdout.join().expect("stdout reader"),
-        stderr: stderr.join().expect("stderr reader"),
-    }
-}
-
-fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut bytes);
-        }
-        bytes
-    })
 }
 
 /// stderr as text, after checking that nothing panicked.
