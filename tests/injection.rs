@@ -28,6 +28,8 @@ fn template_around_text() -> (String, String, String) {
     )
     .unwrap();
     let (before, after) = template.split_once("{{text}}").unwrap();
+    // The context of the chunk before is empty here (chunk.context_chars = 0).
+    let before = before.replace("{{context}}", "");
     let closer = after[..after.find("</source>").unwrap() + "</source>".len()].to_string();
     let (_, tail) = after.rsplit_once("}}").unwrap();
     (before.to_string(), closer, tail.to_string())
