@@ -173,6 +173,7 @@ impl Cache {
                             completion: Completion {
                                 text: row.get(0)?,
                                 prompt_tokens: row.get::<_, i64>(1)?.max(0) as u64,
+                                prompt_tokens_reused: 0,
                                 completion_tokens: row.get::<_, i64>(2)?.max(0) as u64,
                             },
                             invalid: row.get(3)?,
@@ -351,6 +352,7 @@ mod tests {
         Completion {
             text: text.into(),
             prompt_tokens: 5,
+            prompt_tokens_reused: 0,
             completion_tokens: 2,
         }
     }

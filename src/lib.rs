@@ -37,12 +37,13 @@ pub mod lock;
 pub mod model;
 pub mod render;
 
-/// The modules' dependencies go one way: no module reaches, through `crate::` paths, a module
-/// that reaches it back. A cycle makes two modules one (neither can change without the other),
-/// so a change that adds one fails here, naming the modules and the files that close it.
+/// The modules' dependencies go one way, down the layers that ARCHITECTURE.md lists: a module
+/// uses (through `crate::` paths) only modules below its own layer, so there can be no cycle
+/// (which makes two modules one: neither can change without the other). A change that adds an
+/// upward or sideways import fails here, naming the modules and the file.
 #[cfg(test)]
 mod layering {
-    use std::collections::{BTreeMap, BTreeSet};
+    use std::collections::BTreeMap;
     use std::path::Path;
 
     /// Top-level module -> the top-level modules its files name as `crate::<module>`, with
@@ -91,41 +92,98 @@ mod layering {
         graph
     }
 
+    /// The layers of ARCHITECTURE.md's `text` block after the `layers` marker, top first.
+    fn layers() -> Vec<Vec<String>> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("ARCHITECTURE.md");
+        let text = std::fs::read_to_string(&path).expect("read ARCHITECTURE.md");
+        let after = text
+            .split("<!-- layers:")
+            .nth(1)
+            .expect("ARCHITECTURE.md has a <!-- layers: --> marker");
+        let block = after
+            .split("```text\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a ```text block after the marker");
+        block
+            .lines()
+            .map(|line| line.split_whitespace().map(String::from).collect())
+            .filter(|layer: &Vec<String>| !layer.is_empty())
+            .collect()
+    }
+
+    /// Every import that does not go strictly down the layers, and every module the layers
+    /// do not list, as messages.
+    fn violations(
+        graph: &BTreeMap<String, BTreeMap<String, String>>,
+        layers: &[Vec<String>],
+    ) -> Vec<String> {
+        let depth: BTreeMap<&str, usize> = layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, layer)| layer.iter().map(move |m| (m.as_str(), i)))
+            .collect();
+        let mut found = Vec::new();
+        for (module, targets) in graph {
+            let Some(&from) = depth.get(module.as_str()) else {
+                found.push(format!("{module} is not in ARCHITECTURE.md's layers"));
+                continue;
+            };
+            for (target, file) in targets {
+                match depth.get(target.as_str()) {
+                    Some(&to) if to > from => {}
+                    Some(_) => found.push(format!(
+                        "{module} uses {target} ({file}), which is not below it"
+                    )),
+                    None => found.push(format!("{target} is not in ARCHITECTURE.md's layers")),
+                }
+            }
+        }
+        found
+    }
+
     #[test]
-    fn module_dependencies_have_no_cycles() {
+    fn modules_only_use_the_layers_below() {
         let graph = imports();
         assert!(graph.len() > 20, "found only {:?}", graph.keys());
-        // Depth-first search from every module; a module met again on the current path
-        // closes a cycle.
-        fn visit(
-            module: &str,
-            graph: &BTreeMap<String, BTreeMap<String, String>>,
-            path: &mut Vec<String>,
-            done: &mut BTreeSet<String>,
-        ) -> Result<(), String> {
-            if let Some(start) = path.iter().position(|m| m == module) {
-                let cycle: Vec<String> = path[start..]
-                    .iter()
-                    .zip(path[start..].iter().skip(1).chain([&path[start]]))
-                    .map(|(from, to)| format!("{from} -> {to} ({})", graph[from.as_str()][to]))
-                    .collect();
-                return Err(cycle.join(", "));
+        let found = violations(&graph, &layers());
+        assert!(found.is_empty(), "layering broken:\n{}", found.join("\n"));
+    }
+
+    /// The check itself: one of the cycles the code once had (backend <-> settings) and an
+    /// import up the layers are both caught.
+    #[test]
+    fn the_layering_check_catches_a_cycle_and_an_upward_import() {
+        let edge = |from: &str, to: &str| (from.to_string(), to.to_string());
+        let graph_of = |edges: &[(String, String)]| {
+            let mut graph: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+            for (from, to) in edges {
+                graph.entry(to.clone()).or_default();
+                graph
+                    .entry(from.clone())
+                    .or_default()
+                    .insert(to.clone(), format!("src/{from}.rs"));
             }
-            if !done.insert(module.to_string()) {
-                return Ok(());
-            }
-            path.push(module.to_string());
-            for target in graph.get(module).into_iter().flat_map(BTreeMap::keys) {
-                visit(target, graph, path, done)?;
-            }
-            path.pop();
-            Ok(())
-        }
-        let mut done = BTreeSet::new();
-        for module in graph.keys() {
-            if let Err(cycle) = visit(module, &graph, &mut Vec::new(), &mut done) {
-                panic!("import cycle: {cycle}");
-            }
-        }
+            graph
+        };
+        let layers = vec![
+            vec!["pipeline".to_string()],
+            vec!["settings".to_string()],
+            vec!["backend".to_string()],
+        ];
+        let cycle = graph_of(&[edge("settings", "backend"), edge("backend", "settings")]);
+        assert_eq!(
+            violations(&cycle, &layers),
+            vec!["backend uses settings (src/backend.rs), which is not below it"]
+        );
+        let upward = graph_of(&[edge("backend", "pipeline")]);
+        assert_eq!(violations(&upward, &layers).len(), 1);
+        let unlisted = graph_of(&[edge("pipeline", "render")]);
+        assert_eq!(
+            violations(&unlisted, &layers),
+            vec!["render is not in ARCHITECTURE.md's layers"; 2]
+        );
+        let fine = graph_of(&[edge("pipeline", "settings"), edge("settings", "backend")]);
+        assert!(violations(&fine, &layers).is_empty());
     }
 }

@@ -393,6 +393,8 @@ pub async fn run(
         requests: sum(|stats| &stats.requests),
         attempts: sum(|stats| &stats.attempts),
         tokens_in: sum(|stats| &stats.prompt_tokens),
+        tokens_in_evaluated: sum(|stats| &stats.prompt_tokens)
+            .saturating_sub(sum(|stats| &stats.prompt_tokens_reused)),
         tokens_out: sum(|stats| &stats.completion_tokens),
         cache: CacheCounts {
             path: shared.cache.path().to_path_buf(),
@@ -825,6 +827,12 @@ fn runner_backends(runner: Option<&StageRunner>) -> Vec<StageBackend> {
             requests: stats.requests.load(Ordering::Relaxed),
             attempts: stats.attempts.load(Ordering::Relaxed),
             failures: stats.failures.load(Ordering::Relaxed),
+            tokens_in: stats.prompt_tokens.load(Ordering::Relaxed),
+            tokens_in_evaluated: stats
+                .prompt_tokens
+                .load(Ordering::Relaxed)
+                .saturating_sub(stats.prompt_tokens_reused.load(Ordering::Relaxed)),
+            tokens_out: stats.completion_tokens.load(Ordering::Relaxed),
         })
         .collect()
 }

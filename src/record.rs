@@ -54,7 +54,10 @@ pub struct RunReport {
     pub chunks: Counts,
     pub requests: u64,
     pub attempts: u64,
+    /// Prompt tokens sent; of those, the ones evaluated (the rest were reused from a kept
+    /// prefix); generated tokens. Per stage and backend under `stages`.
     pub tokens_in: u64,
+    pub tokens_in_evaluated: u64,
     pub tokens_out: u64,
     pub cache: CacheCounts,
     pub failures: Vec<Failure>,
@@ -119,6 +122,11 @@ pub struct StageBackend {
     pub requests: u64,
     pub attempts: u64,
     pub failures: u64,
+    /// Prompt tokens sent, and of those the ones the backend evaluated (not reused from an
+    /// earlier request's prefix); generated tokens.
+    pub tokens_in: u64,
+    pub tokens_in_evaluated: u64,
+    pub tokens_out: u64,
 }
 
 /// An article's output record (`articles/<id>.json`).

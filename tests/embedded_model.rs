@@ -50,6 +50,13 @@ fn request(user: &str) -> Request {
     }
 }
 
+/// The tests of this file take turns on the shared engine, so that what one keeps in its
+/// sequences (prefix reuse) is not evicted by another's requests halfway through.
+async fn take_turn() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 async fn complete(req: &Request) -> Completion {
     match backend().complete(req).await {
         Ok(c) => c,
@@ -59,6 +66,7 @@ async fn complete(req: &Request) -> Completion {
 
 #[tokio::test]
 async fn translates_arabic_sentence() {
+    let _turn = take_turn().await;
     let answer = complete(&request("أعلنت أذربيجان وأرمينيا وقف إطلاق النار.")).await;
     eprintln!("{answer:?}");
     assert!(answer.text.contains("Azerbaijan"), "{answer:?}");
@@ -74,6 +82,7 @@ async fn translates_arabic_sentence() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batched_answers_equal_solo_answers() {
+    let _turn = take_turn().await;
     let inputs = [
         "قال الرئيس إن الاقتصاد ينمو بسرعة.",
         "هطلت أمطار غزيرة على القاهرة يوم الثلاثاء.",
@@ -89,11 +98,79 @@ async fn batched_answers_equal_solo_answers() {
     for (i, (a, b)) in solo.iter().zip(&batched).enumerate() {
         eprintln!("{i}: solo={:?}\n   batched={:?}", a.text, b.text);
     }
-    assert_eq!(solo, batched, "batched decoding changed greedy output");
+    let texts = |answers: &[Completion]| -> Vec<String> {
+        answers.iter().map(|a| a.text.clone()).collect()
+    };
+    assert_eq!(
+        texts(&solo),
+        texts(&batched),
+        "batched decoding changed greedy output"
+    );
+}
+
+/// Prefix reuse must not change answers: the same prompts, evaluated cold by an engine that
+/// keeps nothing, and by the shared engine (which reuses the kept system prompt and, for a
+/// repeated request, all of the prompt but its last token), alone and batched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_prefixes_give_the_answers_of_a_cold_evaluation() {
+    let _turn = take_turn().await;
+    let system = include_str!("../prompts/translate.system.md");
+    let requests: Vec<Request> = [
+        "وقالت وزارة الدفاع إن القوات صدت هجوما على ثلاث قرى.",
+        "وصل وزير الخارجية إلى موسكو يوم الاثنين في زيارة تستمر يومين.",
+        "ارتفعت أسعار النفط بنسبة 3 في المئة بعد إعلان أوبك.",
+    ]
+    .iter()
+    .map(|text| Request {
+        system: system.to_string(),
+        ..request(text)
+    })
+    .collect();
+    let cold_engine = EmbeddedBackend::start(&EmbeddedSettings {
+        parallel: 1,
+        prefix_cache: false,
+        ..settings()
+    })
+    .unwrap_or_else(|err| panic!("cannot start the cold engine: {err}"));
+    let mut cold = Vec::new();
+    for req in &requests {
+        let answer = cold_engine.complete(req).await.expect("cold completion");
+        assert_eq!(answer.prompt_tokens_reused, 0, "{answer:?}");
+        cold.push(answer);
+    }
+    drop(cold_engine);
+
+    let mut alone = Vec::new();
+    for req in &requests {
+        alone.push(complete(req).await);
+    }
+    let batched = futures::future::join_all(requests.iter().map(complete)).await;
+    let again = complete(&requests[0]).await;
+    for (i, ((c, a), b)) in cold.iter().zip(&alone).zip(&batched).enumerate() {
+        eprintln!("{i}: cold={c:?}\n   alone={a:?}\n   batched={b:?}");
+        assert_eq!(c.text, a.text, "prefix reuse changed the answer (alone)");
+        assert_eq!(c.text, b.text, "prefix reuse changed the answer (batched)");
+        assert_eq!(c.prompt_tokens, a.prompt_tokens);
+    }
+    // After the first, each request alone finds a sequence holding at least the system prompt.
+    for a in &alone[1..] {
+        assert!(
+            a.prompt_tokens_reused >= 40,
+            "system prompt not reused: {a:?}"
+        );
+    }
+    eprintln!("again={again:?}");
+    assert_eq!(again.text, cold[0].text);
+    assert_eq!(
+        again.prompt_tokens_reused,
+        again.prompt_tokens - 1,
+        "a repeated prompt evaluates only its last token"
+    );
 }
 
 #[tokio::test]
 async fn json_schema_constrains_output() {
+    let _turn = take_turn().await;
     let schema = serde_json::json!({
         "type": "object",
         "properties": {
@@ -119,6 +196,7 @@ async fn json_schema_constrains_output() {
 
 #[tokio::test]
 async fn oversized_prompt_is_a_context_error() {
+    let _turn = take_turn().await;
     let long = "كلمة ".repeat(3000);
     let err = backend().complete(&request(&long)).await.err();
     assert!(

@@ -39,6 +39,20 @@ async fn samples_are_translated_cached_and_reported() {
         run["tokens_in"].as_u64().unwrap() as usize,
         10 * first_calls
     );
+    // The server reported 4 of every 10 prompt tokens as cached: 6 evaluated, per stage too.
+    assert_eq!(
+        run["tokens_in_evaluated"].as_u64().unwrap() as usize,
+        6 * first_calls
+    );
+    let translate = &run["stages"]["translate"][0];
+    assert_eq!(
+        translate["tokens_in_evaluated"].as_u64().unwrap(),
+        6 * translate["requests"].as_u64().unwrap()
+    );
+    assert_eq!(
+        translate["tokens_out"].as_u64().unwrap(),
+        5 * translate["requests"].as_u64().unwrap()
+    );
 
     let mut chunk_total = 0;
     let mut dropped_total = 0;

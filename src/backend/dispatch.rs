@@ -27,6 +27,7 @@ pub struct DispatchStats {
     pub attempts: AtomicU64,
     pub failures: AtomicU64,
     pub prompt_tokens: AtomicU64,
+    pub prompt_tokens_reused: AtomicU64,
     pub completion_tokens: AtomicU64,
 }
 
@@ -184,6 +185,9 @@ impl Dispatcher {
                 stats
                     .prompt_tokens
                     .fetch_add(completion.prompt_tokens, Ordering::Relaxed);
+                stats
+                    .prompt_tokens_reused
+                    .fetch_add(completion.prompt_tokens_reused, Ordering::Relaxed);
                 stats
                     .completion_tokens
                     .fetch_add(completion.completion_tokens, Ordering::Relaxed);

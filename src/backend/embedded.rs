@@ -10,8 +10,17 @@
 //! parallel` cells; the cache is not unified). Every step builds one batch holding one token
 //! for each generating slot plus as many prompt tokens of prefilling slots as `batch` allows,
 //! decodes it once, and samples a token for every slot whose last fed token asked for logits.
-//! A slot finishes on an end-of-generation token (or at `max_tokens`), answers, clears its KV
-//! cells and is refilled from the queue at the next step, independently of the others.
+//! A slot finishes on an end-of-generation token (or at `max_tokens`), answers, and is refilled
+//! from the queue at the next step, independently of the others.
+//!
+//! Prefix reuse (`prefix_cache`, on by default, like llama-server's `cache_prompt`): a finished
+//! slot keeps its KV cells and remembers the tokens they hold. A new request goes to the free
+//! slot whose remembered tokens share the longest prefix with its prompt (the least recently
+//! used one on a tie), the cells past that prefix are removed (`llama_memory_seq_rm`), and only
+//! the rest of the prompt is evaluated. Every request of a stage starts with the same system
+//! prompt and template head, and a repair of a chunk repeats the chunk's whole prompt up to the
+//! notes at its end, so most of their prompt is not evaluated again. Completions report how many
+//! prompt tokens were reused.
 //!
 //! Decoding is greedy (plain argmax over the logits) unless `temperature > 0`, which uses a
 //! seeded sampler; a request with a JSON schema gets a per-slot grammar sampler built from a
@@ -180,6 +189,7 @@ struct EngineConfig {
     temperature: f32,
     seed: u32,
     ignore_eos: bool,
+    prefix_cache: bool,
 }
 
 impl EngineConfig {
@@ -214,6 +224,7 @@ impl EngineConfig {
             temperature: s.temperature,
             seed: s.seed,
             ignore_eos: s.ignore_eos,
+            prefix_cache: s.prefix_cache,
         })
     }
 }
@@ -271,6 +282,8 @@ fn engine_thread(
         template,
         batch: LlamaBatch::new(config.batch as usize, 1),
         slots: (0..config.parallel).map(|_| None).collect(),
+        kept: (0..config.parallel).map(|_| Kept::default()).collect(),
+        clock: 0,
         config: &config,
     };
     engine.run(&jobs);
@@ -307,16 +320,25 @@ fn new_context<'m>(
     })
 }
 
+/// A kept prefix shorter than this (a chat template's first tokens) is not worth choosing a
+/// sequence for.
+const MIN_REUSE: usize = 16;
+
 /// One active sequence.
 struct Slot {
     seq_id: i32,
     job: Job,
+    /// Every token of the sequence so far: the whole prompt, then each sampled token. The
+    /// first `n_past` of them are in the sequence's KV cells.
+    history: Vec<LlamaToken>,
     /// Tokens not yet fed to the model: the prompt (or what is left of it), then the last
     /// sampled token.
     pending: Vec<LlamaToken>,
     /// Position of the next token fed.
     n_past: i32,
     prompt_tokens: u64,
+    /// Prompt tokens whose KV cells were left by the sequence's previous request.
+    reused: u64,
     generated: u32,
     /// Grammar and/or seeded sampler; `None` means plain argmax.
     sampler: Option<LlamaSampler>,
@@ -338,7 +360,18 @@ struct Engine<'m> {
     template: LlamaChatTemplate,
     batch: LlamaBatch<'static>,
     slots: Vec<Option<Slot>>,
+    /// Per sequence id: the tokens its KV cells hold while no request runs on it.
+    kept: Vec<Kept>,
+    /// Counts releases, to find the least recently used sequence.
+    clock: u64,
     config: &'m EngineConfig,
+}
+
+/// What a free sequence's KV cells hold, for prefix reuse.
+#[derive(Default)]
+struct Kept {
+    tokens: Vec<LlamaToken>,
+    released_at: u64,
 }
 
 impl Engine<'_> {
@@ -370,32 +403,76 @@ impl Engine<'_> {
 
     /// Put `job` into a free slot, or answer it at once if its prompt cannot run.
     fn admit(&mut self, job: Job) {
-        let Some(seq_id) = self.slots.iter().position(Option::is_none) else {
+        let (tokens, sampler) = match self.prepare(&job) {
+            Ok(prepared) => prepared,
+            Err(err) => {
+                let _ = job.reply.send(Err(err));
+                return;
+            }
+        };
+        let Some(seq_id) = self.pick_slot(&tokens) else {
             let _ = job
                 .reply
                 .send(Err(BackendError::Engine("no free slot".into())));
             return;
         };
-        match self.prepare(&job) {
-            Ok((pending, sampler)) => {
-                self.slots[seq_id] = Some(Slot {
-                    seq_id: seq_id as i32,
-                    prompt_tokens: pending.len() as u64,
-                    pending,
-                    job,
-                    n_past: 0,
-                    generated: 0,
-                    sampler,
-                    text: String::new(),
-                    decoder: encoding_rs::UTF_8.new_decoder_without_bom_handling(),
-                    piece: Vec::new(),
-                    logits_at: None,
-                })
-            }
-            Err(err) => {
-                let _ = job.reply.send(Err(err));
-            }
+        let reused = self.reuse_prefix(seq_id, &tokens);
+        self.slots[seq_id] = Some(Slot {
+            seq_id: seq_id as i32,
+            prompt_tokens: tokens.len() as u64,
+            reused: reused as u64,
+            pending: tokens[reused..].to_vec(),
+            history: tokens,
+            job,
+            n_past: reused as i32,
+            generated: 0,
+            sampler,
+            text: String::new(),
+            decoder: encoding_rs::UTF_8.new_decoder_without_bom_handling(),
+            piece: Vec::new(),
+            logits_at: None,
+        });
+    }
+
+    /// The free slot whose kept tokens share the longest prefix with `tokens`; when none
+    /// shares at least [`MIN_REUSE`] tokens (or on a tie), the least recently used one, so that
+    /// an unrelated prompt does not overwrite a prefix that others share.
+    fn pick_slot(&self, tokens: &[LlamaToken]) -> Option<usize> {
+        (0..self.slots.len())
+            .filter(|&i| self.slots[i].is_none())
+            .max_by_key(|&i| {
+                let kept = &self.kept[i];
+                let shared = common_prefix(&kept.tokens, tokens);
+                (
+                    if shared >= MIN_REUSE { shared } else { 0 },
+                    std::cmp::Reverse(kept.released_at),
+                )
+            })
+    }
+
+    /// Keep the cells of `seq_id` that hold a prefix of `tokens` and remove the rest; returns
+    /// how many prompt tokens need no evaluation. At least the last prompt token is always
+    /// evaluated again, because sampling needs its logits.
+    fn reuse_prefix(&mut self, seq_id: usize, tokens: &[LlamaToken]) -> usize {
+        let kept = std::mem::take(&mut self.kept[seq_id].tokens);
+        let keep = if self.config.prefix_cache {
+            common_prefix(&kept, tokens).min(tokens.len().saturating_sub(1))
+        } else {
+            0
+        };
+        let seq = seq_id as u32;
+        // A partial removal can fail (never for this model's plain attention cache); then the
+        // sequence starts cold.
+        if keep > 0
+            && self
+                .ctx
+                .clear_kv_cache_seq(Some(seq), Some(keep as u32), None)
+                .unwrap_or(false)
+        {
+            return keep;
         }
+        let _ = self.ctx.clear_kv_cache_seq(Some(seq), None, None);
+        0
     }
 
     /// Render the chat template, tokenize, check the context budget, build the sampler.
@@ -470,17 +547,31 @@ impl Engine<'_> {
                 .as_ref()
                 .is_some_and(|s| s.job.reply.is_closed())
             {
-                self.release(i);
+                self.release(i, false);
             }
         }
     }
 
-    fn release(&mut self, index: usize) -> Option<Slot> {
+    /// Take the slot at `index` out of service. With prefix reuse its KV cells stay, holding
+    /// the tokens fed so far; otherwise (or when `forget`) they are cleared.
+    fn release(&mut self, index: usize, forget: bool) -> Option<Slot> {
         let slot = self.slots[index].take()?;
-        // Only fails for ids > i32::MAX, which slots never have.
-        let _ = self
-            .ctx
-            .clear_kv_cache_seq(Some(slot.seq_id as u32), None, None);
+        self.clock += 1;
+        let fed = usize::try_from(slot.n_past)
+            .unwrap_or(0)
+            .min(slot.history.len());
+        if self.config.prefix_cache && !forget {
+            self.kept[index] = Kept {
+                tokens: slot.history[..fed].to_vec(),
+                released_at: self.clock,
+            };
+        } else {
+            self.kept[index] = Kept::default();
+            // Only fails for ids > i32::MAX, which slots never have.
+            let _ = self
+                .ctx
+                .clear_kv_cache_seq(Some(slot.seq_id as u32), None, None);
+        }
         Some(slot)
     }
 
@@ -492,8 +583,9 @@ impl Engine<'_> {
         }
         if let Err(e) = self.ctx.decode(&mut self.batch) {
             let msg = format!("{}: llama_decode failed: {e}", self.config.name);
+            // What a failed decode left in the cache is unknown: forget every sequence.
             for i in 0..self.slots.len() {
-                if let Some(slot) = self.release(i) {
+                if let Some(slot) = self.release(i, true) {
                     let _ = slot.job.reply.send(Err(BackendError::Engine(msg.clone())));
                 }
             }
@@ -507,7 +599,7 @@ impl Engine<'_> {
                 _ => continue,
             };
             if let Step::Done(result) = step {
-                if let Some(slot) = self.release(i) {
+                if let Some(slot) = self.release(i, false) {
                     let _ = slot.job.reply.send(result);
                 }
             }
@@ -582,6 +674,7 @@ fn sample_next(
         }));
     }
     slot.pending.push(token);
+    slot.history.push(token);
     Step::Continue
 }
 
@@ -590,8 +683,14 @@ fn finish(slot: &mut Slot) -> Completion {
     Completion {
         text: std::mem::take(&mut slot.text),
         prompt_tokens: slot.prompt_tokens,
+        prompt_tokens_reused: slot.reused,
         completion_tokens: u64::from(slot.generated),
     }
+}
+
+/// Length of the longest common prefix of `a` and `b`.
+fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 /// Feed `bytes` to the streaming decoder; an incomplete trailing character waits for the next
@@ -633,6 +732,15 @@ mod tests {
         }
         decode_utf8(&mut decoder, &[], &mut out, true);
         assert_eq!(out, word);
+    }
+
+    #[test]
+    fn common_prefix_counts_shared_leading_tokens() {
+        let t = |ids: &[i32]| ids.iter().map(|&i| LlamaToken(i)).collect::<Vec<_>>();
+        assert_eq!(common_prefix(&t(&[1, 2, 3, 4]), &t(&[1, 2, 9])), 2);
+        assert_eq!(common_prefix(&t(&[1, 2]), &t(&[1, 2, 3])), 2);
+        assert_eq!(common_prefix(&t(&[]), &t(&[1])), 0);
+        assert_eq!(common_prefix(&t(&[5]), &t(&[1])), 0);
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub struct EmbeddedSettings {
     /// return that as a normal answer (like llama-server's `ignore_eos`).
     #[serde(default)]
     pub ignore_eos: bool,
+    /// Keep each sequence's KV cells after its request and evaluate only what a new prompt
+    /// does not share with them (greedy output is unchanged; off only to compare).
+    #[serde(default = "default_true")]
+    pub prefix_cache: bool,
 }
 
 impl Default for EmbeddedSettings {
@@ -51,6 +55,7 @@ impl Default for EmbeddedSettings {
             concurrency: default_concurrency(),
             seed: default_seed(),
             ignore_eos: false,
+            prefix_cache: true,
         }
     }
 }
@@ -69,6 +74,9 @@ fn default_concurrency() -> usize {
 }
 fn default_max_tokens() -> u32 {
     1024
+}
+fn default_true() -> bool {
+    true
 }
 fn default_seed() -> u32 {
     0x5eed

@@ -66,6 +66,10 @@ pub struct Request {
 pub struct Completion {
     pub text: String,
     pub prompt_tokens: u64,
+    /// Of `prompt_tokens`, those the engine did not evaluate again because it kept them from an
+    /// earlier request (the embedded engine's prefix reuse, an API's `cached_tokens`).
+    #[serde(default)]
+    pub prompt_tokens_reused: u64,
     pub completion_tokens: u64,
 }
 

@@ -69,6 +69,7 @@ impl MtBackend {
         Ok(Completion {
             text,
             prompt_tokens: request.input.chars().count() as u64,
+            prompt_tokens_reused: 0,
             completion_tokens: 0,
         })
     }

@@ -102,6 +102,7 @@ pub fn parse_response(url: &str, body: &str, max_tokens: u32) -> Result<Completi
     Ok(Completion {
         text: text.to_string(),
         prompt_tokens: usage("prompt_tokens"),
+        prompt_tokens_reused: usage("prompt_tokens_details/cached_tokens"),
         completion_tokens: usage("completion_tokens"),
     })
 }
@@ -124,13 +125,15 @@ mod tests {
     #[test]
     fn a_good_answer_is_unpacked() {
         let body = r#"{"choices":[{"message":{"content":"Hello"},"finish_reason":"stop"}],
-                       "usage":{"prompt_tokens":12,"completion_tokens":3}}"#;
+                       "usage":{"prompt_tokens":12,"completion_tokens":3,
+                                "prompt_tokens_details":{"cached_tokens":8}}}"#;
         let completion = parse_response(URL, body, 100).unwrap();
         assert_eq!(
             completion,
             Completion {
                 text: "Hello".into(),
                 prompt_tokens: 12,
+                prompt_tokens_reused: 8,
                 completion_tokens: 3
             }
         );

@@ -50,7 +50,9 @@ pub fn mock_translation(text: &str) -> String {
 pub fn chat_answer(text: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5},
+        // A server with prompt caching says how much of the prompt it reused.
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5,
+                  "prompt_tokens_details": {"cached_tokens": 4}},
     }))
 }
 
