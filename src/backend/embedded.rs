@@ -13,8 +13,8 @@
 //! A slot finishes on an end-of-generation token (or at `max_tokens`), answers, and is refilled
 //! from the queue at the next step, independently of the others.
 //!
-//! Prefix reuse (`prefix_cache`, off by default (it changed greedy answers in a test), like llama-server's `cache_prompt`): a finished
-//! slot keeps its KV cells and remembers the tokens they hold. A new request goes to the free
+//! Prefix reuse (`prefix_cache`, like llama-server's `cache_prompt`; off by default because the
+//! real-model test found it changes greedy answers): a finished slot keeps its KV cells and remembers the tokens they hold. A new request goes to the free
 //! slot whose remembered tokens share the longest prefix with its prompt (the least recently
 //! used one on a tie), the cells past that prefix are removed (`llama_memory_seq_rm`), and only
 //! the rest of the prompt is evaluated. Every request of a stage starts with the same system
