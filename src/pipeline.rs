@@ -325,7 +325,12 @@ pub async fn run(
             runner: brief_runner.as_ref(),
             story_runner: story_runner.as_ref(),
             mode: settings.brief.mode,
-            story_threshold: settings.brief.story_threshold,
+            grouping: crate::brief::group::Limits {
+                threshold: settings.brief.story_threshold,
+                max_size: settings.brief.max_story_articles,
+                window_days: settings.brief.window_days,
+            },
+            top_stories: settings.brief.top_stories,
             summaries_use_llm: context.summarizer.uses_llm(),
             left_out,
             glossary: &context.summarizer.glossary,

@@ -129,8 +129,15 @@ pub struct StageSettings {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BriefSettings {
-    /// Articles whose similarity (summaries and named entities) reaches this are one story.
+    /// Two stories merge while their articles' average similarity (TF-IDF over the Arabic
+    /// title, lead and glossary names) reaches this.
     pub story_threshold: f64,
+    /// The most articles in one story.
+    pub max_story_articles: usize,
+    /// Articles published more than this many days apart are never one story.
+    pub window_days: i64,
+    /// How many stories are written in full; the rest are listed.
+    pub top_stories: usize,
     /// How the brief stage's model writes a story.
     #[serde(default)]
     pub mode: BriefMode,
@@ -278,6 +285,12 @@ impl Settings {
             return Err(SettingsError::Check(format!(
                 "brief.story_threshold = {} must be above 0 and at most 1 (a similarity)",
                 self.brief.story_threshold
+            )));
+        }
+        if self.brief.max_story_articles == 0 || self.brief.window_days < 0 {
+            return Err(SettingsError::Check(format!(
+                "brief.max_story_articles = {} must be at least 1 and brief.window_days = {} at least 0",
+                self.brief.max_story_articles, self.brief.window_days
             )));
         }
         for (name, backend) in &self.backends {

@@ -480,6 +480,127 @@ async fn unrelated_articles_make_several_stories() {
     );
 }
 
+/// A wire dispatch, printed by two outlets word for word and retold by a third.
+const ARRESTS_WIRE: &str = "أعلنت وزارة الداخلية السعودية اليوم القبض على 431 شخصا ينتمون إلى خلايا عنقودية مرتبطة بتنظيم داعش الإرهابي كانت تخطط لتنفيذ عمليات انتحارية في المملكة.\n\nوأوضح المتحدث الأمني للوزارة أن الخلايا كانت تستهدف مساجد ومقار أمنية، وأن المقبوض عليهم من جنسيات مختلفة.";
+const ARRESTS_OWN: &str = "كشفت الداخلية عن تفكيك خلايا عنقودية لتنظيم داعش والقبض على 431 متهما خططوا لعمليات انتحارية تستهدف مساجد ومقار أمنية في المملكة، بحسب المتحدث الأمني للوزارة.";
+const SIGNING_A: &str = "أعلن نادي الهلال التعاقد مع المدافع البرازيلي كارلوس إدواردو لمدة ثلاثة مواسم قادما من نادي بورتو البرتغالي.\n\nوسيلتحق اللاعب بمعسكر الفريق في النمسا الأسبوع المقبل.";
+const SIGNING_B: &str = "وقع الهلال رسميا مع المدافع البرازيلي كارلوس إدواردو القادم من بورتو لثلاثة مواسم، على أن ينضم إلى معسكر النمسا الأسبوع المقبل.";
+const ACCIDENT: &str = "قالت وزارة الداخلية إن مقيما توفي وأصيب اثنان في حادث تصادم على طريق الملك عبدالعزيز في جدة فجر اليوم.";
+const VACCINES: &str =
+    "قالت وزارة الصحة السعودية إنها أطلقت حملة تطعيم ضد الحصبة في مدارس الرياض تستمر أسبوعين.";
+
+/// Issue 11: a night of several events. The wire copy of one event joins its story, articles
+/// that only share "the ministry said" or the kingdom's name do not; stories are ranked by
+/// independent sources; only the top `brief.top_stories` are written (one model request each),
+/// the rest are listed, and brief.html carries only the written stories' articles.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_night_is_ranked_and_only_its_top_stories_are_written() {
+    let llm = ScriptedLlm::new(BriefMode::Valid);
+    let server = mock_server(llm.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    workspace.edit_config(&[("[stages]", "[brief]\ntop_stories = 1\n\n[stages]")]);
+    let records = [
+        (
+            "arrests-spa",
+            "okaz",
+            "الداخلية: القبض على 431 من خلايا داعش",
+            ARRESTS_WIRE,
+        ),
+        (
+            "arrests-wire",
+            "sabq",
+            "القبض على 431 شخصا من خلايا داعش",
+            ARRESTS_WIRE,
+        ),
+        (
+            "arrests-own",
+            "aawsat",
+            "تفكيك خلايا داعش والقبض على 431 متهما",
+            ARRESTS_OWN,
+        ),
+        (
+            "signing-a",
+            "alriyadh",
+            "الهلال يتعاقد مع كارلوس إدواردو",
+            SIGNING_A,
+        ),
+        (
+            "signing-b",
+            "arreyadi",
+            "كارلوس إدواردو هلاليا لثلاثة مواسم",
+            SIGNING_B,
+        ),
+        ("accident", "okaz", "وفاة مقيم في حادث تصادم بجدة", ACCIDENT),
+        (
+            "vaccines",
+            "alyaum",
+            "حملة تطعيم ضد الحصبة في مدارس الرياض",
+            VACCINES,
+        ),
+    ];
+    let lines: Vec<String> = records
+        .iter()
+        .map(|(id, outlet, title, text)| {
+            serde_json::json!({"id": id, "source": outlet, "title": title, "text": text,
+                               "url": format!("https://example.com/{id}"),
+                               "published": "2015-07-21T08:00:00Z"})
+            .to_string()
+        })
+        .collect();
+    let night = workspace.path().join("night.jsonl");
+    std::fs::write(&night, lines.join("\n")).unwrap();
+    run_ok(&workspace, &[night.to_str().unwrap()]);
+
+    let brief = workspace.read_json("brief.json");
+    let ids = |value: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| {
+                // Article ids name the input line ("night-L3-…"): the record's name.
+                let line = id.as_str().unwrap().split('-').nth(1).unwrap();
+                let number: usize = line.trim_start_matches('L').parse().unwrap();
+                records[number - 1].0.to_string()
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    let stories = brief["stories"].as_array().unwrap();
+    assert_eq!(stories.len(), 1, "{:#}", brief["stories"]);
+    assert_eq!(
+        ids(&stories[0]["articles"]),
+        ["arrests-own", "arrests-spa", "arrests-wire"]
+    );
+    // okaz and sabq printed one dispatch: two independent sources, not three.
+    assert_eq!(stories[0]["independent_sources"], 2, "{:#}", stories[0]);
+    let more = brief["more_stories"].as_array().unwrap();
+    assert_eq!(more.len(), 1, "{:#}", brief["more_stories"]);
+    assert_eq!(ids(&more[0]["articles"]), ["signing-a", "signing-b"]);
+    assert_eq!(more[0]["id"], "story-2");
+    let singles: Vec<String> = brief["single_reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|report| ids(&report["articles"]))
+        .collect();
+    assert_eq!(singles.len(), 2, "{:#}", brief["single_reports"]);
+    assert!(singles.contains(&"accident".to_string()) && singles.contains(&"vaccines".to_string()));
+    assert_eq!(llm.brief_calls.load(Ordering::SeqCst), 1);
+
+    let markdown = workspace.read_text("brief.md");
+    assert!(markdown.contains("## More stories"), "{markdown}");
+    assert!(markdown.contains("## Single reports, by outlet"));
+    let html = workspace.read_text("brief.html");
+    assert!(html.contains("id=\"more-stories\"") && html.contains("id=\"single-reports\""));
+    let signing = more[0]["articles"][0].as_str().unwrap();
+    assert!(html.contains(&format!("href=\"articles/{signing}.en.md\"")));
+    assert!(!html.contains(&format!("id=\"article-{signing}\"")));
+    let arrest = stories[0]["articles"][0].as_str().unwrap();
+    assert!(html.contains(&format!("id=\"article-{arrest}\"")));
+}
+
 /// Headless Chromium, or a failure that says how to install it.
 fn chromium() -> &'static str {
     let path = "/usr/bin/chromium";

@@ -21,6 +21,10 @@ use crate::structured::{self, unfence};
 
 /// Most characters of article text sent for one story.
 pub const MAX_PROMPT_CHARACTERS: usize = 24_000;
+/// Most articles in one story's prompt. A larger story is written from its articles' key
+/// points instead (`composed`: the summaries are the map step, that request the reduce), so a
+/// story of a thousand articles asks no more than a story of twelve.
+pub const MAX_PROMPT_ARTICLES: usize = 12;
 const ENTITY_KINDS: [&str; 4] = ["person", "place", "organisation", "other"];
 
 #[derive(Debug, Deserialize)]
@@ -179,9 +183,10 @@ pub fn prompt_text(
     articles: &[&BriefArticle],
     wire_index: &HashMap<ParagraphRef, String>,
 ) -> String {
-    let share = MAX_PROMPT_CHARACTERS / articles.len().max(1);
+    let shown = &articles[..articles.len().min(MAX_PROMPT_ARTICLES)];
+    let share = MAX_PROMPT_CHARACTERS / shown.len().max(1);
     let mut text = String::new();
-    for article in articles {
+    for article in shown {
         text.push_str(&format!(
             "Article {} — \"{}\" ({}; published {})\n",
             article.id,
@@ -200,7 +205,8 @@ pub fn prompt_text(
                 .get(&reference)
                 .map(|group| format!(" (wire copy {group}: also in other articles)"))
                 .unwrap_or_default();
-            let line = format!("[{number}] {}{mark}\n", paragraph.trim());
+            let paragraph: String = paragraph.trim().chars().take(share).collect();
+            let line = format!("[{number}] {paragraph}{mark}\n");
             used += line.chars().count();
             if used > share && index > 0 {
                 text.push_str(&format!(
@@ -212,6 +218,12 @@ pub fn prompt_text(
             text.push_str(&line);
         }
         text.push('\n');
+    }
+    if articles.len() > shown.len() {
+        text.push_str(&format!(
+            "({} more articles of this story are not shown.)\n",
+            articles.len() - shown.len()
+        ));
     }
     text
 }
@@ -345,5 +357,34 @@ mod tests {
         assert_eq!(story.entities[0].variants, vec!["Aliev".to_string()]);
         assert!(validate(r#"{"headline": "", "synthesis": "S", "key_facts": []}"#).is_err());
         assert!(validate("{").is_err());
+    }
+
+    /// The night that made a 618,307-character prompt: one story of a thousand articles, each
+    /// with a long first paragraph. The prompt stays within its bound whatever the story size.
+    #[test]
+    fn a_story_of_a_thousand_articles_makes_a_bounded_prompt() {
+        let articles: Vec<BriefArticle> = (0..1000)
+            .map(|i| BriefArticle {
+                id: format!("{i:04}_article"),
+                origin: format!("{i}.txt"),
+                title: Some("عنوان".into()),
+                title_en: Some("A title of ordinary length for a news article".into()),
+                source: Some("outlet".into()),
+                url: None,
+                published: Some("2015-07-21".into()),
+                arabic: vec!["نص".repeat(3000); 3],
+                english: vec!["A very long paragraph. ".repeat(500); 3],
+                summary: None,
+                confidence: 1.0,
+                paragraph_flags: vec![Vec::new(); 3],
+            })
+            .collect();
+        let story: Vec<&BriefArticle> = articles.iter().collect();
+        let text = prompt_text(&story, &HashMap::new());
+        let bound = MAX_PROMPT_CHARACTERS + MAX_PROMPT_ARTICLES * 200;
+        assert!(text.chars().count() <= bound, "{}", text.chars().count());
+        assert!(text.contains("(988 more articles of this story are not shown.)"));
+        let small = prompt_text(&story[..2], &HashMap::new());
+        assert!(small.contains("Article 0001_article") && !small.contains("not shown"));
     }
 }

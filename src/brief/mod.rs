@@ -14,6 +14,7 @@ pub mod compose;
 pub mod composed;
 pub mod group;
 pub mod llm;
+pub mod rank;
 pub mod wire;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -26,6 +27,7 @@ use crate::settings::{BriefMode, SINGLE_BRIEF_MIN_TOKENS};
 use crate::stage::StageRunner;
 use crate::summarize::Summary;
 use citations::{Citation, DroppedCitation, Known};
+use rank::{OutletReports, StoryLine};
 use wire::{ParagraphRef, WireGroup};
 
 /// Version of the `brief.json` layout.
@@ -89,7 +91,12 @@ pub struct Brief {
     pub method: String,
     /// How the brief was made and what it could not do.
     pub notes: Vec<String>,
+    /// The top stories (`brief.top_stories`), written in full, in rank order.
     pub stories: Vec<Story>,
+    /// The other stories of several articles, in rank order: listed, not written.
+    pub more_stories: Vec<StoryLine>,
+    /// The stories of one article past the top ones, by outlet.
+    pub single_reports: Vec<OutletReports>,
     pub wire_copy: Vec<WireGroup>,
     pub sources: Vec<Source>,
     /// Every model citation that named an article or paragraph that does not exist.
@@ -106,8 +113,10 @@ pub struct Brief {
 /// One story: articles about the same event.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Story {
-    /// `story-1`, `story-2`... largest first.
+    /// `story-1`, `story-2`... in rank order (see `rank`).
     pub id: String,
+    /// Outlets carrying it, wire copy counted once.
+    pub independent_sources: usize,
     /// `llm`, `composed` or `extractive`.
     pub method: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,6 +137,14 @@ pub struct Story {
     /// The mean confidence of the story's articles (0..1), and how many have flagged paragraphs.
     pub confidence: f64,
     pub flagged_articles: usize,
+}
+
+impl Brief {
+    /// Every story of the run: written, listed and single reports.
+    pub fn story_count(&self) -> usize {
+        let singles: usize = self.single_reports.iter().map(|r| r.articles.len()).sum();
+        self.stories.len() + self.more_stories.len() + singles
+    }
 }
 
 impl Story {
@@ -277,7 +294,10 @@ pub struct BriefInput<'a> {
     /// The same backends with the composed-story prompt (`composed`).
     pub story_runner: Option<&'a StageRunner>,
     pub mode: BriefMode,
-    pub story_threshold: f64,
+    /// How articles are grouped into stories.
+    pub grouping: group::Limits,
+    /// How many stories are written in full; the rest are listed.
+    pub top_stories: usize,
     pub summaries_use_llm: bool,
     /// Articles left out because they failed (id and error), for the notes.
     pub left_out: Vec<(String, String)>,
@@ -323,86 +343,59 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
     let wire_index = wire::index(&wire_groups);
     let profiles: Vec<group::Profile> = articles
         .iter()
-        .map(|a| group::Profile::new(&profile_text(a)))
+        .map(|a| {
+            group::Profile::from_arabic(
+                a.title.as_deref(),
+                &a.arabic,
+                input.glossary,
+                a.published.as_deref(),
+            )
+        })
         .collect();
     let neighbours = group::similarities(&profiles);
-    let groups = group::stories(&neighbours, input.story_threshold);
+    let groups = group::stories(&profiles, &neighbours, input.grouping);
+    let ranked = rank::rank(groups, &articles, &wire_groups);
     let known = Known::new(articles.iter().map(|a| (a.id.as_str(), a.english.len())));
-    let use_llm = input.runner.is_some_and(StageRunner::is_llm);
-    let mode = resolve_mode(input.mode, input.runner);
+    let writer = Writer {
+        articles: &articles,
+        neighbours: &neighbours,
+        wire_index: &wire_index,
+        known: &known,
+        use_llm: input.runner.is_some_and(StageRunner::is_llm),
+        mode: resolve_mode(input.mode, input.runner),
+        input: &input,
+    };
 
-    let mut notes = Vec::new();
-    let mut causes = Vec::new();
-    let mut dropped = Vec::new();
-    let mut stories = Vec::new();
-    input.progress.stage_begin("brief", groups.len());
-    for (number, members) in groups.iter().enumerate() {
+    let mut written = Written::default();
+    let mut more_stories = Vec::new();
+    let mut singles = Vec::new();
+    let top = input.top_stories.min(ranked.len());
+    input.progress.stage_begin("brief", top);
+    for (number, story) in ranked.iter().enumerate() {
         let id = format!("story-{}", number + 1);
-        let story_articles: Vec<&BriefArticle> =
-            members.iter().filter_map(|&i| articles.get(i)).collect();
-        // The article whose English title heads the extractive story: the most central one
-        // that has a title (a headline is a title, not a sentence picked from a body).
-        let titled: Vec<usize> = members
-            .iter()
-            .copied()
-            .filter(|&i| {
-                articles
-                    .get(i)
-                    .and_then(|a| a.title_en.as_deref())
-                    .is_some_and(|title| !title.trim().is_empty())
-            })
-            .collect();
-        let central = group::most_central_of(&neighbours, members, &titled)
-            .or_else(|| group::most_central(&neighbours, members))
-            .and_then(|i| articles.get(i))
-            .map(|a| a.id.as_str());
-        // Each way falls back to the next: one request, small requests, extractive.
-        let mut failed: Vec<String> = Vec::new();
-        let mut written = None;
-        if let Some(runner) = input
-            .runner
-            .filter(|_| use_llm && mode == BriefMode::Single)
-        {
-            match llm::story(
-                runner,
-                &id,
-                &story_articles,
-                &wire_index,
-                &known,
-                &mut dropped,
-            )
-            .await
-            {
-                Ok(story) => written = Some(story),
-                Err(error) => failed.push(format!("single request: {error}")),
-            }
+        if number < top {
+            writer.write(&id, story, &mut written).await;
+            input.progress.stage_step("brief");
+        } else if story.members.len() > 1 {
+            more_stories.push(writer.line(&id, story));
+        } else {
+            singles.extend(story.members.iter().map(|&m| (m, &articles[m])));
         }
-        if let Some(runner) = input.story_runner.filter(|_| use_llm && written.is_none()) {
-            match composed::story(
-                runner,
-                &id,
-                &story_articles,
-                central,
-                &wire_index,
-                input.glossary,
-            )
-            .await
-            {
-                Ok(story) => written = Some(story),
-                Err(error) => failed.push(format!("composed: {error}")),
-            }
-        }
-        let mut story = written.unwrap_or_else(|| {
-            compose::story(&id, &story_articles, central, &wire_index, input.glossary)
-        });
-        if !failed.is_empty() {
-            notes.push(fallback_note(&id, &story.method));
-            causes.push(format!("{id}: {}", failed.join("; ")));
-        }
-        annotate_story(&mut story, &wire_index);
-        mark_doubts(&mut story, &story_articles);
-        stories.push(story);
-        input.progress.stage_step("brief");
+    }
+    let single_reports = rank::by_outlet(&singles);
+    let Written {
+        mut notes,
+        causes,
+        dropped,
+        stories,
+    } = written;
+    let use_llm = writer.use_llm;
+    if ranked.len() > top {
+        notes.push(format!(
+            "the {top} stories carried by the most independent sources are written in full; {} more stories of several articles and {} single reports are listed after them",
+            more_stories.len(),
+            singles.len()
+        ));
     }
     notes.splice(0..0, method_notes(use_llm, input.summaries_use_llm));
     for (article, error) in &input.left_out {
@@ -431,13 +424,15 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
         ));
     }
     let method = brief_method(&stories);
-    let sources = sources(&articles, &stories);
+    let sources = sources(&articles, &ranked);
     Brief {
         schema_version: SCHEMA_VERSION,
         generated_at: chrono::Utc::now().to_rfc3339(),
         method,
         notes,
         stories,
+        more_stories,
+        single_reports,
         wire_copy: wire_groups,
         sources,
         dropped_citations: dropped,
@@ -446,14 +441,140 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
     }
 }
 
-/// The text grouping compares: the English title and the whole translation. The summary is
-/// left out on purpose: it is drawn from the same translation, so adding it only re-weights the
-/// sentences it repeats (and an extractive summary repeats the most generic ones).
-fn profile_text(article: &BriefArticle) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    parts.extend(article.title_en.as_deref());
-    parts.extend(article.english.iter().map(String::as_str));
-    parts.join("\n")
+/// What writing the top stories needs, shared by every story.
+struct Writer<'a> {
+    articles: &'a [BriefArticle],
+    neighbours: &'a [Vec<group::Neighbour>],
+    wire_index: &'a HashMap<ParagraphRef, String>,
+    known: &'a Known,
+    use_llm: bool,
+    mode: BriefMode,
+    input: &'a BriefInput<'a>,
+}
+
+/// The top stories as written, with what the brief must say about them.
+#[derive(Default)]
+struct Written {
+    stories: Vec<Story>,
+    notes: Vec<String>,
+    causes: Vec<String>,
+    dropped: Vec<DroppedCitation>,
+}
+
+impl Writer<'_> {
+    /// The article whose English title heads an extractive story or a listed one: the most
+    /// central one that has a title (a headline is a title, not a sentence picked from a body).
+    fn central(&self, members: &[usize]) -> Option<usize> {
+        let titled: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.articles
+                    .get(i)
+                    .and_then(|a| a.title_en.as_deref())
+                    .is_some_and(|title| !title.trim().is_empty())
+            })
+            .collect();
+        group::most_central_of(self.neighbours, members, &titled)
+            .or_else(|| group::most_central(self.neighbours, members))
+    }
+
+    /// One top story, written the best way that works: one request, small requests,
+    /// extractive (each falls back to the next).
+    async fn write(&self, id: &str, ranked: &rank::Ranked, written: &mut Written) {
+        let input = self.input;
+        let story_articles: Vec<&BriefArticle> = ranked
+            .members
+            .iter()
+            .filter_map(|&i| self.articles.get(i))
+            .collect();
+        let central = self
+            .central(&ranked.members)
+            .and_then(|i| self.articles.get(i))
+            .map(|a| a.id.as_str());
+        let mut failed: Vec<String> = Vec::new();
+        let mut story = None;
+        // A story too large for one prompt is written from its key points (composed).
+        let fits = story_articles.len() <= llm::MAX_PROMPT_ARTICLES;
+        if let Some(runner) = input
+            .runner
+            .filter(|_| self.use_llm && self.mode == BriefMode::Single && fits)
+        {
+            let dropped = &mut written.dropped;
+            match llm::story(
+                runner,
+                id,
+                &story_articles,
+                self.wire_index,
+                self.known,
+                dropped,
+            )
+            .await
+            {
+                Ok(done) => story = Some(done),
+                Err(error) => failed.push(format!("single request: {error}")),
+            }
+        }
+        if let Some(runner) = input
+            .story_runner
+            .filter(|_| self.use_llm && story.is_none())
+        {
+            let glossary = input.glossary;
+            match composed::story(
+                runner,
+                id,
+                &story_articles,
+                central,
+                self.wire_index,
+                glossary,
+            )
+            .await
+            {
+                Ok(done) => story = Some(done),
+                Err(error) => failed.push(format!("composed: {error}")),
+            }
+        }
+        let mut story = story.unwrap_or_else(|| {
+            compose::story(
+                id,
+                &story_articles,
+                central,
+                self.wire_index,
+                input.glossary,
+            )
+        });
+        if !failed.is_empty() {
+            written.notes.push(fallback_note(id, &story.method));
+            written.causes.push(format!("{id}: {}", failed.join("; ")));
+        }
+        story.independent_sources = ranked.independent_sources;
+        annotate_story(&mut story, self.wire_index);
+        mark_doubts(&mut story, &story_articles);
+        written.stories.push(story);
+    }
+
+    /// A story past the top ones, as one line of the list.
+    fn line(&self, id: &str, ranked: &rank::Ranked) -> StoryLine {
+        let members: Vec<&BriefArticle> = ranked
+            .members
+            .iter()
+            .filter_map(|&i| self.articles.get(i))
+            .collect();
+        let headline = self
+            .central(&ranked.members)
+            .and_then(|i| self.articles.get(i))
+            .map_or_else(String::new, |a| a.display_title().to_string());
+        let confidence =
+            members.iter().map(|a| a.confidence).sum::<f64>() / members.len().max(1) as f64;
+        StoryLine {
+            id: id.to_string(),
+            headline,
+            independent_sources: ranked.independent_sources,
+            outlets: ranked.outlets.clone(),
+            articles: members.iter().map(|a| a.id.clone()).collect(),
+            confidence,
+        }
+    }
 }
 
 /// `auto` resolved: one request per story when the brief stage's first backend may answer
@@ -515,19 +636,17 @@ fn brief_method(stories: &[Story]) -> String {
     }
 }
 
-fn sources(articles: &[BriefArticle], stories: &[Story]) -> Vec<Source> {
-    let story_of: HashMap<&str, &str> = stories
-        .iter()
-        .flat_map(|story| {
-            story
-                .articles
-                .iter()
-                .map(move |a| (a.as_str(), story.id.as_str()))
-        })
-        .collect();
+fn sources(articles: &[BriefArticle], ranked: &[rank::Ranked]) -> Vec<Source> {
+    let mut story_of: Vec<String> = vec![String::new(); articles.len()];
+    for (number, story) in ranked.iter().enumerate() {
+        for &member in &story.members {
+            story_of[member] = format!("story-{}", number + 1);
+        }
+    }
     articles
         .iter()
-        .map(|article| Source {
+        .enumerate()
+        .map(|(position, article)| Source {
             id: article.id.clone(),
             title: article.title.clone(),
             title_en: article.title_en.clone(),
@@ -537,7 +656,7 @@ fn sources(articles: &[BriefArticle], stories: &[Story]) -> Vec<Source> {
             published: article.published.clone(),
             page: format!("articles/{}.en.md", article.id),
             anchor: anchor(&article.id),
-            story: story_of.get(article.id.as_str()).unwrap_or(&"").to_string(),
+            story: std::mem::take(&mut story_of[position]),
             confidence: article.confidence,
             confidence_label: fidelity::confidence_label(article.confidence).to_string(),
             flagged_paragraphs: article.flagged_paragraphs(),

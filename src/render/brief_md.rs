@@ -5,7 +5,7 @@
 //! links to the articles' own pages (`articles/<id>.en.md`), and an outside URL becomes a link
 //! only when it is http(s).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use crate::brief::citations::Citation;
@@ -27,7 +27,7 @@ pub fn brief(brief: &Brief) -> String {
         "# Brief\n\n*Generated {} · method: {} · {} stories from {} articles*\n",
         inline(&brief.generated_at),
         inline(&brief.method),
-        brief.stories.len(),
+        brief.story_count(),
         brief.sources.len()
     );
     for note in &brief.notes {
@@ -36,6 +36,7 @@ pub fn brief(brief: &Brief) -> String {
     for (index, story) in brief.stories.iter().enumerate() {
         story_section(&mut page, index + 1, story, &numbers);
     }
+    more_section(&mut page, brief, &numbers);
     wire_section(&mut page, brief, &numbers);
     sources_section(&mut page, brief);
     if !brief.dropped_citations.is_empty() {
@@ -57,6 +58,52 @@ pub fn brief(brief: &Brief) -> String {
         page.push('\n');
     }
     page
+}
+
+/// The stories past the top ones, one line each, then the single reports by outlet; every
+/// article is a link to its page.
+fn more_section(page: &mut String, brief: &Brief, numbers: &HashMap<&str, usize>) {
+    let titles: HashMap<&str, &str> = brief
+        .articles
+        .iter()
+        .map(|article| (article.id.as_str(), article.display_title()))
+        .collect();
+    let link = |article: &str| {
+        let label = numbers
+            .get(article)
+            .map_or_else(|| inline(article), |n| format!("S{n}"));
+        format!("[{label}](articles/{article}.en.md)")
+    };
+    if !brief.more_stories.is_empty() {
+        page.push_str("## More stories\n\n*Ranked like the stories above; listed, not written. Headlines are article titles.*\n\n");
+        for (index, line) in brief.more_stories.iter().enumerate() {
+            let links: Vec<String> = line.articles.iter().map(|a| link(a)).collect();
+            let _ = writeln!(
+                page,
+                "{}. **{}** · {} · {} articles · {} independent sources · {} · confidence {:.2} · {}",
+                brief.stories.len() + index + 1,
+                inline(&line.headline),
+                line.id,
+                line.articles.len(),
+                line.independent_sources,
+                inline(&line.outlets.join(", ")),
+                line.confidence,
+                links.join(" ")
+            );
+        }
+        page.push('\n');
+    }
+    if !brief.single_reports.is_empty() {
+        page.push_str("## Single reports, by outlet\n\n");
+        for report in &brief.single_reports {
+            let _ = writeln!(page, "### {}\n", inline(&report.outlet));
+            for article in &report.articles {
+                let title = titles.get(article.as_str()).copied().unwrap_or(article);
+                let _ = writeln!(page, "- {} {}", inline(title), link(article));
+            }
+            page.push('\n');
+        }
+    }
 }
 
 fn story_section(page: &mut String, number: usize, story: &Story, numbers: &HashMap<&str, usize>) {
@@ -209,7 +256,16 @@ fn wire_section(page: &mut String, brief: &Brief, numbers: &HashMap<&str, usize>
 
 fn sources_section(page: &mut String, brief: &Brief) {
     page.push_str("## Sources\n\n| | Title | Arabic title | Outlet / file | Published | Confidence | Links |\n|---|---|---|---|---|---|---|\n");
+    let written: HashSet<&str> = brief
+        .stories
+        .iter()
+        .flat_map(|story| story.articles.iter().map(String::as_str))
+        .collect();
     for (index, source) in brief.sources.iter().enumerate() {
+        // Articles of listed stories and single reports are linked from their lists.
+        if !written.contains(source.id.as_str()) {
+            continue;
+        }
         let url = match source.url.as_deref() {
             Some(url) => match safe_url(url) {
                 Some(safe) => format!(" · [original](<{}>)", safe.replace('>', "%3E")),

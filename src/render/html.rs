@@ -7,7 +7,7 @@
 //! paragraph anchors in the article sections at the end of the same page, and each article has
 //! a bilingual view (English beside the right-to-left Arabic) in a `<details>` element.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 use crate::brief::citations::Citation;
@@ -59,14 +59,51 @@ pub fn safe_url(url: &str) -> Option<&str> {
     (scheme_ok && clean && url.len() > "https://".len()).then_some(url)
 }
 
+/// How the page names and links an article: its number in the run (`S3`), and whether its
+/// section is on this page. Only the articles of the stories written in full are; the others
+/// (listed stories, single reports) link to their own pages, so the page stays light on a night
+/// of thousands of articles.
+struct Refs<'a> {
+    numbers: HashMap<&'a str, usize>,
+    inlined: HashSet<&'a str>,
+}
+
+impl<'a> Refs<'a> {
+    fn new(brief: &'a Brief) -> Refs<'a> {
+        Refs {
+            numbers: brief
+                .articles
+                .iter()
+                .enumerate()
+                .map(|(index, article)| (article.id.as_str(), index + 1))
+                .collect(),
+            inlined: brief
+                .stories
+                .iter()
+                .flat_map(|story| story.articles.iter().map(String::as_str))
+                .collect(),
+        }
+    }
+
+    fn label(&self, article: &str) -> String {
+        self.numbers
+            .get(article)
+            .map_or_else(|| article.to_string(), |n| format!("S{n}"))
+    }
+
+    /// The link to an article (or one of its paragraphs): its section here, else its page.
+    fn href(&self, article: &str, paragraph: Option<usize>) -> String {
+        match (self.inlined.contains(article), paragraph) {
+            (true, Some(paragraph)) => format!("#{}", paragraph_anchor(article, paragraph)),
+            (true, None) => format!("#{}", anchor(article)),
+            (false, _) => format!("articles/{article}.en.md"),
+        }
+    }
+}
+
 /// The whole page.
 pub fn page(brief: &Brief) -> String {
-    let numbers: HashMap<&str, usize> = brief
-        .articles
-        .iter()
-        .enumerate()
-        .map(|(index, article)| (article.id.as_str(), index + 1))
-        .collect();
+    let numbers = Refs::new(brief);
     let mut html = String::new();
     html.push_str("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -77,15 +114,76 @@ pub fn page(brief: &Brief) -> String {
     for story in &brief.stories {
         story_section(&mut html, story, &numbers);
     }
+    more_section(&mut html, brief, &numbers);
     wire_section(&mut html, brief, &numbers);
-    sources_section(&mut html, brief);
+    sources_section(&mut html, brief, &numbers);
     dropped_section(&mut html, brief);
     html.push_str("<h2 id=\"articles\">Articles</h2>\n");
     for (index, article) in brief.articles.iter().enumerate() {
-        article_section(&mut html, article, index + 1);
+        if numbers.inlined.contains(article.id.as_str()) {
+            article_section(&mut html, article, index + 1);
+        }
     }
     html.push_str("</main>\n</body>\n</html>\n");
     html
+}
+
+/// The stories past the top ones, one line each, then the single reports by outlet.
+fn more_section(html: &mut String, brief: &Brief, numbers: &Refs<'_>) {
+    let titles: HashMap<&str, &str> = brief
+        .articles
+        .iter()
+        .map(|article| (article.id.as_str(), article.display_title()))
+        .collect();
+    let link = |html: &mut String, article: &str| {
+        let _ = write!(
+            html,
+            " <a class=\"cite\" href=\"{}\" title=\"{}\">{}</a>",
+            escape(&numbers.href(article, None)),
+            escape(titles.get(article).copied().unwrap_or(article)),
+            escape(&numbers.label(article))
+        );
+    };
+    if !brief.more_stories.is_empty() {
+        html.push_str("<section class=\"panel\" id=\"more-stories\">\n<h2>More stories</h2>\n<p class=\"meta\">Ranked like the stories above; listed, not written. Headlines are article titles.</p>\n<ol>\n");
+        for line in &brief.more_stories {
+            let _ = write!(
+                html,
+                "<li id=\"{}\"><strong>{}</strong> <span class=\"meta\">{} · {} articles · {} independent sources · {} · confidence {:.2}</span>",
+                escape(&line.id),
+                escape(&line.headline),
+                escape(&line.id),
+                line.articles.len(),
+                line.independent_sources,
+                escape(&line.outlets.join(", ")),
+                line.confidence
+            );
+            for article in &line.articles {
+                link(html, article);
+            }
+            html.push_str("</li>\n");
+        }
+        html.push_str("</ol>\n</section>\n");
+    }
+    if !brief.single_reports.is_empty() {
+        html.push_str(
+            "<section class=\"panel\" id=\"single-reports\">\n<h2>Single reports, by outlet</h2>\n",
+        );
+        for report in &brief.single_reports {
+            let _ = writeln!(html, "<h3>{}</h3>\n<ul>", escape(&report.outlet));
+            for article in &report.articles {
+                let _ = write!(
+                    html,
+                    "<li>{}",
+                    escape(titles.get(article.as_str()).copied().unwrap_or(article))
+                );
+                link(html, article);
+                html.push_str("</li>\n");
+            }
+            html.push_str("</ul>\n");
+        }
+        html.push_str("</section>\n");
+    }
 }
 
 fn header(html: &mut String, brief: &Brief) {
@@ -94,7 +192,7 @@ fn header(html: &mut String, brief: &Brief) {
         "<header>\n<h1>Brief</h1>\n<p class=\"meta\">Generated {} · method: {} · {} stories from {} articles</p>\n",
         escape(&brief.generated_at),
         escape(&brief.method),
-        brief.stories.len(),
+        brief.story_count(),
         brief.articles.len()
     );
     if !brief.notes.is_empty() {
@@ -114,10 +212,20 @@ fn header(html: &mut String, brief: &Brief) {
             story.articles.len()
         );
     }
+    if !brief.more_stories.is_empty() {
+        let _ = writeln!(
+            html,
+            "<li><a href=\"#more-stories\">More stories</a> <span class=\"meta\">({})</span></li>",
+            brief.more_stories.len()
+        );
+    }
+    if !brief.single_reports.is_empty() {
+        html.push_str("<li><a href=\"#single-reports\">Single reports, by outlet</a></li>\n");
+    }
     html.push_str("<li><a href=\"#sources\">Sources</a></li><li><a href=\"#articles\">Articles</a></li>\n</ul></nav>\n</header>\n");
 }
 
-fn story_section(html: &mut String, story: &Story, numbers: &HashMap<&str, usize>) {
+fn story_section(html: &mut String, story: &Story, numbers: &Refs<'_>) {
     let _ = write!(
         html,
         "<section class=\"story\" id=\"{}\">\n<h2>{}</h2>\n<p class=\"meta\">{} · {} · {} articles · {}</p>\n<p class=\"synthesis\">{}</p>\n",
@@ -209,7 +317,7 @@ pub fn story_confidence(story: &Story) -> String {
     text
 }
 
-fn fact_list(html: &mut String, title: &str, facts: &[Fact], numbers: &HashMap<&str, usize>) {
+fn fact_list(html: &mut String, title: &str, facts: &[Fact], numbers: &Refs<'_>) {
     if facts.is_empty() {
         return;
     }
@@ -222,7 +330,7 @@ fn fact_list(html: &mut String, title: &str, facts: &[Fact], numbers: &HashMap<&
     html.push_str("</ul>\n");
 }
 
-fn fact_item(html: &mut String, fact: &Fact, numbers: &HashMap<&str, usize>) {
+fn fact_item(html: &mut String, fact: &Fact, numbers: &Refs<'_>) {
     html.push_str(&escape(&fact.text));
     citations(html, &fact.citations, numbers);
     if fact.unsupported {
@@ -241,17 +349,14 @@ fn fact_item(html: &mut String, fact: &Fact, numbers: &HashMap<&str, usize>) {
     }
 }
 
-fn citations(html: &mut String, citations: &[Citation], numbers: &HashMap<&str, usize>) {
+fn citations(html: &mut String, citations: &[Citation], numbers: &Refs<'_>) {
     for citation in citations {
-        let label = numbers
-            .get(citation.article.as_str())
-            .map(|n| format!("S{n}"))
-            .unwrap_or_else(|| citation.article.clone());
+        let label = numbers.label(&citation.article);
         if citation.paragraphs.is_empty() {
             let _ = write!(
                 html,
-                "<a class=\"cite\" href=\"#{}\" title=\"{}\">{}</a>",
-                escape(&anchor(&citation.article)),
+                "<a class=\"cite\" href=\"{}\" title=\"{}\">{}</a>",
+                escape(&numbers.href(&citation.article, None)),
                 escape(&citation.article),
                 escape(&label)
             );
@@ -259,8 +364,8 @@ fn citations(html: &mut String, citations: &[Citation], numbers: &HashMap<&str, 
         for paragraph in &citation.paragraphs {
             let _ = write!(
                 html,
-                "<a class=\"cite\" href=\"#{}\" title=\"{} paragraph {paragraph}\">{} ¶{paragraph}</a>",
-                escape(&paragraph_anchor(&citation.article, *paragraph)),
+                "<a class=\"cite\" href=\"{}\" title=\"{} paragraph {paragraph}\">{} ¶{paragraph}</a>",
+                escape(&numbers.href(&citation.article, Some(*paragraph))),
                 escape(&citation.article),
                 escape(&label)
             );
@@ -268,12 +373,25 @@ fn citations(html: &mut String, citations: &[Citation], numbers: &HashMap<&str, 
     }
 }
 
-fn wire_section(html: &mut String, brief: &Brief, numbers: &HashMap<&str, usize>) {
+fn wire_section(html: &mut String, brief: &Brief, numbers: &Refs<'_>) {
     if brief.wire_copy.is_empty() {
         return;
     }
     html.push_str("<section class=\"panel\" id=\"wire-copy\">\n<h2>Wire copy</h2>\n<p class=\"meta\">Paragraphs carried by several outlets; each group counts as one source.</p>\n<ul>\n");
-    for group in &brief.wire_copy {
+    let shown = |group: &&crate::brief::wire::WireGroup| {
+        group
+            .paragraphs
+            .iter()
+            .any(|p| numbers.inlined.contains(p.article.as_str()))
+    };
+    let hidden = brief.wire_copy.len() - brief.wire_copy.iter().filter(shown).count();
+    if hidden > 0 {
+        let _ = writeln!(
+            html,
+            "<li class=\"meta\">{hidden} more group(s) in the listed stories: see brief.json</li>"
+        );
+    }
+    for group in brief.wire_copy.iter().filter(shown) {
         let _ = write!(
             html,
             "<li id=\"{}\"><strong>{}</strong> ({}, similarity {:.2}): {}",
@@ -301,9 +419,12 @@ fn wire_section(html: &mut String, brief: &Brief, numbers: &HashMap<&str, usize>
     html.push_str("</ul>\n</section>\n");
 }
 
-fn sources_section(html: &mut String, brief: &Brief) {
+fn sources_section(html: &mut String, brief: &Brief, numbers: &Refs<'_>) {
     html.push_str("<section class=\"panel\" id=\"sources\">\n<h2>Sources</h2>\n<table>\n<tr><th></th><th>Title</th><th>Outlet / file</th><th>Published</th><th>Confidence</th><th>Links</th></tr>\n");
     for (index, source) in brief.sources.iter().enumerate() {
+        if !numbers.inlined.contains(source.id.as_str()) {
+            continue;
+        }
         let title_en = source.title_en.as_deref().unwrap_or(&source.id);
         let _ = write!(
             html,
