@@ -48,6 +48,7 @@ fn main() {
         pairs.iter().filter(|p| p.2).count()
     );
 
+    let mut largest: Vec<Vec<usize>> = Vec::new();
     for (label, lead_words) in [
         ("title + 300 words (the default)", group::LEAD_WORDS),
         ("title + 80 words", 80),
@@ -82,12 +83,22 @@ fn main() {
             let single = single_link(&neighbours, threshold);
             let (p, r, f) = score(&stories, &pairs, articles.len());
             let (sp, sr, sf) = score(&single, &pairs, articles.len());
+            if lead_words == group::LEAD_WORDS && (threshold - 0.25).abs() < 1e-9 {
+                largest.clone_from(&stories);
+            }
             println!(
                 "{threshold:.2} | {p:.3} / {r:.3} / {f:.3}, {}, {}, {seconds:.3} | {sp:.3} / {sr:.3} / {sf:.3}, {}",
                 stories.iter().filter(|s| s.len() > 1).count(),
                 stories.first().map_or(0, Vec::len),
                 single.first().map_or(0, Vec::len),
             );
+        }
+    }
+    println!("\nthe five largest stories at 0.25 (title + 300 words), first titles:");
+    for story in largest.iter().take(5) {
+        println!("- {} articles:", story.len());
+        for &member in story.iter().take(6) {
+            println!("    {}", articles[member].title);
         }
     }
     println!("\npeak RSS {:.0} MiB", peak_rss_mib());

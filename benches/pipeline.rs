@@ -150,8 +150,8 @@ async fn night(instant: &MockServer) {
     };
     println!(
         "night: {} articles ({} read, {} skipped, {} unreadable), {} chunks, {} requests in {:.1} s \
-         wall (articles {:.1} s, brief {:.1} s); peak RSS {:.0} MiB; {} stories; brief.html {:.1} MB, \
-         brief.md {:.1} MB, brief.json {:.1} MB",
+         wall (articles {:.1} s, brief {:.1} s); peak RSS {:.0} MiB; {} stories written, {} listed, \
+         {} single reports, largest {}; brief.html {:.1} MB, brief.md {:.1} MB, brief.json {:.1} MB",
         report["articles"]["total"],
         report["input_counts"]["articles"],
         report["input_counts"]["skipped"],
@@ -163,6 +163,9 @@ async fn night(instant: &MockServer) {
         report["timings"]["brief_ms"].as_f64().unwrap_or(0.0) / 1000.0,
         children_peak_rss_mib(),
         report["brief"]["stories"],
+        report["brief"]["more_stories"],
+        report["brief"]["single_reports"],
+        report["brief"]["largest_story"],
         size("brief.html"),
         size("brief.md"),
         size("brief.json"),

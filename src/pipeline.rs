@@ -948,6 +948,15 @@ async fn write_brief(
     Some(BriefReport {
         method: brief.method.clone(),
         stories: brief.stories.len(),
+        more_stories: brief.more_stories.len(),
+        single_reports: brief.single_reports.iter().map(|r| r.articles.len()).sum(),
+        largest_story: brief
+            .stories
+            .iter()
+            .map(|story| story.articles.len())
+            .chain(brief.more_stories.iter().map(|line| line.articles.len()))
+            .max()
+            .unwrap_or(0),
         articles: brief.articles.len(),
         wire_copy_groups: brief.wire_copy.len(),
         dropped_citations: brief.dropped_citations.len(),

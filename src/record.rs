@@ -229,7 +229,14 @@ pub struct NamesReport {
 pub struct BriefReport {
     /// `llm`, `extractive` or `mixed`.
     pub method: String,
+    /// Stories written in full (the top `brief.top_stories`).
     pub stories: usize,
+    /// Stories of several articles past the top ones, listed.
+    pub more_stories: usize,
+    /// Stories of one article past the top ones, listed by outlet.
+    pub single_reports: usize,
+    /// Articles in the largest story.
+    pub largest_story: usize,
     pub articles: usize,
     pub wire_copy_groups: usize,
     pub dropped_citations: usize,
