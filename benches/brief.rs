@@ -168,7 +168,11 @@ fn time(label: &str, input: &Input) {
     let similarities = group::similarities(&profiles);
     let similarity = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let stories = group::stories(&profiles, &similarities, group::Limits::new(0.15));
+    let stories = tarjim::brief::linkage::stories(
+        &profiles,
+        &similarities,
+        tarjim::brief::linkage::Limits::new(0.15),
+    );
     let central = stories
         .iter()
         .filter_map(|members| group::most_central(&similarities, members))

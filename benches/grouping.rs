@@ -21,7 +21,8 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use tarjim::brief::group::{self, Limits, Neighbour, Profile};
+use tarjim::brief::group::{self, Neighbour, Profile};
+use tarjim::brief::linkage::{self, Limits};
 use tarjim::fidelity::glossary::Glossary;
 use tarjim::normalize::{self, NormalizeSettings};
 
@@ -78,7 +79,7 @@ fn main() {
                 window_days: 3,
                 ..Limits::new(threshold)
             };
-            let stories = group::stories(&profiles, &neighbours, limits);
+            let stories = linkage::stories(&profiles, &neighbours, limits);
             let seconds = start.elapsed().as_secs_f64();
             let single = single_link(&neighbours, threshold);
             let (p, r, f) = score(&stories, &pairs, articles.len());

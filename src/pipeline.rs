@@ -325,7 +325,7 @@ pub async fn run(
             runner: brief_runner.as_ref(),
             story_runner: story_runner.as_ref(),
             mode: settings.brief.mode,
-            grouping: crate::brief::group::Limits {
+            grouping: crate::brief::linkage::Limits {
                 threshold: settings.brief.story_threshold,
                 max_size: settings.brief.max_story_articles,
                 window_days: settings.brief.window_days,

@@ -1,0 +1,207 @@
+//! Writing the top stories: the best way that works for each (one request, small requests over
+//! key points, or extractive), with the brief's notes on what could not be done, each fact's
+//! independent sources and doubts marked, and the one-line form of the stories past the top.
+
+use std::collections::HashMap;
+
+use crate::brief::citations::{DroppedCitation, Known};
+use crate::brief::rank::{self, StoryLine};
+use crate::brief::wire::ParagraphRef;
+use crate::brief::{
+    annotate, compose, composed, group, llm, BriefArticle, BriefInput, Fact, Story,
+};
+use crate::settings::BriefMode;
+
+/// What writing the top stories needs, shared by every story.
+pub(super) struct Writer<'a> {
+    pub(super) articles: &'a [BriefArticle],
+    pub(super) neighbours: &'a [Vec<group::Neighbour>],
+    pub(super) wire_index: &'a HashMap<ParagraphRef, String>,
+    pub(super) known: &'a Known,
+    pub(super) use_llm: bool,
+    pub(super) mode: BriefMode,
+    pub(super) input: &'a BriefInput<'a>,
+}
+
+/// The top stories as written, with what the brief must say about them.
+#[derive(Default)]
+pub(super) struct Written {
+    pub(super) stories: Vec<Story>,
+    pub(super) notes: Vec<String>,
+    pub(super) causes: Vec<String>,
+    pub(super) dropped: Vec<DroppedCitation>,
+}
+
+impl Writer<'_> {
+    /// The article whose English title heads an extractive story or a listed one: the most
+    /// central one that has a title (a headline is a title, not a sentence picked from a body).
+    fn central(&self, members: &[usize]) -> Option<usize> {
+        let titled: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.articles
+                    .get(i)
+                    .and_then(|a| a.title_en.as_deref())
+                    .is_some_and(|title| !title.trim().is_empty())
+            })
+            .collect();
+        group::most_central_of(self.neighbours, members, &titled)
+            .or_else(|| group::most_central(self.neighbours, members))
+    }
+
+    /// One top story, written the best way that works: one request, small requests,
+    /// extractive (each falls back to the next).
+    pub(super) async fn write(&self, id: &str, ranked: &rank::Ranked, written: &mut Written) {
+        let input = self.input;
+        let story_articles: Vec<&BriefArticle> = ranked
+            .members
+            .iter()
+            .filter_map(|&i| self.articles.get(i))
+            .collect();
+        let central = self
+            .central(&ranked.members)
+            .and_then(|i| self.articles.get(i))
+            .map(|a| a.id.as_str());
+        let mut failed: Vec<String> = Vec::new();
+        let mut story = None;
+        // A story too large for one prompt is written from its key points (composed).
+        let fits = story_articles.len() <= llm::MAX_PROMPT_ARTICLES;
+        if let Some(runner) = input
+            .runner
+            .filter(|_| self.use_llm && self.mode == BriefMode::Single && fits)
+        {
+            let dropped = &mut written.dropped;
+            match llm::story(
+                runner,
+                id,
+                &story_articles,
+                self.wire_index,
+                self.known,
+                dropped,
+            )
+            .await
+            {
+                Ok(done) => story = Some(done),
+                Err(error) => failed.push(format!("single request: {error}")),
+            }
+        }
+        if let Some(runner) = input
+            .story_runner
+            .filter(|_| self.use_llm && story.is_none())
+        {
+            let glossary = input.glossary;
+            match composed::story(
+                runner,
+                id,
+                &story_articles,
+                central,
+                self.wire_index,
+                glossary,
+            )
+            .await
+            {
+                Ok(done) => story = Some(done),
+                Err(error) => failed.push(format!("composed: {error}")),
+            }
+        }
+        let mut story = story.unwrap_or_else(|| {
+            compose::story(
+                id,
+                &story_articles,
+                central,
+                self.wire_index,
+                input.glossary,
+            )
+        });
+        if !failed.is_empty() {
+            written.notes.push(fallback_note(id, &story.method));
+            written.causes.push(format!("{id}: {}", failed.join("; ")));
+        }
+        story.independent_sources = ranked.independent_sources;
+        annotate_story(&mut story, self.wire_index);
+        mark_doubts(&mut story, &story_articles);
+        written.stories.push(story);
+    }
+
+    /// A story past the top ones, as one line of the list.
+    pub(super) fn line(&self, id: &str, ranked: &rank::Ranked) -> StoryLine {
+        let members: Vec<&BriefArticle> = ranked
+            .members
+            .iter()
+            .filter_map(|&i| self.articles.get(i))
+            .collect();
+        let headline = self
+            .central(&ranked.members)
+            .and_then(|i| self.articles.get(i))
+            .map_or_else(String::new, |a| a.display_title().to_string());
+        let confidence =
+            members.iter().map(|a| a.confidence).sum::<f64>() / members.len().max(1) as f64;
+        StoryLine {
+            id: id.to_string(),
+            headline,
+            independent_sources: ranked.independent_sources,
+            outlets: ranked.outlets.clone(),
+            articles: members.iter().map(|a| a.id.clone()).collect(),
+            confidence,
+        }
+    }
+}
+
+/// What the brief tells the analyst when a story could not be written the way asked.
+fn fallback_note(id: &str, method: &str) -> String {
+    if method == "composed" {
+        format!(
+            "composed: the model's single answer for {id} was unusable, so the story was \
+             written from small requests instead: the model wrote its headline and synthesis \
+             from the articles' key points, and the other sections come from the translations \
+             (the technical cause is in run.json, brief.causes)"
+        )
+    } else {
+        format!(
+            "extractive: the model's answer for {id} was unusable, so that story was \
+             assembled from the articles' own translated sentences; no model wrote its \
+             headline or synthesis (the technical cause is in run.json, brief.causes)"
+        )
+    }
+}
+
+/// The story's confidence, and each fact that cites only flagged paragraphs marked so.
+fn mark_doubts(story: &mut Story, articles: &[&BriefArticle]) {
+    let flagged: HashMap<&str, Vec<usize>> = articles
+        .iter()
+        .map(|article| (article.id.as_str(), article.flagged_paragraphs()))
+        .collect();
+    let all_flagged = |fact: &Fact| {
+        !fact.citations.is_empty()
+            && fact.citations.iter().all(|citation| {
+                let Some(paragraphs) = flagged.get(citation.article.as_str()) else {
+                    return false;
+                };
+                if citation.paragraphs.is_empty() {
+                    return false;
+                }
+                citation.paragraphs.iter().all(|p| paragraphs.contains(p))
+            })
+    };
+    let facts = story.facts_mut();
+    for fact in facts {
+        fact.on_flagged_paragraphs = all_flagged(fact);
+    }
+    if !articles.is_empty() {
+        let sum: f64 = articles.iter().map(|article| article.confidence).sum();
+        story.confidence = (sum / articles.len() as f64 * 100.0).round() / 100.0;
+    }
+    story.flagged_articles = articles
+        .iter()
+        .filter(|article| !article.flagged_paragraphs().is_empty())
+        .count();
+}
+
+/// Fill in each fact's independent-source count and wire-copy groups.
+fn annotate_story(story: &mut Story, wire_index: &HashMap<ParagraphRef, String>) {
+    let facts = story.facts_mut();
+    for fact in facts {
+        annotate(fact, wire_index);
+    }
+}
