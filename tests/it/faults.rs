@@ -8,15 +8,11 @@
 //! too-long input must be split and succeed; a dead primary must hand over to the fallback; and
 //! a failure must never be cached.
 
-mod common;
-mod harness;
-
+use crate::support::*;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-
-use harness::*;
 
 /// Retry settings roomy enough for every transient plan below (at most 3 faults in a row).
 const PATIENT: &str = "max_attempts = 6\nbackoff_base_ms = 5\nbackoff_cap_ms = 20\nrequest_timeout_s = 5\nconcurrency = 4";
@@ -186,7 +182,7 @@ async fn every_transient_fault_at_once_is_survived() {
 
 /// The first sample alone: enough for tests about single requests.
 fn one_sample() -> String {
-    common::samples()
+    crate::support::samples()
         .join("000_d24ed62e350e2f11.txt")
         .display()
         .to_string()

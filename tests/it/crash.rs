@@ -6,15 +6,11 @@
 //! writes exactly what an uninterrupted run writes. After SIGINT the run exits 130 with a
 //! run.json saying "interrupted", sends nothing new, and a rerun completes the rest.
 
-mod common;
-mod harness;
-
+use crate::support::*;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-use harness::*;
 
 /// Time an answer may take to get from the mock's socket into the cache. A text answered longer
 /// than this before the kill must never be requested again.
@@ -168,9 +164,7 @@ async fn a_second_run_on_the_same_cache_and_output_exits_naming_the_first() {
         .spawn()
         .unwrap();
     let pid = first.id();
-    while schedule.requests() < 1 {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until("the first run's first request", || schedule.requests() >= 1);
     // The second run talks to a server of its own, so that its requests can be counted.
     let second_schedule = Schedule::clean();
     let second_server = RawServer::start(&second_schedule, Duration::ZERO).await;
@@ -217,9 +211,7 @@ async fn stop_signal_stops_sending_and_a_rerun_finishes(signal: &str, code: i32)
         .spawn()
         .unwrap();
     let pid = child.id();
-    while schedule.requests() < 4 {
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until("four requests", || schedule.requests() >= 4);
     let signalled_at = Instant::now();
     let sent = Command::new("kill")
         .args([&format!("-{signal}"), &pid.to_string()])

@@ -115,7 +115,7 @@ async fn batched_answers_equal_solo_answers() {
 #[ignore = "fails: prefix reuse changed greedy answers on the real model; prefix_cache is off by default until this passes"]
 async fn reused_prefixes_give_the_answers_of_a_cold_evaluation() {
     let _turn = take_turn().await;
-    let system = include_str!("../prompts/translate.system.md");
+    let system = include_str!("../../prompts/translate.system.md");
     let requests: Vec<Request> = [
         "وقالت وزارة الدفاع إن القوات صدت هجوما على ثلاث قرى.",
         "وصل وزير الخارجية إلى موسكو يوم الاثنين في زيارة تستمر يومين.",

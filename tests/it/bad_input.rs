@@ -6,13 +6,10 @@
 //! on the article; never in a panic, a hang (every run has a hard timeout) or lost work: the good
 //! articles of the same run are still translated and the exit code is 1.
 
-mod common;
-mod harness;
-
+use crate::support::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use harness::*;
 use serde_json::Value;
 
 fn corpus() -> PathBuf {
@@ -41,7 +38,7 @@ fn build_inputs(root: &Path) -> PathBuf {
         std::fs::copy(&path, inputs.join(path.file_name().unwrap())).unwrap();
     }
     std::fs::copy(
-        common::samples().join("001_e51f061674820845.txt"),
+        crate::support::samples().join("001_e51f061674820845.txt"),
         inputs.join("good.txt"),
     )
     .unwrap();
@@ -394,7 +391,7 @@ fn broken_configuration_files_are_named_with_the_key() {
     for (config, key) in cases {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("tarjim.toml"), config).unwrap();
-        let sample = common::samples().join("000_d24ed62e350e2f11.txt");
+        let sample = crate::support::samples().join("000_d24ed62e350e2f11.txt");
         let output = run_tarjim(
             dir.path(),
             &["run", sample.to_str().unwrap(), "--out", "out"],

@@ -7,8 +7,6 @@
 //! number for that text, never from arrival order, so a run with articles in parallel still sees
 //! exactly the same faults every time and the tests can assert exact attempt counts.
 
-#![allow(dead_code)]
-
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -21,8 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use wiremock::{Request, Respond, ResponseTemplate};
 
-pub use crate::common::wait_with_timeout;
-use crate::common::{self, PLANTED_KEY, TEST_KEY_ENV};
+use super::{fenced_text, wait_with_timeout, PLANTED_KEY, TEST_KEY_ENV};
 
 /// Longest any single run of the binary may take before the test calls it a hang.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(180);
@@ -189,11 +186,9 @@ fn user_prompt(body: &[u8]) -> String {
         .to_string()
 }
 
-pub use crate::common::fenced_text;
-
 fn answer_body(text: &str, finish_reason: &str) -> String {
     json!({
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": common::mock_translation(text)}, "finish_reason": finish_reason}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": super::mock_translation(text)}, "finish_reason": finish_reason}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5},
     })
     .to_string()
@@ -259,7 +254,7 @@ impl Respond for FaultResponder {
 
 /// A wiremock server on loopback answering `/v1/chat/completions` from `schedule`.
 pub async fn wiremock_server(schedule: &Schedule) -> wiremock::MockServer {
-    common::mock_server(FaultResponder(schedule.clone())).await
+    super::mock_server(FaultResponder(schedule.clone())).await
 }
 
 /// A minimal HTTP/1.1 server on loopback that follows a [`Schedule`], including faults that need
@@ -442,6 +437,19 @@ pub fn tarjim_command(dir: &Path, args: &[&str]) -> Command {
     command
 }
 
+/// Wait for `condition`, at most [`RUN_TIMEOUT`]: a run that never gets there fails the test
+/// instead of hanging it.
+pub fn wait_until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + RUN_TIMEOUT;
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "waited {RUN_TIMEOUT:?} for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Run `tarjim <args>` in `dir`; a run longer than [`RUN_TIMEOUT`] is killed and fails the test.
 pub fn run_tarjim(dir: &Path, args: &[&str]) -> Output {
     let child = tarjim_command(dir, args).spawn().expect("start tarjim");
@@ -514,7 +522,7 @@ pub fn assert_nothing_lost(out: &Path) -> Value {
 
 /// The five sample articles, as a command-line argument.
 pub fn samples_arg() -> String {
-    common::samples().display().to_string()
+    super::samples().display().to_string()
 }
 
 /// Every file under `root`, recursively.

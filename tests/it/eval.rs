@@ -1,12 +1,10 @@
 //! `tarjim eval` end to end: the real binary scores a small parallel set translated by a mock
 //! on loopback, in both modes, writes eval.json, and a second evaluation is served from the cache.
 
-mod common;
-
+use crate::support::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::*;
 use wiremock::{Request, Respond, ResponseTemplate};
 
 /// Arabic lines, their references, and what the mock answers (right for the first three; the

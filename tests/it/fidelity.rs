@@ -3,11 +3,9 @@
 //! wrong month, a misspelled name, a mangled place name, a key point cut mid-sentence). Every one
 //! must be flagged where the analyst reads: the article's JSON and page, and the brief.
 
-mod common;
-
+use crate::support::*;
 use std::sync::{Arc, Mutex};
 
-use common::*;
 use serde_json::{json, Value};
 use wiremock::{Request, Respond, ResponseTemplate};
 

@@ -1,7 +1,13 @@
-//! Shared test helpers: a mock OpenAI-compatible server on loopback and a runner for the real
-//! `tarjim` binary in a temporary folder with its own cache and configuration.
+//! The one helper module of the integration tests: a mock OpenAI-compatible server on
+//! loopback, a runner for the real `tarjim` binary in a temporary folder with its own cache and
+//! configuration (always with a timeout and with no inherited `TARJIM_*` variables), scripted
+//! model answers, and (in `schedule`) a deterministic fault schedule for the reliability tests.
 
 #![allow(dead_code)]
+
+mod schedule;
+
+pub use schedule::*;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -197,18 +203,7 @@ request_timeout_s = 5
     /// The command `tarjim <args>` in the workspace: a planted API key and no inherited
     /// `TARJIM_*` settings.
     pub fn command(&self, args: &[&str]) -> std::process::Command {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tarjim"));
-        for (key, _) in std::env::vars() {
-            if key.starts_with("TARJIM_") {
-                command.env_remove(key);
-            }
-        }
-        command
-            .args(args)
-            .current_dir(self.path())
-            .env(TEST_KEY_ENV, PLANTED_KEY)
-            .env("NO_COLOR", "1");
-        command
+        tarjim_command(self.path(), args)
     }
 
     pub fn read_json(&self, relative: &str) -> Value {

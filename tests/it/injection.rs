@@ -5,12 +5,8 @@
 //! article text only between the single `<source>` … `</source>` pair, the task restated after
 //! it exactly as the template says, and no fence or chat marker from the article left intact.
 
-mod common;
-mod harness;
-
+use crate::support::*;
 use std::path::Path;
-
-use harness::*;
 
 fn corpus() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -3,14 +3,11 @@
 //! `-vv` trace logging, on a rejected key (401), and when a server echoes the key back in an
 //! error or an answer.
 
-mod common;
-mod harness;
-
+use crate::support::*;
 use std::path::Path;
 use std::process::Output;
 
-use common::PLANTED_KEY;
-use harness::*;
+use crate::support::PLANTED_KEY;
 
 /// Fail if the planted key is in `output` or in any file under `root`.
 fn assert_key_absent(root: &Path, output: &Output, context: &str) {
@@ -72,7 +69,7 @@ async fn the_key_leaks_nowhere_when_it_is_rejected() {
     let schedule = Schedule::new(|_, _| Fault::status(401, "invalid api key"));
     let output = run_against(&schedule, "-vv", "401, -vv").await;
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains(common::TEST_KEY_ENV));
+    assert!(String::from_utf8_lossy(&output.stderr).contains(crate::support::TEST_KEY_ENV));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,13 +2,11 @@
 //! mock LLM on loopback (valid answers, malformed once, always malformed), the extractive path
 //! with no LLM configured, unrelated articles, and the HTML page rendered by headless Chromium.
 
-mod common;
-
+use crate::support::*;
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use common::*;
 use serde_json::Value;
 
 fn samples_arg() -> String {

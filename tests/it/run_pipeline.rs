@@ -1,11 +1,9 @@
 //! End-to-end: the real binary on the five sample articles against a mock OpenAI-compatible
 //! server on loopback.
 
-mod common;
-
+use crate::support::*;
 use std::sync::atomic::Ordering;
 
-use common::*;
 use serde_json::Value;
 
 fn samples_arg() -> String {
@@ -310,15 +308,14 @@ fn config_show_prints_layers_and_redacts() {
 fn environment_overrides_the_config_file_and_flags_override_the_environment() {
     let workspace = Workspace::new("http://127.0.0.1:9");
     let show = |env: &[(&str, &str)], args: &[&str]| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tarjim"));
-        command
-            .current_dir(workspace.path())
-            .args(["config", "show"])
-            .args(args);
+        let mut arguments = vec!["config", "show"];
+        arguments.extend_from_slice(args);
+        let mut command = workspace.command(&arguments);
         for (key, value) in env {
             command.env(key, value);
         }
-        let output = command.output().unwrap();
+        let child = command.spawn().expect("start tarjim");
+        let output = wait_with_timeout(child, WORKSPACE_RUN_TIMEOUT, &arguments);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
@@ -379,7 +376,8 @@ async fn stdin_is_an_article() {
         .unwrap()
         .write_all("أعلنت أذربيجان وقف العمليات.\n".as_bytes())
         .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let output = wait_with_timeout(child, WORKSPACE_RUN_TIMEOUT, &["run", "-"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let run = workspace.read_json("run.json");
     assert_eq!(run["articles"]["succeeded"], 1);
     assert_eq!(translator.translations.load(Ordering::SeqCst), 1);
