@@ -37,7 +37,7 @@ pub struct EmbeddedSettings {
     pub ignore_eos: bool,
     /// Keep each sequence's KV cells after its request and evaluate only what a new prompt
     /// does not share with them. Off by default: on the real model it changed greedy answers
-    /// (tests/embedded_model.rs, ignored until that is understood).
+    /// (tests/it/default_model.rs, ignored until that is understood).
     #[serde(default)]
     pub prefix_cache: bool,
 }
