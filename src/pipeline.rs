@@ -104,12 +104,98 @@ pub async fn run(
 ) -> Result<RunReport, RunError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339();
+    let (opened, template, glossary) = open(&settings, &request, &progress, cancel)?;
+    let mut inputs = read(&request, &*progress).await?;
+    let articles = std::mem::take(&mut inputs.articles);
+    let prepared = prepare_all(&settings, &opened.shared.counter, articles);
+    let names_started = Instant::now();
+    let stages = Stages::new(
+        &settings,
+        &opened.shared,
+        (template, glossary),
+        &prepared,
+        &progress,
+    )
+    .await?;
+    let names_ms = names_started.elapsed().as_millis();
+    let prepare_ms = started.elapsed().as_millis();
+
+    let articles_started = Instant::now();
+    let translated = translate_all(&stages.context, prepared, &request.out).await;
+    let articles_ms = articles_started.elapsed().as_millis();
+
+    let brief_started = Instant::now();
+    let mut failures = inputs.failures;
+    failures.extend(translated.failures);
+    let brief = write_brief(
+        &request.out,
+        partial(&opened.shared),
+        translated.brief_articles,
+        stages.brief_input(&settings, translated.left_out),
+        &mut failures,
+        &*progress,
+    )
+    .await;
+    progress.finish();
+
+    let report = RunReport {
+        tarjim_version: env!("CARGO_PKG_VERSION"),
+        started_at,
+        finished_at: chrono::Utc::now().to_rfc3339(),
+        duration_ms: started.elapsed().as_millis(),
+        timings: Timings {
+            prepare_ms,
+            names_ms,
+            articles_ms,
+            brief_ms: brief_started.elapsed().as_millis(),
+        },
+        ending: ending(&opened.shared),
+        inputs: request.inputs,
+        out: request.out.clone(),
+        stages: stages.backends(),
+        articles: translated.article_counts,
+        chunks: translated.chunk_counts,
+        requests: stages.sum(|stats| &stats.requests),
+        attempts: stages.sum(|stats| &stats.attempts),
+        tokens_in: stages.sum(|stats| &stats.prompt_tokens),
+        tokens_in_evaluated: stages.tokens_in_evaluated(),
+        tokens_out: stages.sum(|stats| &stats.completion_tokens),
+        cache: cache_counts(&opened.shared),
+        failures,
+        warnings: inputs.warnings,
+        input_counts: inputs.counts,
+        dropped_lines: translated.dropped_lines,
+        summaries: translated.summary_counts,
+        brief,
+        names: stages.names_report,
+        config: settings.to_redacted_json(),
+    };
+    fsutil::write_atomic(
+        &request.out.join("run.json"),
+        &render::json::pretty(&report),
+    )?;
+    Ok(report)
+}
+
+/// What the run holds from start to end: the cache, locked against a second run.
+struct Opened {
+    shared: Arc<Shared>,
+    _cache_lock: crate::lock::RunLock,
+}
+
+/// Check the settings for a run, lock and open the cache, load the template and glossary, and
+/// start the deadline's timer.
+fn open(
+    settings: &Settings,
+    request: &RunRequest,
+    progress: &Arc<dyn Progress>,
+    cancel: CancellationToken,
+) -> Result<(Opened, Template, Glossary), RunError> {
     settings.check_for_run()?;
     let deadline = settings.run.deadline().map_err(RunError::Deadline)?;
     let counter = TokenCounter::new(&settings.chunk.encoding).map_err(RunError::Encoding)?;
     let template = Template::load(&settings.prompts.dir, "translate")?;
-    let _cache_lock =
-        crate::lock::acquire(&[crate::lock::cache_lock_path(&settings.cache_path())])?;
+    let cache_lock = crate::lock::acquire(&[crate::lock::cache_lock_path(&settings.cache_path())])?;
     let cache = Cache::open(&settings.cache_path())?;
     let note_progress = progress.clone();
     let shared = Arc::new(Shared {
@@ -136,6 +222,26 @@ pub async fn run(
             );
         });
     }
+    let opened = Opened {
+        shared,
+        _cache_lock: cache_lock,
+    };
+    Ok((opened, template, glossary))
+}
+
+/// The night's articles, and what was wrong with the inputs that gave none.
+struct Inputs {
+    articles: Vec<Article>,
+    /// Unreadable inputs (errors) and skipped ones (warnings: empty items, duplicates).
+    failures: Vec<Failure>,
+    warnings: Vec<Failure>,
+    counts: InputCounts,
+    _output_lock: crate::lock::RunLock,
+}
+
+/// Read every input (off the runtime), then lock and prepare the output folder. No article at
+/// all is an error that writes nothing, so an empty inbox cannot replace last night's brief.
+async fn read(request: &RunRequest, progress: &dyn Progress) -> Result<Inputs, RunError> {
     let (articles, input_errors) = {
         let inputs = request.inputs.clone();
         tokio::task::spawn_blocking(move || article::read_inputs(&inputs))
@@ -159,7 +265,7 @@ pub async fn run(
             out_exists: request.out.exists(),
         });
     }
-    let _output_lock = crate::lock::acquire(&[crate::lock::output_lock_path(&request.out)])?;
+    let output_lock = crate::lock::acquire(&[crate::lock::output_lock_path(&request.out)])?;
     std::fs::create_dir_all(request.out.join("articles")).map_err(|source| {
         fsutil::WriteError::Io {
             path: request.out.join("articles"),
@@ -178,7 +284,7 @@ pub async fn run(
             error: message.to_string(),
         }
     };
-    let mut failures: Vec<Failure> = unreadable.iter().map(as_failure).collect();
+    let failures: Vec<Failure> = unreadable.iter().map(as_failure).collect();
     let warnings: Vec<Failure> = skipped.iter().map(as_failure).collect();
     for failure in &failures {
         progress.note(&format!("error: {}: {}", failure.article, failure.error));
@@ -189,82 +295,179 @@ pub async fn run(
             warning.article, warning.error
         ));
     }
-    let input_counts = InputCounts {
+    let counts = InputCounts {
         articles: articles.len() as u64,
         unreadable: failures.len() as u64,
         skipped: warnings.len() as u64,
     };
+    Ok(Inputs {
+        articles,
+        failures,
+        warnings,
+        counts,
+        _output_lock: output_lock,
+    })
+}
 
-    let prepared: Vec<Prepared> = articles
-        .into_iter()
-        .map(|article| prepare(&settings, &shared.counter, article))
-        .collect();
-    let names_started = Instant::now();
-    let (glossary, names_report) =
-        choose_names(&settings, &shared, &prepared, glossary, &*progress).await?;
-    let names_ms = names_started.elapsed().as_millis();
-    let glossary = Arc::new(glossary);
-    let translator = Translator {
-        runner: StageRunner::new(
-            Stage::Translate,
-            &settings.stages.translate,
-            &settings,
-            template,
-            shared.clone(),
-        ),
-        plain: Some(crate::eval::plain_runner(&settings, &shared)),
-        glossary: glossary.clone(),
-        settings: settings.fidelity.clone(),
-        counter: shared.counter.clone(),
-    };
-    let context = Arc::new(Context {
-        settings: settings.clone(),
-        translator,
-        summarizer: Summarizer {
+/// The stages of the run, ready to ask: translate and summarize (shared by the articles), the
+/// brief's two ways, and the names chosen before translating.
+struct Stages {
+    context: Arc<Context>,
+    brief_runner: Option<StageRunner>,
+    story_runner: Option<StageRunner>,
+    names_report: Option<NamesReport>,
+}
+
+impl Stages {
+    async fn new(
+        settings: &Settings,
+        shared: &Arc<Shared>,
+        (template, glossary): (Template, Glossary),
+        prepared: &[Prepared],
+        progress: &Arc<dyn Progress>,
+    ) -> Result<Stages, RunError> {
+        let (glossary, names_report) =
+            choose_names(settings, shared, prepared, glossary, &**progress).await?;
+        let glossary = Arc::new(glossary);
+        let translator = Translator {
+            runner: StageRunner::new(
+                Stage::Translate,
+                &settings.stages.translate,
+                settings,
+                template,
+                shared.clone(),
+            ),
+            plain: Some(crate::eval::plain_runner(settings, shared)),
+            glossary: glossary.clone(),
+            settings: settings.fidelity.clone(),
+            counter: shared.counter.clone(),
+        };
+        let summarizer = Summarizer {
             runner: optional_runner(
                 Stage::Summarize,
                 &settings.stages.summarize,
-                &settings,
-                &shared,
+                settings,
+                shared,
             )?,
             glossary,
-        },
-        progress: progress.clone(),
-    });
-    let brief_runner = optional_runner(Stage::Brief, &settings.stages.brief, &settings, &shared)?;
-    let story_runner = optional_runner(
-        Stage::BriefStory,
-        &settings.stages.brief,
-        &settings,
-        &shared,
-    )?;
-    let mut brief_articles: Vec<BriefArticle> = Vec::new();
-    let mut left_out: Vec<(String, String)> = Vec::new();
-    let mut summary_counts = Counts::default();
-    let mut dropped_lines: BTreeMap<String, u64> = BTreeMap::new();
+        };
+        let context = Arc::new(Context {
+            settings: settings.clone(),
+            translator,
+            summarizer,
+            progress: progress.clone(),
+        });
+        Ok(Stages {
+            context,
+            brief_runner: optional_runner(Stage::Brief, &settings.stages.brief, settings, shared)?,
+            story_runner: optional_runner(
+                Stage::BriefStory,
+                &settings.stages.brief,
+                settings,
+                shared,
+            )?,
+            names_report,
+        })
+    }
 
+    /// What the brief stage is given.
+    fn brief_input<'a>(
+        &'a self,
+        settings: &Settings,
+        left_out: Vec<(String, String)>,
+    ) -> BriefInput<'a> {
+        BriefInput {
+            runner: self.brief_runner.as_ref(),
+            story_runner: self.story_runner.as_ref(),
+            mode: settings.brief.mode,
+            grouping: crate::brief::linkage::Limits {
+                threshold: settings.brief.story_threshold,
+                max_size: settings.brief.max_story_articles,
+                window_days: settings.brief.window_days,
+            },
+            top_stories: settings.brief.top_stories,
+            summaries_use_llm: self.context.summarizer.uses_llm(),
+            left_out,
+            glossary: &self.context.summarizer.glossary,
+            progress: &*self.context.progress,
+        }
+    }
+
+    fn runners(&self) -> [Option<&StageRunner>; 4] {
+        [
+            Some(&self.context.translator.runner),
+            self.context.summarizer.runner.as_ref(),
+            self.brief_runner.as_ref(),
+            self.story_runner.as_ref(),
+        ]
+    }
+
+    /// One counter summed over every backend of every stage.
+    fn sum(&self, field: fn(&DispatchStats) -> &AtomicU64) -> u64 {
+        self.runners()
+            .into_iter()
+            .flatten()
+            .flat_map(|runner| runner.stats.iter())
+            .map(|stats| field(stats).load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Prompt tokens evaluated: those sent, less those reused from a kept prefix.
+    fn tokens_in_evaluated(&self) -> u64 {
+        self.sum(|stats| &stats.prompt_tokens)
+            .saturating_sub(self.sum(|stats| &stats.prompt_tokens_reused))
+    }
+
+    /// Each stage's backends with their counts, for run.json.
+    fn backends(&self) -> HashMap<&'static str, Vec<StageBackend>> {
+        let [translate, summarize, brief, story] = self.runners();
+        HashMap::from([
+            ("translate", runner_backends(translate)),
+            ("summarize", runner_backends(summarize)),
+            ("brief", runner_backends(brief)),
+            ("brief-story", runner_backends(story)),
+        ])
+    }
+}
+
+/// What translating and summarizing every article gave.
+#[derive(Default)]
+struct Translated {
+    brief_articles: Vec<BriefArticle>,
+    /// Articles left out of the brief, with why.
+    left_out: Vec<(String, String)>,
+    failures: Vec<Failure>,
+    article_counts: Counts,
+    chunk_counts: Counts,
+    summary_counts: Counts,
+    dropped_lines: BTreeMap<String, u64>,
+}
+
+/// Translate, summarize and write every article, several at a time; each article's files are
+/// written the moment it is done.
+async fn translate_all(context: &Arc<Context>, prepared: Vec<Prepared>, out: &Path) -> Translated {
+    let progress = &context.progress;
     let total_chunks = prepared.iter().map(|prepared| prepared.chunks.len()).sum();
     progress.begin(prepared.len(), total_chunks);
     if context.summarizer.uses_llm() {
         progress.stage_begin("summaries", prepared.len());
     }
-    let articles_started = Instant::now();
-    let prepare_ms = started.elapsed().as_millis();
-
-    let mut article_counts = Counts {
-        total: prepared.len() as u64,
-        ..Counts::default()
-    };
-    let mut chunk_counts = Counts {
-        total: total_chunks as u64,
-        ..Counts::default()
+    let mut done = Translated {
+        article_counts: Counts {
+            total: prepared.len() as u64,
+            ..Counts::default()
+        },
+        chunk_counts: Counts {
+            total: total_chunks as u64,
+            ..Counts::default()
+        },
+        ..Translated::default()
     };
     let article_parallelism = context.translator.runner.concurrency() * 4;
-    let out = request.out.clone();
     let mut records = stream::iter(prepared)
         .map(|prepared| {
             let context = context.clone();
-            let out = out.clone();
+            let out = out.to_path_buf();
             async move {
                 let mut record = translate_article(&context, prepared).await;
                 summarize_record(&context, &mut record).await;
@@ -276,150 +479,95 @@ pub async fn run(
         })
         .buffer_unordered(article_parallelism.max(1));
     while let Some((record, written)) = records.next().await {
+        done.count(&record, written, &**progress);
+    }
+    done
+}
+
+impl Translated {
+    /// Count one finished article, and keep it for the brief unless it failed.
+    fn count(
+        &mut self,
+        record: &ArticleRecord,
+        written: Result<(), fsutil::WriteError>,
+        progress: &dyn Progress,
+    ) {
         let translated = record
             .chunks
             .iter()
             .filter(|chunk| chunk.translation.is_some())
             .count() as u64;
-        chunk_counts.succeeded += translated;
-        chunk_counts.failed += record.chunks.len() as u64 - translated;
+        self.chunk_counts.succeeded += translated;
+        self.chunk_counts.failed += record.chunks.len() as u64 - translated;
         let mut error = record.error.clone();
         if let Err(write_error) = written {
             error = Some(write_error.to_string());
         }
         match error {
-            None => article_counts.succeeded += 1,
+            None => self.article_counts.succeeded += 1,
             Some(error) => {
-                article_counts.failed += 1;
+                self.article_counts.failed += 1;
                 progress.note(&format!("error: article {}: {error}", record.id));
-                failures.push(Failure {
+                self.failures.push(Failure {
                     article: record.id.clone(),
                     error,
                 });
             }
         }
         for dropped in &record.cleaned.dropped {
-            *dropped_lines.entry(dropped.reason.clone()).or_default() += 1;
+            *self
+                .dropped_lines
+                .entry(dropped.reason.clone())
+                .or_default() += 1;
         }
-        note_summary(&record, &mut summary_counts, &*progress);
+        note_summary(record, &mut self.summary_counts, progress);
         match &record.error {
-            None => brief_articles.push(brief_article(&record)),
-            Some(error) => left_out.push((record.id.clone(), error.clone())),
+            None => self.brief_articles.push(brief_article(record)),
+            Some(error) => self.left_out.push((record.id.clone(), error.clone())),
         }
         progress.article_done(&record.id, record.error.is_some());
     }
-    drop(records);
-    let articles_ms = articles_started.elapsed().as_millis();
-    let brief_started = Instant::now();
-    // A run that stopped early must not put a brief of half the night over last night's.
-    let partial = if shared.cancel.is_cancelled() {
+}
+
+/// Why the brief is partial, when the run stopped early: a brief of half the night must not go
+/// over last night's.
+fn partial(shared: &Shared) -> Option<String> {
+    if shared.cancel.is_cancelled() {
         Some("the run was interrupted".to_string())
     } else {
         shared.halted().map(|why| why.to_string())
-    };
-    let brief_report = write_brief(
-        &request.out,
-        partial,
-        brief_articles,
-        BriefInput {
-            runner: brief_runner.as_ref(),
-            story_runner: story_runner.as_ref(),
-            mode: settings.brief.mode,
-            grouping: crate::brief::linkage::Limits {
-                threshold: settings.brief.story_threshold,
-                max_size: settings.brief.max_story_articles,
-                window_days: settings.brief.window_days,
-            },
-            top_stories: settings.brief.top_stories,
-            summaries_use_llm: context.summarizer.uses_llm(),
-            left_out,
-            glossary: &context.summarizer.glossary,
-            progress: &*progress,
-        },
-        &mut failures,
-        &*progress,
-    )
-    .await;
-    progress.finish();
-    let timings = Timings {
-        prepare_ms,
-        names_ms,
-        articles_ms,
-        brief_ms: brief_started.elapsed().as_millis(),
-    };
+    }
+}
 
-    let ending = if shared.cancel.is_cancelled() {
-        Ending::Interrupted
-    } else {
-        match shared.halted() {
-            Some(Halt::QuotaExhausted) => Ending::QuotaExhausted,
-            Some(Halt::EndpointsDown) => Ending::EndpointsDown,
-            Some(Halt::DeadlinePassed) => Ending::DeadlinePassed,
-            None => Ending::Complete,
-        }
-    };
-    let sum = |field: fn(&DispatchStats) -> &AtomicU64| {
-        let runners = [
-            Some(&context.translator.runner),
-            context.summarizer.runner.as_ref(),
-            brief_runner.as_ref(),
-            story_runner.as_ref(),
-        ];
-        runners
-            .into_iter()
-            .flatten()
-            .flat_map(|runner| runner.stats.iter())
-            .map(|stats| field(stats).load(Ordering::Relaxed))
-            .sum::<u64>()
-    };
-    let report = RunReport {
-        tarjim_version: env!("CARGO_PKG_VERSION"),
-        started_at,
-        finished_at: chrono::Utc::now().to_rfc3339(),
-        duration_ms: started.elapsed().as_millis(),
-        timings,
-        ending,
-        inputs: request.inputs,
-        out: request.out.clone(),
-        stages: HashMap::from([
-            (
-                "translate",
-                runner_backends(Some(&context.translator.runner)),
-            ),
-            (
-                "summarize",
-                runner_backends(context.summarizer.runner.as_ref()),
-            ),
-            ("brief", runner_backends(brief_runner.as_ref())),
-            ("brief-story", runner_backends(story_runner.as_ref())),
-        ]),
-        articles: article_counts,
-        chunks: chunk_counts,
-        requests: sum(|stats| &stats.requests),
-        attempts: sum(|stats| &stats.attempts),
-        tokens_in: sum(|stats| &stats.prompt_tokens),
-        tokens_in_evaluated: sum(|stats| &stats.prompt_tokens)
-            .saturating_sub(sum(|stats| &stats.prompt_tokens_reused)),
-        tokens_out: sum(|stats| &stats.completion_tokens),
-        cache: CacheCounts {
-            path: shared.cache.path().to_path_buf(),
-            hits: shared.cache_hits.load(Ordering::Relaxed),
-            misses: shared.cache_misses.load(Ordering::Relaxed),
-        },
-        failures,
-        warnings,
-        input_counts,
-        dropped_lines,
-        summaries: summary_counts,
-        brief: brief_report,
-        names: names_report,
-        config: settings.to_redacted_json(),
-    };
-    fsutil::write_atomic(
-        &request.out.join("run.json"),
-        &render::json::pretty(&report),
-    )?;
-    Ok(report)
+fn cache_counts(shared: &Shared) -> CacheCounts {
+    CacheCounts {
+        path: shared.cache.path().to_path_buf(),
+        hits: shared.cache_hits.load(Ordering::Relaxed),
+        misses: shared.cache_misses.load(Ordering::Relaxed),
+    }
+}
+
+fn ending(shared: &Shared) -> Ending {
+    if shared.cancel.is_cancelled() {
+        return Ending::Interrupted;
+    }
+    match shared.halted() {
+        Some(Halt::QuotaExhausted) => Ending::QuotaExhausted,
+        Some(Halt::EndpointsDown) => Ending::EndpointsDown,
+        Some(Halt::DeadlinePassed) => Ending::DeadlinePassed,
+        None => Ending::Complete,
+    }
+}
+
+fn prepare_all(
+    settings: &Settings,
+    counter: &TokenCounter,
+    articles: Vec<Article>,
+) -> Vec<Prepared> {
+    articles
+        .into_iter()
+        .map(|article| prepare(settings, counter, article))
+        .collect()
 }
 
 /// An article cleaned and chunked, ready to translate.
@@ -522,85 +670,17 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
         .title
         .clone()
         .map(|title| normalize::normalize_text(&title, &context.settings.normalize));
-    let ceiling = context.settings.run.article_timeout_s;
-    let article_deadline = (ceiling > 0)
-        .then(|| tokio::time::Instant::from_std(started) + std::time::Duration::from_secs(ceiling));
-    // One translation, bounded by the article's time ceiling.
-    let translate = |text: String, preceding: Option<Preceding>| async move {
-        let translating = context.translator.translate(&text, preceding.as_ref());
-        match article_deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline, translating)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(format!(
-                        "not done: the article's time ceiling (run.article_timeout_s = {ceiling}) \
-                         passed; what was done is cached, and a rerun continues"
-                    ))
-                }),
-            None => translating.await,
-        }
-    };
+    let work = ArticleWork::new(context, started);
     let title_future = async {
         match &title {
-            Some(title) if !title.is_empty() && error.is_none() => translate(title.clone(), None)
+            Some(title) if !title.is_empty() && error.is_none() => work
+                .translate(title.clone(), None)
                 .await
                 .map(|done| Some((done.answer.text, done.flags))),
             _ => Ok(None),
         }
     };
-    let translate_chunk = |chunk: Chunk, preceding: Option<Preceding>| async move {
-        let chunk_started = Instant::now();
-        let outcome = translate(chunk.text.clone(), preceding).await;
-        context.progress.chunk_done(
-            chunk.tokens,
-            matches!(&outcome, Ok(done) if done.answer.cached),
-        );
-        let mut record = ChunkRecord {
-            chunk,
-            translation: None,
-            backend: None,
-            cached: false,
-            duration_ms: 0,
-            error: None,
-            flags: Vec::new(),
-            attempts: Vec::new(),
-            kept: None,
-        };
-        match outcome {
-            Ok(done) => {
-                record.translation = Some(done.answer.text);
-                record.backend = Some(done.answer.backend);
-                record.cached = done.answer.cached;
-                record.flags = done.flags;
-                record.kept = (!done.attempts.is_empty()).then_some(done.kept);
-                record.attempts = done.attempts;
-            }
-            Err(error) => record.error = Some(error),
-        }
-        record.duration_ms = chunk_started.elapsed().as_millis();
-        record
-    };
-    // With context from the chunk before (chunk.context_chars), an article's chunks go in
-    // order, each after the one it follows; without, all at once.
-    let context_chars = context.settings.chunk.context_chars;
-    let chunks_done = async {
-        if context_chars == 0 {
-            futures::future::join_all(chunks.into_iter().map(|chunk| translate_chunk(chunk, None)))
-                .await
-        } else {
-            let mut records: Vec<ChunkRecord> = Vec::with_capacity(chunks.len());
-            for chunk in chunks {
-                let preceding = records.last().and_then(|before| {
-                    before
-                        .translation
-                        .as_deref()
-                        .map(|english| Preceding::new(&before.chunk.text, english, context_chars))
-                });
-                records.push(translate_chunk(chunk, preceding).await);
-            }
-            records
-        }
-    };
+    let chunks_done = work.chunks(chunks);
     let (title_en, chunk_records) = tokio::join!(title_future, chunks_done);
     // A title that failed to translate fails the article like a chunk would: the page would
     // otherwise go out with an Arabic heading and no one told. A rerun asks for it again.
@@ -610,7 +690,7 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
         Err(title_error) => (None, Vec::new(), Some(format!("title: {title_error}"))),
     };
 
-    let first_error = error.or(title_error).or_else(|| {
+    let error = error.or(title_error).or_else(|| {
         chunk_records.iter().find_map(|record| {
             record
                 .error
@@ -618,8 +698,141 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
                 .map(|error| format!("chunk {}: {error}", record.chunk.index))
         })
     });
-    let translation = if first_error.is_none() {
-        assemble(&cleaned, &chunk_records)
+    article_record(Translation {
+        article,
+        title,
+        title_en,
+        title_flags,
+        error,
+        flags,
+        cleaned,
+        sentences,
+        chunk_records,
+        started,
+    })
+}
+
+/// Translating one article's title and chunks, each bounded by the article's time ceiling
+/// (`run.article_timeout_s`).
+struct ArticleWork<'a> {
+    context: &'a Context,
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl<'a> ArticleWork<'a> {
+    fn new(context: &'a Context, started: Instant) -> ArticleWork<'a> {
+        let ceiling = context.settings.run.article_timeout_s;
+        let deadline = (ceiling > 0).then(|| {
+            tokio::time::Instant::from_std(started) + std::time::Duration::from_secs(ceiling)
+        });
+        ArticleWork { context, deadline }
+    }
+
+    /// One translation, bounded by the article's time ceiling.
+    async fn translate(
+        &self,
+        text: String,
+        preceding: Option<Preceding>,
+    ) -> Result<crate::translate::Checked, String> {
+        let translating = self.context.translator.translate(&text, preceding.as_ref());
+        let Some(deadline) = self.deadline else {
+            return translating.await;
+        };
+        tokio::time::timeout_at(deadline, translating)
+            .await
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "not done: the article's time ceiling (run.article_timeout_s = {}) \
+                     passed; what was done is cached, and a rerun continues",
+                    self.context.settings.run.article_timeout_s
+                ))
+            })
+    }
+
+    async fn chunk(&self, chunk: Chunk, preceding: Option<Preceding>) -> ChunkRecord {
+        let chunk_started = Instant::now();
+        let outcome = self.translate(chunk.text.clone(), preceding).await;
+        self.context.progress.chunk_done(
+            chunk.tokens,
+            matches!(&outcome, Ok(done) if done.answer.cached),
+        );
+        chunk_record(chunk, outcome, chunk_started)
+    }
+
+    /// With context from the chunk before (chunk.context_chars), an article's chunks go in
+    /// order, each after the one it follows; without, all at once.
+    async fn chunks(&self, chunks: Vec<Chunk>) -> Vec<ChunkRecord> {
+        let context_chars = self.context.settings.chunk.context_chars;
+        if context_chars == 0 {
+            return futures::future::join_all(chunks.into_iter().map(|c| self.chunk(c, None)))
+                .await;
+        }
+        let mut records: Vec<ChunkRecord> = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
+            let preceding = records.last().and_then(|before| {
+                before
+                    .translation
+                    .as_deref()
+                    .map(|english| Preceding::new(&before.chunk.text, english, context_chars))
+            });
+            records.push(self.chunk(chunk, preceding).await);
+        }
+        records
+    }
+}
+
+/// One chunk's record from what translating it gave.
+fn chunk_record(
+    chunk: Chunk,
+    outcome: Result<crate::translate::Checked, String>,
+    started: Instant,
+) -> ChunkRecord {
+    let mut record = ChunkRecord {
+        chunk,
+        translation: None,
+        backend: None,
+        cached: false,
+        duration_ms: 0,
+        error: None,
+        flags: Vec::new(),
+        attempts: Vec::new(),
+        kept: None,
+    };
+    match outcome {
+        Ok(done) => {
+            record.translation = Some(done.answer.text);
+            record.backend = Some(done.answer.backend);
+            record.cached = done.answer.cached;
+            record.flags = done.flags;
+            record.kept = (!done.attempts.is_empty()).then_some(done.kept);
+            record.attempts = done.attempts;
+        }
+        Err(error) => record.error = Some(error),
+    }
+    record.duration_ms = started.elapsed().as_millis();
+    record
+}
+
+/// An article as translated, before its record is written.
+struct Translation {
+    article: Article,
+    title: Option<String>,
+    title_en: Option<String>,
+    title_flags: Vec<fidelity::Flag>,
+    /// The first error (the article's own, its title's, or a chunk's); none when it succeeded.
+    error: Option<String>,
+    flags: Vec<String>,
+    cleaned: Cleaned,
+    sentences: Vec<Sentence>,
+    chunk_records: Vec<ChunkRecord>,
+    started: Instant,
+}
+
+/// The article's record: its English (when every part translated), confidence and counts.
+fn article_record(done: Translation) -> ArticleRecord {
+    let chunk_records = done.chunk_records;
+    let translation = if done.error.is_none() {
+        assemble(&done.cleaned, &chunk_records)
     } else {
         Vec::new()
     };
@@ -632,7 +845,7 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
         .iter()
         .filter(|record| !record.flags.is_empty())
         .count();
-    let flag_count = title_flags.len()
+    let flag_count = done.title_flags.len()
         + chunk_records
             .iter()
             .map(|record| record.flags.len())
@@ -642,36 +855,33 @@ async fn translate_article(context: &Context, prepared: Prepared) -> ArticleReco
         .iter()
         .filter(|record| record.translation.is_some() && !record.cached)
         .count() as u64;
+    let article = done.article;
     ArticleRecord {
         id: article.id,
         origin: article.origin,
-        title,
-        title_en,
+        title: done.title,
+        title_en: done.title_en,
         source: article.source,
         url: article.url,
         published: article.published,
         encoding: article.encoding,
-        status: if first_error.is_none() {
-            "ok"
-        } else {
-            "failed"
-        },
-        error: first_error,
+        status: if done.error.is_none() { "ok" } else { "failed" },
+        error: done.error,
         confidence,
         confidence_label: fidelity::confidence_label(confidence),
         flagged_chunks,
         flag_count,
-        title_flags,
-        flags,
-        cleaned,
-        sentences,
+        title_flags: done.title_flags,
+        flags: done.flags,
+        cleaned: done.cleaned,
+        sentences: done.sentences,
         chunks: chunk_records,
         translation,
         summary: None,
         summary_error: None,
         cache_hits,
         requests,
-        duration_ms: started.elapsed().as_millis(),
+        duration_ms: done.started.elapsed().as_millis(),
     }
 }
 

@@ -344,20 +344,7 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
         .collect();
     let wire_groups = wire::detect(&texts);
     let wire_index = wire::index(&wire_groups);
-    let profiles: Vec<group::Profile> = articles
-        .iter()
-        .map(|a| {
-            group::Profile::from_arabic(
-                a.title.as_deref(),
-                &a.arabic,
-                input.glossary,
-                a.published.as_deref(),
-            )
-        })
-        .collect();
-    let neighbours = group::similarities(&profiles);
-    let groups = linkage::stories(&profiles, &neighbours, input.grouping);
-    let ranked = rank::rank(groups, &articles, &wire_groups);
+    let (neighbours, ranked) = group_and_rank(&articles, &wire_groups, &input);
     let known = Known::new(articles.iter().map(|a| (a.id.as_str(), a.english.len())));
     let writer = Writer {
         articles: &articles,
@@ -386,13 +373,8 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
         }
     }
     let single_reports = rank::by_outlet(&singles);
-    let Written {
-        mut notes,
-        causes,
-        dropped,
-        stories,
-    } = written;
-    let use_llm = writer.use_llm;
+    let mut notes = method_notes(writer.use_llm, input.summaries_use_llm);
+    notes.append(&mut written.notes);
     if ranked.len() > top {
         notes.push(format!(
             "the {top} stories carried by the most independent sources are written in full; {} more stories of several articles and {} single reports are listed after them",
@@ -400,7 +382,56 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
             singles.len()
         ));
     }
-    notes.splice(0..0, method_notes(use_llm, input.summaries_use_llm));
+    notes.extend(run_notes(&articles, &input, &written.dropped, &wire_groups));
+    Brief {
+        schema_version: SCHEMA_VERSION,
+        generated_at: chrono::Utc::now().to_rfc3339(),
+        method: brief_method(&written.stories),
+        notes,
+        stories: written.stories,
+        more_stories,
+        single_reports,
+        wire_copy: wire_groups,
+        sources: sources(&articles, &ranked),
+        dropped_citations: written.dropped,
+        causes: written.causes,
+        articles,
+    }
+}
+
+/// The articles grouped into stories on their Arabic, and the stories ranked; with each
+/// article's neighbours (for choosing a story's central article).
+fn group_and_rank(
+    articles: &[BriefArticle],
+    wire_groups: &[WireGroup],
+    input: &BriefInput<'_>,
+) -> (Vec<Vec<group::Neighbour>>, Vec<rank::Ranked>) {
+    let profiles: Vec<group::Profile> = articles
+        .iter()
+        .map(|a| {
+            group::Profile::from_arabic(
+                a.title.as_deref(),
+                &a.arabic,
+                input.glossary,
+                a.published.as_deref(),
+            )
+        })
+        .collect();
+    let neighbours = group::similarities(&profiles);
+    let groups = linkage::stories(&profiles, &neighbours, input.grouping);
+    let ranked = rank::rank(groups, articles, wire_groups);
+    (neighbours, ranked)
+}
+
+/// What the brief says about the run as a whole: articles left out, citations removed, wire
+/// copy, flagged English.
+fn run_notes(
+    articles: &[BriefArticle],
+    input: &BriefInput<'_>,
+    dropped: &[DroppedCitation],
+    wire_groups: &[WireGroup],
+) -> Vec<String> {
+    let mut notes = Vec::new();
     for (article, error) in &input.left_out {
         notes.push(format!("article {article} is not in the brief: {error}"));
     }
@@ -426,22 +457,7 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
             articles.len()
         ));
     }
-    let method = brief_method(&stories);
-    let sources = sources(&articles, &ranked);
-    Brief {
-        schema_version: SCHEMA_VERSION,
-        generated_at: chrono::Utc::now().to_rfc3339(),
-        method,
-        notes,
-        stories,
-        more_stories,
-        single_reports,
-        wire_copy: wire_groups,
-        sources,
-        dropped_citations: dropped,
-        causes,
-        articles,
-    }
+    notes
 }
 
 /// `auto` resolved: one request per story when the brief stage's first backend may answer
