@@ -6,7 +6,7 @@
 //! rerun picks up where it stopped. One failing article never stops the others: failures are
 //! collected into `run.json`, and the exit code says whether there were any.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -419,9 +419,9 @@ impl Stages {
     }
 
     /// Each stage's backends with their counts, for run.json.
-    fn backends(&self) -> HashMap<&'static str, Vec<StageBackend>> {
+    fn backends(&self) -> BTreeMap<&'static str, Vec<StageBackend>> {
         let [translate, summarize, brief, story] = self.runners();
-        HashMap::from([
+        BTreeMap::from([
             ("translate", runner_backends(translate)),
             ("summarize", runner_backends(summarize)),
             ("brief", runner_backends(brief)),

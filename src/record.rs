@@ -2,7 +2,7 @@
 //! `articles/<id>.json` ([`ArticleRecord`]). The pipeline fills these in; the renderers and
 //! anything else that reads a run's outputs depend on this module, not on the pipeline.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -49,7 +49,7 @@ pub struct RunReport {
     pub ending: Ending,
     pub inputs: Vec<String>,
     pub out: PathBuf,
-    pub stages: HashMap<&'static str, Vec<StageBackend>>,
+    pub stages: BTreeMap<&'static str, Vec<StageBackend>>,
     pub articles: Counts,
     pub chunks: Counts,
     pub requests: u64,
