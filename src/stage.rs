@@ -138,6 +138,14 @@ impl std::fmt::Display for Halt {
 }
 
 /// One stage's chain of backends.
+/// What the cache holds for a request.
+enum Cached {
+    Answer(Answer),
+    /// No usable answer; for each backend of the chain, whether its answer is cached as
+    /// unusable.
+    Unusable(Vec<bool>),
+}
+
 pub struct StageRunner {
     pub stage: Stage,
     pub chain: Vec<Arc<Dispatcher>>,
@@ -294,9 +302,28 @@ impl StageRunner {
         attempts: &[(Request, String)],
         validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
     ) -> Result<Answer, StageError> {
-        let shared = &self.shared;
         let mut errors = Vec::new();
-        // Backends whose answer to this request is cached as unusable: not asked again.
+        let known_unusable = match self.cached(attempts, &mut errors)? {
+            Cached::Answer(answer) => return Ok(answer),
+            Cached::Unusable(known_unusable) => known_unusable,
+        };
+        if known_unusable.iter().all(|&unusable| unusable) {
+            self.shared.cache_hits.fetch_add(1, Ordering::Relaxed);
+            return Err(StageError::Failed(errors.join("; then ")));
+        }
+        self.shared.cache_misses.fetch_add(1, Ordering::Relaxed);
+        self.requested(attempts, &known_unusable, validate, errors)
+            .await
+    }
+
+    /// The cached answer of the first backend that has a usable one; else which backends'
+    /// answers are cached as unusable (not asked again unless `--retry-invalid`).
+    fn cached(
+        &self,
+        attempts: &[(Request, String)],
+        errors: &mut Vec<String>,
+    ) -> Result<Cached, StageError> {
+        let shared = &self.shared;
         let mut known_unusable = vec![false; attempts.len()];
         for (index, (((request, key), dispatcher), stats)) in attempts
             .iter()
@@ -315,14 +342,14 @@ impl StageRunner {
             match hit.invalid {
                 None => {
                     shared.cache_hits.fetch_add(1, Ordering::Relaxed);
-                    return Ok(Answer {
+                    return Ok(Cached::Answer(Answer {
                         // Cleaned again: answers cached before a cleaning rule existed get it too.
                         text: self
                             .template
                             .strip_echo(&prompt::clean_answer(&hit.completion.text)),
                         backend: dispatcher.name.clone(),
                         cached: true,
-                    });
+                    }));
                 }
                 Some(problem) if !shared.retry_invalid => {
                     known_unusable[index] = true;
@@ -335,15 +362,22 @@ impl StageRunner {
                 Some(_) => {}
             }
         }
-        if known_unusable.iter().all(|&unusable| unusable) {
-            shared.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Err(StageError::Failed(errors.join("; then ")));
-        }
-        shared.cache_misses.fetch_add(1, Ordering::Relaxed);
+        Ok(Cached::Unusable(known_unusable))
+    }
 
+    /// Ask the chain's backends in order (those whose answer is not cached as unusable) until
+    /// one gives a usable answer, which is cached; each failure is added to `errors`.
+    async fn requested(
+        &self,
+        attempts: &[(Request, String)],
+        known_unusable: &[bool],
+        validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
+        mut errors: Vec<String>,
+    ) -> Result<Answer, StageError> {
+        let shared = &self.shared;
         let mut too_long = true;
         let mut unavailable = 0;
-        for ((((request, key), dispatcher), stats), known_unusable) in attempts
+        for ((((request, key), dispatcher), stats), &known_unusable) in attempts
             .iter()
             .zip(&self.chain)
             .zip(&self.stats)
@@ -366,63 +400,31 @@ impl StageRunner {
                 result = dispatcher.complete(request, estimated, stats, &stop) => result,
                 _ = shared.cancel.cancelled() => return Err(StageError::Interrupted),
             };
-            match result {
+            let error = match result {
                 Ok(completion) => {
                     too_long = false;
-                    let limit = answer_limit(request_bytes(request));
-                    if completion.text.len() > limit {
-                        stats.failures.fetch_add(1, Ordering::Relaxed);
-                        errors.push(format!(
-                            "{}: an answer of {} bytes to a request of {} bytes is over the \
-                             {limit}-byte limit; not cached",
-                            dispatcher.name,
-                            completion.text.len(),
-                            request_bytes(request)
-                        ));
-                        continue;
+                    let answer = self.kept(request, key, dispatcher, stats, completion, validate);
+                    match answer? {
+                        Ok(answer) => return Ok(answer),
+                        Err(problem) => {
+                            errors.push(problem);
+                            continue;
+                        }
                     }
-                    let text = self
-                        .template
-                        .strip_echo(&prompt::clean_answer(&completion.text));
-                    let problem = if text.is_empty() {
-                        Some("the answer was empty".to_string())
-                    } else {
-                        validate(&text).err()
-                    };
-                    if let Some(problem) = problem {
-                        stats.failures.fetch_add(1, Ordering::Relaxed);
-                        shared
-                            .cache
-                            .put_invalid(key, self.stage, &dispatcher.name, &completion, &problem)
-                            .map_err(|error| StageError::Failed(error.to_string()))?;
-                        errors.push(format!("{}: unusable answer: {problem}", dispatcher.name));
-                        continue;
-                    }
-                    let completion = Completion { text, ..completion };
-                    shared
-                        .cache
-                        .put(key, self.stage, &dispatcher.name, &completion)
-                        .map_err(|error| StageError::Failed(error.to_string()))?;
-                    return Ok(Answer {
-                        text: completion.text,
-                        backend: dispatcher.name.clone(),
-                        cached: false,
-                    });
                 }
-                Err(
-                    error @ (BackendError::ContextLength { .. } | BackendError::Truncated { .. }),
-                ) => {
-                    errors.push(format!("{}: {error}", dispatcher.name));
-                }
-                Err(BackendError::Stopped) if shared.cancel.is_cancelled() => {
+                Err(error) => error,
+            };
+            match error {
+                BackendError::ContextLength { .. } | BackendError::Truncated { .. } => {}
+                BackendError::Stopped if shared.cancel.is_cancelled() => {
                     return Err(StageError::Interrupted)
                 }
-                Err(BackendError::Stopped) => {
+                BackendError::Stopped => {
                     return Err(StageError::Halted(
                         shared.halted().unwrap_or(Halt::QuotaExhausted),
                     ))
                 }
-                Err(error @ BackendError::Quota { .. }) => {
+                BackendError::Quota { .. } => {
                     shared.halt(
                         Halt::QuotaExhausted,
                         &format!(
@@ -431,24 +433,80 @@ impl StageRunner {
                     );
                     return Err(StageError::Failed(error.to_string()));
                 }
-                Err(error @ BackendError::Unavailable { .. }) => {
+                BackendError::Unavailable { .. } => {
                     too_long = false;
                     unavailable += 1;
-                    errors.push(format!("{}: {error}", dispatcher.name));
                 }
-                Err(error) => {
-                    too_long = false;
-                    errors.push(format!("{}: {error}", dispatcher.name));
-                }
+                _ => too_long = false,
             }
+            errors.push(format!("{}: {error}", dispatcher.name));
         }
+        Err(self.given_up(&errors, unavailable, too_long))
+    }
+
+    /// A backend's answer checked and cached: the answer when usable, else why not (an
+    /// unusable answer is cached as such; an oversized one is not cached at all).
+    fn kept(
+        &self,
+        request: &Request,
+        key: &str,
+        dispatcher: &Dispatcher,
+        stats: &DispatchStats,
+        completion: Completion,
+        validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
+    ) -> Result<Result<Answer, String>, StageError> {
+        let cache = &self.shared.cache;
+        let limit = answer_limit(request_bytes(request));
+        if completion.text.len() > limit {
+            stats.failures.fetch_add(1, Ordering::Relaxed);
+            return Ok(Err(format!(
+                "{}: an answer of {} bytes to a request of {} bytes is over the \
+                 {limit}-byte limit; not cached",
+                dispatcher.name,
+                completion.text.len(),
+                request_bytes(request)
+            )));
+        }
+        let text = self
+            .template
+            .strip_echo(&prompt::clean_answer(&completion.text));
+        let problem = if text.is_empty() {
+            Some("the answer was empty".to_string())
+        } else {
+            validate(&text).err()
+        };
+        let failed = |error: crate::cache::CacheError| StageError::Failed(error.to_string());
+        if let Some(problem) = problem {
+            stats.failures.fetch_add(1, Ordering::Relaxed);
+            cache
+                .put_invalid(key, self.stage, &dispatcher.name, &completion, &problem)
+                .map_err(failed)?;
+            return Ok(Err(format!(
+                "{}: unusable answer: {problem}",
+                dispatcher.name
+            )));
+        }
+        let completion = Completion { text, ..completion };
+        cache
+            .put(key, self.stage, &dispatcher.name, &completion)
+            .map_err(failed)?;
+        Ok(Ok(Answer {
+            text: completion.text,
+            backend: dispatcher.name.clone(),
+            cached: false,
+        }))
+    }
+
+    /// The error once every backend failed; when each failed because it is down, the run
+    /// stops sending.
+    fn given_up(&self, errors: &[String], unavailable: usize, too_long: bool) -> StageError {
         let message = errors.join("; then ");
         let every_route_down = self
             .chain
             .iter()
             .all(|dispatcher| dispatcher.is_unavailable());
         if unavailable > 0 && every_route_down {
-            shared.halt(
+            self.shared.halt(
                 Halt::EndpointsDown,
                 &format!(
                     "error: every backend of the {} stage is down ({message}); no new requests \
@@ -457,11 +515,11 @@ impl StageRunner {
                 ),
             );
         }
-        Err(if too_long && !errors.is_empty() {
+        if too_long && !errors.is_empty() {
             StageError::TooLong(message)
         } else {
             StageError::Failed(message)
-        })
+        }
     }
 }
 

@@ -31,6 +31,52 @@ pub struct DispatchStats {
     pub completion_tokens: AtomicU64,
 }
 
+impl DispatchStats {
+    /// Count what a request gave: its tokens when it succeeded, a failure otherwise (a stop
+    /// is not a failure). A server that asked to wait longer than `max_retry_after` is
+    /// reported as such.
+    fn settle(
+        &self,
+        result: Result<Completion, BackendError>,
+        max_retry_after: std::time::Duration,
+    ) -> Result<Completion, BackendError> {
+        let stats = self;
+        match result {
+            Ok(completion) => {
+                stats
+                    .prompt_tokens
+                    .fetch_add(completion.prompt_tokens, Ordering::Relaxed);
+                stats
+                    .prompt_tokens_reused
+                    .fetch_add(completion.prompt_tokens_reused, Ordering::Relaxed);
+                stats
+                    .completion_tokens
+                    .fetch_add(completion.completion_tokens, Ordering::Relaxed);
+                Ok(completion)
+            }
+            Err(BackendError::Http {
+                url,
+                status,
+                retry_after: Some(wait),
+                ..
+            }) if wait > max_retry_after => {
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                Err(BackendError::RetryAfterTooLong {
+                    url,
+                    status,
+                    wait,
+                    cap: max_retry_after,
+                })
+            }
+            Err(BackendError::Stopped) => Err(BackendError::Stopped),
+            Err(error) => {
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                Err(error)
+            }
+        }
+    }
+}
+
 /// How a failed request is retried.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -180,39 +226,7 @@ impl Dispatcher {
         ) {
             self.breaker.record(&result);
         }
-        match result {
-            Ok(completion) => {
-                stats
-                    .prompt_tokens
-                    .fetch_add(completion.prompt_tokens, Ordering::Relaxed);
-                stats
-                    .prompt_tokens_reused
-                    .fetch_add(completion.prompt_tokens_reused, Ordering::Relaxed);
-                stats
-                    .completion_tokens
-                    .fetch_add(completion.completion_tokens, Ordering::Relaxed);
-                Ok(completion)
-            }
-            Err(BackendError::Http {
-                url,
-                status,
-                retry_after: Some(wait),
-                ..
-            }) if wait > policy.max_retry_after => {
-                stats.failures.fetch_add(1, Ordering::Relaxed);
-                Err(BackendError::RetryAfterTooLong {
-                    url,
-                    status,
-                    wait,
-                    cap: policy.max_retry_after,
-                })
-            }
-            Err(BackendError::Stopped) => Err(BackendError::Stopped),
-            Err(error) => {
-                stats.failures.fetch_add(1, Ordering::Relaxed);
-                Err(error)
-            }
-        }
+        stats.settle(result, policy.max_retry_after)
     }
 
     /// Whether this backend's circuit breaker is open now.

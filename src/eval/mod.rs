@@ -163,23 +163,7 @@ pub async fn run(
         Mode::Pipeline => settings.chunk.context_chars,
         Mode::Plain => 0,
     };
-    let mut groups: Vec<Vec<SetLine>> = Vec::new();
-    let mut group_of: BTreeMap<String, usize> = BTreeMap::new();
-    for (index, ((source, reference), doc)) in
-        sources.into_iter().zip(references).zip(docs).enumerate()
-    {
-        let line = (index, source, reference, doc.clone());
-        match doc.filter(|_| context_chars > 0) {
-            Some(doc) => {
-                let group = *group_of.entry(doc).or_insert_with(|| {
-                    groups.push(Vec::new());
-                    groups.len() - 1
-                });
-                groups[group].push(line);
-            }
-            None => groups.push(vec![line]),
-        }
-    }
+    let groups = line_groups(sources, references, docs, context_chars);
     let mut lines: Vec<Line> = stream::iter(groups)
         .map(|group| {
             let translator = translator.clone();
@@ -201,32 +185,14 @@ pub async fn run(
                     progress.chunk_done(tokens, matches!(&outcome, Ok(done) if done.answer.cached));
                     if let Some(doc) = &doc {
                         let mut counts = remaining.lock().unwrap_or_else(|p| p.into_inner());
-                        if let Some(left) = counts.get_mut(doc) {
+                        if counts.get_mut(doc).is_some_and(|left| {
                             *left -= 1;
-                            if *left == 0 {
-                                progress.article_done(doc, false);
-                            }
+                            *left == 0
+                        }) {
+                            progress.article_done(doc, false);
                         }
                     }
-                    let mut line = Line {
-                        index: index + 1,
-                        doc,
-                        source,
-                        reference,
-                        hypothesis: String::new(),
-                        flags: Vec::new(),
-                        kept: None,
-                        error: None,
-                    };
-                    match outcome {
-                        Ok(checked) => {
-                            line.hypothesis = checked.answer.text.trim().replace('\n', " ");
-                            line.flags = checked.flags;
-                            line.kept = (!checked.attempts.is_empty()).then_some(checked.kept);
-                        }
-                        Err(error) => line.error = Some(error),
-                    }
-                    done.push(line);
+                    done.push(scored_line((index, source, reference, doc), outcome));
                 }
                 done
             }
@@ -361,6 +327,60 @@ pub fn plain_runner(settings: &Settings, shared: &Arc<Shared>) -> StageRunner {
         },
         shared.clone(),
     )
+}
+
+/// The set's lines in groups that go one after the other: with context from the line before,
+/// one group per document (in order); without, one line per group.
+fn line_groups(
+    sources: Vec<String>,
+    references: Vec<String>,
+    docs: Vec<Option<String>>,
+    context_chars: usize,
+) -> Vec<Vec<SetLine>> {
+    let mut groups: Vec<Vec<SetLine>> = Vec::new();
+    let mut group_of: BTreeMap<String, usize> = BTreeMap::new();
+    for (index, ((source, reference), doc)) in
+        sources.into_iter().zip(references).zip(docs).enumerate()
+    {
+        let line = (index, source, reference, doc.clone());
+        match doc.filter(|_| context_chars > 0) {
+            Some(doc) => {
+                let group = *group_of.entry(doc).or_insert_with(|| {
+                    groups.push(Vec::new());
+                    groups.len() - 1
+                });
+                groups[group].push(line);
+            }
+            None => groups.push(vec![line]),
+        }
+    }
+    groups
+}
+
+/// One line of the set with its translation (or why there is none).
+fn scored_line(
+    (index, source, reference, doc): SetLine,
+    outcome: Result<crate::translate::Checked, String>,
+) -> Line {
+    let mut line = Line {
+        index: index + 1,
+        doc,
+        source,
+        reference,
+        hypothesis: String::new(),
+        flags: Vec::new(),
+        kept: None,
+        error: None,
+    };
+    match outcome {
+        Ok(checked) => {
+            line.hypothesis = checked.answer.text.trim().replace('\n', " ");
+            line.flags = checked.flags;
+            line.kept = (!checked.attempts.is_empty()).then_some(checked.kept);
+        }
+        Err(error) => line.error = Some(error),
+    }
+    line
 }
 
 fn score(
