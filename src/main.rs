@@ -292,6 +292,31 @@ mod libc_number {
     pub const SIGTERM: i32 = 15;
 }
 
+/// `tarjim glossary list`: the name table as JSON, or one tab-separated line per name.
+fn list_names(names: &[tarjim::cache::StoredName], json: bool, path: &std::path::Path) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(names).unwrap_or_default()
+        );
+    } else if names.is_empty() {
+        println!("the name table in {} is empty", path.display());
+    } else {
+        println!("status\truns\tarabic\tenglish\tkind");
+        for name in names {
+            let status = if name.accepted {
+                "reviewed"
+            } else {
+                "proposed"
+            };
+            println!(
+                "{status}\t{}\t{}\t{}\t{}",
+                name.runs, name.arabic, name.english, name.kind
+            );
+        }
+    }
+}
+
 fn glossary(settings: &Settings, command: GlossaryCommand) -> ExitCode {
     let cache = match tarjim::cache::Cache::open(&settings.cache_path()) {
         Ok(cache) => cache,
@@ -303,27 +328,7 @@ fn glossary(settings: &Settings, command: GlossaryCommand) -> ExitCode {
     };
     match command {
         GlossaryCommand::List { json } => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&names).unwrap_or_default()
-                );
-            } else if names.is_empty() {
-                println!("the name table in {} is empty", cache.path().display());
-            } else {
-                println!("status\truns\tarabic\tenglish\tkind");
-                for name in &names {
-                    let status = if name.accepted {
-                        "reviewed"
-                    } else {
-                        "proposed"
-                    };
-                    println!(
-                        "{status}\t{}\t{}\t{}\t{}",
-                        name.runs, name.arabic, name.english, name.kind
-                    );
-                }
-            }
+            list_names(&names, json, cache.path());
             ExitCode::SUCCESS
         }
         GlossaryCommand::Accept {

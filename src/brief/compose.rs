@@ -256,50 +256,7 @@ fn numbers(
     articles: &[&BriefArticle],
     wire_index: &HashMap<ParagraphRef, String>,
 ) -> (Vec<Fact>, Vec<Difference>) {
-    // The story's own year is the latest any article names: a paragraph that names it speaks
-    // of the same time as one that names no year ("on 19 September 2023, 32 people were
-    // killed" and "27 people were killed"); one that names only earlier years ("from 1992 to
-    // 1994 ... 30,000 people") speaks of another time.
-    let latest = articles
-        .iter()
-        .flat_map(|article| article.english.iter())
-        .flat_map(|paragraph| years_in(paragraph))
-        .max();
-    let mut by_context: BTreeMap<String, Vec<Mention>> = BTreeMap::new();
-    for article in articles {
-        for sentence in text::sentences(&article.english) {
-            let mentions = text::numbers_with_context(&sentence.text);
-            if mentions.is_empty() {
-                continue;
-            }
-            let all_words: BTreeSet<String> =
-                text::content_words(&sentence.text).into_iter().collect();
-            // The years of the whole paragraph: "From 1992 to 1994, ... Those were large-scale
-            // operations, in which up to 30,000 people were killed" dates its second sentence.
-            let paragraph = article
-                .english
-                .get(sentence.paragraph)
-                .map_or(sentence.text.as_str(), String::as_str);
-            let mut years = years_in(paragraph);
-            if let Some(latest) = &latest {
-                years.remove(latest);
-            }
-            for (number, context) in mentions {
-                let mut words = all_words.clone();
-                words.remove(&context);
-                for part in number.split(' ') {
-                    words.remove(part);
-                }
-                by_context.entry(context).or_default().push(Mention {
-                    number,
-                    article: article.id.clone(),
-                    paragraph: sentence.paragraph + 1,
-                    words,
-                    years: years.clone(),
-                });
-            }
-        }
-    }
+    let by_context = mentions_by_context(articles);
     let mut agreements = Vec::new();
     let mut differences = Vec::new();
     for (context, mentions) in by_context {
@@ -364,6 +321,56 @@ fn numbers(
         }
     }
     (agreements, differences)
+}
+
+/// Every number the articles' English gives, grouped by what it counts ("people", "soldiers"),
+/// with the sentence's other content words and the years its paragraph names.
+fn mentions_by_context(articles: &[&BriefArticle]) -> BTreeMap<String, Vec<Mention>> {
+    // The story's own year is the latest any article names: a paragraph that names it speaks
+    // of the same time as one that names no year ("on 19 September 2023, 32 people were
+    // killed" and "27 people were killed"); one that names only earlier years ("from 1992 to
+    // 1994 ... 30,000 people") speaks of another time.
+    let latest = articles
+        .iter()
+        .flat_map(|article| article.english.iter())
+        .flat_map(|paragraph| years_in(paragraph))
+        .max();
+    let mut by_context: BTreeMap<String, Vec<Mention>> = BTreeMap::new();
+    for article in articles {
+        for sentence in text::sentences(&article.english) {
+            let mentions = text::numbers_with_context(&sentence.text);
+            if mentions.is_empty() {
+                continue;
+            }
+            let all_words: BTreeSet<String> =
+                text::content_words(&sentence.text).into_iter().collect();
+            // The years of the whole paragraph: "From 1992 to 1994, ... Those were large-scale
+            // operations, in which up to 30,000 people were killed" dates its second sentence.
+            let paragraph = article
+                .english
+                .get(sentence.paragraph)
+                .map_or(sentence.text.as_str(), String::as_str);
+            let mut years = years_in(paragraph);
+            if let Some(latest) = &latest {
+                years.remove(latest);
+            }
+            for (number, context) in mentions {
+                let mut words = all_words.clone();
+                words.remove(&context);
+                for part in number.split(' ') {
+                    words.remove(part);
+                }
+                by_context.entry(context).or_default().push(Mention {
+                    number,
+                    article: article.id.clone(),
+                    paragraph: sentence.paragraph + 1,
+                    words,
+                    years: years.clone(),
+                });
+            }
+        }
+    }
+    by_context
 }
 
 /// Where one entity was seen: its spellings with counts, the articles, the first mention.
@@ -526,6 +533,13 @@ fn entities(articles: &[&BriefArticle], glossary: &Glossary) -> Vec<Entity> {
             }
         }
     }
+    ranked_entities(found)
+}
+
+/// The names seen, most articles first (then first seen), each with its most used spelling
+/// (the glossary's when it has one) and the others as variants. A one-word name the glossary
+/// does not know is kept only when two articles use it.
+fn ranked_entities(found: BTreeMap<String, Sightings>) -> Vec<Entity> {
     let mut entities: Vec<(usize, usize, Entity)> = found
         .into_values()
         .filter(|sightings| {

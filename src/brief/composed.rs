@@ -218,27 +218,7 @@ pub async fn story(
     story.sections = sections();
     story.headline = answer.headline.trim().to_string();
     story.synthesis = answer.synthesis.trim().to_string();
-    let mut picked: Vec<usize> = Vec::new();
-    for number in answer.key_facts {
-        let index = number.saturating_sub(1) as usize;
-        if number >= 1 && index < count && !picked.contains(&index) {
-            picked.push(index);
-        }
-    }
-    story.key_facts = picked
-        .iter()
-        .map(|&index| {
-            let point = &prompt.points[index];
-            Fact {
-                text: point.text.clone(),
-                citations: vec![Citation {
-                    article: point.article.clone(),
-                    paragraphs: point.paragraphs.clone(),
-                }],
-                ..Fact::default()
-            }
-        })
-        .collect();
+    story.key_facts = picked_facts(&prompt, &answer.key_facts);
     // The extractive composer's note describes a story no model wrote; this one says what the
     // model did and did not write.
     story.notes = vec![format!(
@@ -259,6 +239,39 @@ pub async fn story(
             .notes
             .push("the first answer was malformed; the retry with a reminder was used".into());
     }
+    check_against_points(&mut story, &prompt, glossary);
+    Ok(story)
+}
+
+/// The key points the model chose (by number, each once, unknown numbers ignored), as facts
+/// citing the paragraphs their summaries cited.
+fn picked_facts(prompt: &Prompt, numbers: &[i64]) -> Vec<Fact> {
+    let mut picked: Vec<usize> = Vec::new();
+    for &number in numbers {
+        let index = number.saturating_sub(1) as usize;
+        if number >= 1 && index < prompt.points.len() && !picked.contains(&index) {
+            picked.push(index);
+        }
+    }
+    picked
+        .iter()
+        .map(|&index| {
+            let point = &prompt.points[index];
+            Fact {
+                text: point.text.clone(),
+                citations: vec![Citation {
+                    article: point.article.clone(),
+                    paragraphs: point.paragraphs.clone(),
+                }],
+                ..Fact::default()
+            }
+        })
+        .collect()
+}
+
+/// A note under the story for each number or glossary name of its headline or synthesis that
+/// the key points it was written from do not have, and for meta text.
+fn check_against_points(story: &mut Story, prompt: &Prompt, glossary: &Glossary) {
     let points_text: Vec<&str> = prompt.points.iter().map(|p| p.text.as_str()).collect();
     let points_text = points_text.join("\n");
     for (what, text) in [
@@ -279,7 +292,6 @@ pub async fn story(
             story.notes.push(format!("check {what}: {}", flag.message));
         }
     }
-    Ok(story)
 }
 
 #[cfg(test)]

@@ -147,11 +147,7 @@ pub async fn run(
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     // Lines left per document, so the progress counts documents as they finish.
-    let mut left_per_document: BTreeMap<String, usize> = BTreeMap::new();
-    for doc in docs.iter().flatten() {
-        *left_per_document.entry(doc.clone()).or_default() += 1;
-    }
-    let remaining = std::sync::Mutex::new(left_per_document);
+    let remaining = std::sync::Mutex::new(lines_per_document(&docs));
     let remaining = &remaining;
     progress.begin(documents.max(1), sources.len());
     let concurrency = translator.runner.concurrency().max(1) * 2;
@@ -327,6 +323,15 @@ pub fn plain_runner(settings: &Settings, shared: &Arc<Shared>) -> StageRunner {
         },
         shared.clone(),
     )
+}
+
+/// How many lines each document has.
+fn lines_per_document(docs: &[Option<String>]) -> BTreeMap<String, usize> {
+    let mut lines: BTreeMap<String, usize> = BTreeMap::new();
+    for doc in docs.iter().flatten() {
+        *lines.entry(doc.clone()).or_default() += 1;
+    }
+    lines
 }
 
 /// The set's lines in groups that go one after the other: with context from the line before,
