@@ -1,0 +1,552 @@
+//! The run: read → clean → chunk → translate (cached, bounded, with fallbacks) → write.
+//!
+//! Articles are translated concurrently; each backend bounds its own requests in flight (see
+//! `backend::dispatch`). Every result is committed to the cache the moment it arrives and every
+//! article's files are written the moment it is done, so an interrupted run loses nothing and a
+//! rerun picks up where it stopped. One failing article never stops the others: failures are
+//! collected into `run.json`, and the exit code says whether there were any.
+//!
+//! `run` reads as the run does; one article's way through it is in `per_article`, the stages
+//! it is asked through in `stages`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::stream::{self, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+use crate::article::{self, Article};
+use crate::brief::{self, BriefArticle, BriefInput};
+use crate::cache::Cache;
+use crate::chunk::TokenCounter;
+use crate::fidelity::glossary::Glossary;
+use crate::fsutil;
+use crate::progress::Progress;
+use crate::prompt::Template;
+use crate::record::{
+    ArticleRecord, BriefReport, CacheCounts, Counts, Ending, Failure, InputCounts, RunReport,
+    Timings,
+};
+use crate::render;
+use crate::settings::Settings;
+use crate::stage::{Halt, Shared};
+use crate::summarize::Summarizer;
+use crate::translate::Translator;
+
+mod per_article;
+mod stages;
+
+use per_article::{
+    note_summary, prepare_all, summarize_record, translate_article, write_article_off_runtime,
+    Prepared,
+};
+use stages::Stages;
+
+/// A problem that stops the whole run before it starts (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("chunk.encoding: {0}")]
+    Encoding(String),
+    #[error(transparent)]
+    Prompt(#[from] crate::prompt::PromptError),
+    #[error(transparent)]
+    Cache(#[from] crate::cache::CacheError),
+    #[error(transparent)]
+    Write(#[from] fsutil::WriteError),
+    #[error(transparent)]
+    Glossary(#[from] crate::fidelity::glossary::GlossaryError),
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    #[error("{0}")]
+    Deadline(String),
+    /// Another run holds the cache or the output folder.
+    #[error(transparent)]
+    Locked(#[from] crate::lock::LockError),
+    /// Nothing to translate: every input was missing, empty or unreadable. Nothing is written,
+    /// so an empty inbox (a scraper that failed) cannot replace last night's brief.
+    #[error("no articles to translate, so nothing was written{}{}", left_alone(.out_exists), indented(.problems))]
+    NoArticles {
+        problems: Vec<String>,
+        out_exists: bool,
+    },
+}
+
+fn left_alone(out_exists: &bool) -> &'static str {
+    if *out_exists {
+        " (the outputs already in the output folder are left as they were)"
+    } else {
+        ""
+    }
+}
+
+fn indented(lines: &[String]) -> String {
+    lines.iter().map(|line| format!("\n  {line}")).collect()
+}
+
+/// Everything the translate stage shares across articles.
+struct Context {
+    settings: Settings,
+    translator: Translator,
+    summarizer: Summarizer,
+    progress: Arc<dyn Progress>,
+}
+
+/// What to run on.
+pub struct RunRequest {
+    pub inputs: Vec<String>,
+    pub out: PathBuf,
+    /// Ask again for answers the cache holds as unusable.
+    pub retry_invalid: bool,
+}
+
+/// Run the pipeline. `cancel` is triggered by Ctrl-C: in-flight requests are dropped, nothing new
+/// is sent, and what is done is written.
+pub async fn run(
+    settings: Settings,
+    request: RunRequest,
+    progress: Arc<dyn Progress>,
+    cancel: CancellationToken,
+) -> Result<RunReport, RunError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339();
+    let (opened, template, glossary) = open(&settings, &request, &progress, cancel)?;
+    let mut inputs = read(&request, &*progress).await?;
+    let articles = std::mem::take(&mut inputs.articles);
+    let prepared = prepare_all(&settings, &opened.shared.counter, articles);
+    let names_started = Instant::now();
+    let stages = Stages::new(
+        &settings,
+        &opened.shared,
+        (template, glossary),
+        &prepared,
+        &progress,
+    )
+    .await?;
+    let names_ms = names_started.elapsed().as_millis();
+    let prepare_ms = started.elapsed().as_millis();
+
+    let articles_started = Instant::now();
+    let translated = translate_all(&stages.context, prepared, &request.out).await;
+    let articles_ms = articles_started.elapsed().as_millis();
+
+    let brief_started = Instant::now();
+    let mut failures = inputs.failures;
+    failures.extend(translated.failures);
+    let brief = write_brief(
+        &request.out,
+        partial(&opened.shared),
+        translated.brief_articles,
+        stages.brief_input(&settings, translated.left_out),
+        &mut failures,
+        &*progress,
+    )
+    .await;
+    progress.finish();
+
+    let report = RunReport {
+        tarjim_version: env!("CARGO_PKG_VERSION"),
+        started_at,
+        finished_at: chrono::Utc::now().to_rfc3339(),
+        duration_ms: started.elapsed().as_millis(),
+        timings: Timings {
+            prepare_ms,
+            names_ms,
+            articles_ms,
+            brief_ms: brief_started.elapsed().as_millis(),
+        },
+        ending: ending(&opened.shared),
+        inputs: request.inputs,
+        out: request.out.clone(),
+        stages: stages.backends(),
+        articles: translated.article_counts,
+        chunks: translated.chunk_counts,
+        requests: stages.sum(|stats| &stats.requests),
+        attempts: stages.sum(|stats| &stats.attempts),
+        tokens_in: stages.sum(|stats| &stats.prompt_tokens),
+        tokens_in_evaluated: stages.tokens_in_evaluated(),
+        tokens_out: stages.sum(|stats| &stats.completion_tokens),
+        cache: cache_counts(&opened.shared),
+        failures,
+        warnings: inputs.warnings,
+        input_counts: inputs.counts,
+        dropped_lines: translated.dropped_lines,
+        summaries: translated.summary_counts,
+        brief,
+        names: stages.names_report,
+        config: settings.to_redacted_json(),
+    };
+    fsutil::write_atomic(
+        &request.out.join("run.json"),
+        &render::json::pretty(&report),
+    )?;
+    Ok(report)
+}
+
+/// What the run holds from start to end: the cache, locked against a second run.
+struct Opened {
+    shared: Arc<Shared>,
+    _cache_lock: crate::lock::RunLock,
+}
+
+/// Check the settings for a run, lock and open the cache, load the template and glossary, and
+/// start the deadline's timer.
+fn open(
+    settings: &Settings,
+    request: &RunRequest,
+    progress: &Arc<dyn Progress>,
+    cancel: CancellationToken,
+) -> Result<(Opened, Template, Glossary), RunError> {
+    settings.check_for_run()?;
+    let deadline = settings.run.deadline().map_err(RunError::Deadline)?;
+    let counter = TokenCounter::new(&settings.chunk.encoding).map_err(RunError::Encoding)?;
+    let template = Template::load(&settings.prompts.dir, "translate")?;
+    let cache_lock = crate::lock::acquire(&[crate::lock::cache_lock_path(&settings.cache_path())])?;
+    let cache = Cache::open(&settings.cache_path())?;
+    let note_progress = progress.clone();
+    let shared = Arc::new(Shared {
+        retry_invalid: request.retry_invalid,
+        ..Shared::new(
+            cache,
+            counter,
+            cancel,
+            Box::new(move |text| note_progress.note(text)),
+        )
+    });
+    let glossary = Glossary::load(&settings.fidelity.glossary)?;
+    if let Some(deadline) = deadline {
+        let shared = shared.clone();
+        let shown = settings.run.deadline.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(deadline).await;
+            shared.halt(
+                Halt::DeadlinePassed,
+                &format!(
+                    "error: the run's deadline ({shown}) passed; no new requests will be sent, \
+                     writing what is done"
+                ),
+            );
+        });
+    }
+    let opened = Opened {
+        shared,
+        _cache_lock: cache_lock,
+    };
+    Ok((opened, template, glossary))
+}
+
+/// The night's articles, and what was wrong with the inputs that gave none.
+struct Inputs {
+    articles: Vec<Article>,
+    /// Unreadable inputs (errors) and skipped ones (warnings: empty items, duplicates).
+    failures: Vec<Failure>,
+    warnings: Vec<Failure>,
+    counts: InputCounts,
+    _output_lock: crate::lock::RunLock,
+}
+
+/// Read every input (off the runtime), then lock and prepare the output folder. No article at
+/// all is an error that writes nothing, so an empty inbox cannot replace last night's brief.
+async fn read(request: &RunRequest, progress: &dyn Progress) -> Result<Inputs, RunError> {
+    let (articles, input_errors) = {
+        let inputs = request.inputs.clone();
+        tokio::task::spawn_blocking(move || article::read_inputs(&inputs))
+            .await
+            .unwrap_or_else(|error| {
+                (
+                    Vec::new(),
+                    vec![article::InputError::Invalid {
+                        path: "<inputs>".into(),
+                        message: format!("reading inputs panicked: {error}"),
+                    }],
+                )
+            })
+    };
+    if articles.is_empty() {
+        return Err(RunError::NoArticles {
+            problems: input_errors
+                .iter()
+                .map(|problem| problem.to_string())
+                .collect(),
+            out_exists: request.out.exists(),
+        });
+    }
+    let output_lock = crate::lock::acquire(&[crate::lock::output_lock_path(&request.out)])?;
+    std::fs::create_dir_all(request.out.join("articles")).map_err(|source| {
+        fsutil::WriteError::Io {
+            path: request.out.join("articles"),
+            source,
+        }
+    })?;
+    fsutil::remove_stale_temporaries(&request.out.join("articles"));
+
+    let (skipped, unreadable): (Vec<_>, Vec<_>) = input_errors
+        .iter()
+        .partition(|problem| problem.is_skipped());
+    let as_failure = |problem: &&article::InputError| {
+        let (path, message) = problem.parts();
+        Failure {
+            article: path.to_string(),
+            error: message.to_string(),
+        }
+    };
+    let failures: Vec<Failure> = unreadable.iter().map(as_failure).collect();
+    let warnings: Vec<Failure> = skipped.iter().map(as_failure).collect();
+    for failure in &failures {
+        progress.note(&format!("error: {}: {}", failure.article, failure.error));
+    }
+    for warning in &warnings {
+        progress.note(&format!(
+            "warning: {}: {} (skipped)",
+            warning.article, warning.error
+        ));
+    }
+    let counts = InputCounts {
+        articles: articles.len() as u64,
+        unreadable: failures.len() as u64,
+        skipped: warnings.len() as u64,
+    };
+    Ok(Inputs {
+        articles,
+        failures,
+        warnings,
+        counts,
+        _output_lock: output_lock,
+    })
+}
+
+/// What translating and summarizing every article gave.
+#[derive(Default)]
+struct Translated {
+    brief_articles: Vec<BriefArticle>,
+    /// Articles left out of the brief, with why.
+    left_out: Vec<(String, String)>,
+    failures: Vec<Failure>,
+    article_counts: Counts,
+    chunk_counts: Counts,
+    summary_counts: Counts,
+    dropped_lines: BTreeMap<String, u64>,
+}
+
+/// Translate, summarize and write every article, several at a time; each article's files are
+/// written the moment it is done.
+async fn translate_all(context: &Arc<Context>, prepared: Vec<Prepared>, out: &Path) -> Translated {
+    let progress = &context.progress;
+    let total_chunks = prepared.iter().map(|prepared| prepared.chunks.len()).sum();
+    progress.begin(prepared.len(), total_chunks);
+    if context.summarizer.uses_llm() {
+        progress.stage_begin("summaries", prepared.len());
+    }
+    let mut done = Translated {
+        article_counts: Counts {
+            total: prepared.len() as u64,
+            ..Counts::default()
+        },
+        chunk_counts: Counts {
+            total: total_chunks as u64,
+            ..Counts::default()
+        },
+        ..Translated::default()
+    };
+    let article_parallelism = context.translator.runner.concurrency() * 4;
+    let mut records = stream::iter(prepared)
+        .map(|prepared| {
+            let context = context.clone();
+            let out = out.to_path_buf();
+            async move {
+                let mut record = translate_article(&context, prepared).await;
+                summarize_record(&context, &mut record).await;
+                if context.summarizer.uses_llm() {
+                    context.progress.stage_step("summaries");
+                }
+                write_article_off_runtime(out, record).await
+            }
+        })
+        .buffer_unordered(article_parallelism.max(1));
+    while let Some((record, written)) = records.next().await {
+        done.count(&record, written, &**progress);
+    }
+    done
+}
+
+impl Translated {
+    /// Count one finished article, and keep it for the brief unless it failed.
+    fn count(
+        &mut self,
+        record: &ArticleRecord,
+        written: Result<(), fsutil::WriteError>,
+        progress: &dyn Progress,
+    ) {
+        let translated = record
+            .chunks
+            .iter()
+            .filter(|chunk| chunk.translation.is_some())
+            .count() as u64;
+        self.chunk_counts.succeeded += translated;
+        self.chunk_counts.failed += record.chunks.len() as u64 - translated;
+        let mut error = record.error.clone();
+        if let Err(write_error) = written {
+            error = Some(write_error.to_string());
+        }
+        match error {
+            None => self.article_counts.succeeded += 1,
+            Some(error) => {
+                self.article_counts.failed += 1;
+                progress.note(&format!("error: article {}: {error}", record.id));
+                self.failures.push(Failure {
+                    article: record.id.clone(),
+                    error,
+                });
+            }
+        }
+        for dropped in &record.cleaned.dropped {
+            *self
+                .dropped_lines
+                .entry(dropped.reason.clone())
+                .or_default() += 1;
+        }
+        note_summary(record, &mut self.summary_counts, progress);
+        match &record.error {
+            None => self.brief_articles.push(brief_article(record)),
+            Some(error) => self.left_out.push((record.id.clone(), error.clone())),
+        }
+        progress.article_done(&record.id, record.error.is_some());
+    }
+}
+
+/// Why the brief is partial, when the run stopped early: a brief of half the night must not go
+/// over last night's.
+fn partial(shared: &Shared) -> Option<String> {
+    if shared.cancel.is_cancelled() {
+        Some("the run was interrupted".to_string())
+    } else {
+        shared.halted().map(|why| why.to_string())
+    }
+}
+
+fn cache_counts(shared: &Shared) -> CacheCounts {
+    CacheCounts {
+        path: shared.cache.path().to_path_buf(),
+        hits: shared.cache_hits.load(Ordering::Relaxed),
+        misses: shared.cache_misses.load(Ordering::Relaxed),
+    }
+}
+
+fn ending(shared: &Shared) -> Ending {
+    if shared.cancel.is_cancelled() {
+        return Ending::Interrupted;
+    }
+    match shared.halted() {
+        Some(Halt::QuotaExhausted) => Ending::QuotaExhausted,
+        Some(Halt::EndpointsDown) => Ending::EndpointsDown,
+        Some(Halt::DeadlinePassed) => Ending::DeadlinePassed,
+        None => Ending::Complete,
+    }
+}
+
+// ---- Names --------------------------------------------------------------------------------
+
+// ---- The combined brief ---------------------------------------------------------------------
+//
+// The compact record the brief keeps of each article, and writing brief.{json,md,html} at the
+// end. A brief that cannot be written is the run's failure, but the articles are already on
+// disk.
+
+/// The compact record the brief keeps of a translated article.
+fn brief_article(record: &ArticleRecord) -> BriefArticle {
+    BriefArticle {
+        id: record.id.clone(),
+        origin: record.origin.clone(),
+        title: record.title.clone(),
+        title_en: record.title_en.clone(),
+        source: record.source.clone(),
+        url: record.url.clone(),
+        published: record.published.clone(),
+        arabic: record.cleaned.paragraphs.clone(),
+        english: record.translation.clone(),
+        summary: record.summary.clone(),
+        confidence: record.confidence,
+        paragraph_flags: record.flags_by_paragraph(),
+    }
+}
+
+/// Build the brief and write brief.json, brief.md and brief.html. A file that cannot be written
+/// is a failure of the run; the others are still written.
+/// Build the brief and write it: `brief.{json,md,html}` after a complete run. After a run that
+/// stopped early (`partial` says why) it goes to `brief.partial.*`, marked so at its top, and
+/// the previous night's `brief.*` stay as they were; a complete run removes stale partial ones.
+async fn write_brief(
+    out: &Path,
+    partial: Option<String>,
+    articles: Vec<BriefArticle>,
+    input: BriefInput<'_>,
+    failures: &mut Vec<Failure>,
+    progress: &dyn Progress,
+) -> Option<BriefReport> {
+    let mut brief = brief::build(articles, input).await;
+    let stem = match &partial {
+        Some(why) => {
+            brief.notes.insert(
+                0,
+                format!(
+                    "Partial brief: {why} before every article was done; it covers the {} \
+                     articles finished. The last complete brief, if any, is brief.md; run the \
+                     same command again to finish.",
+                    brief.articles.len()
+                ),
+            );
+            "brief.partial"
+        }
+        None => "brief",
+    };
+    let outputs: [(String, Vec<u8>); 3] = [
+        (format!("{stem}.json"), render::json::pretty(&brief)),
+        (
+            format!("{stem}.md"),
+            render::brief_md::brief(&brief).into_bytes(),
+        ),
+        (
+            format!("{stem}.html"),
+            render::html::page(&brief).into_bytes(),
+        ),
+    ];
+    if partial.is_none() {
+        for extension in ["json", "md", "html"] {
+            let _ = std::fs::remove_file(out.join(format!("brief.partial.{extension}")));
+        }
+    }
+    let mut files = Vec::new();
+    for (name, contents) in outputs {
+        match fsutil::write_atomic(&out.join(&name), &contents) {
+            Ok(()) => files.push(name),
+            Err(error) => {
+                progress.note(&format!("error: brief: {error}"));
+                failures.push(Failure {
+                    article: "brief".into(),
+                    error: error.to_string(),
+                });
+            }
+        }
+    }
+    Some(BriefReport {
+        method: brief.method.clone(),
+        stories: brief.stories.len(),
+        more_stories: brief.more_stories.len(),
+        single_reports: brief.single_reports.iter().map(|r| r.articles.len()).sum(),
+        largest_story: brief
+            .stories
+            .iter()
+            .map(|story| story.articles.len())
+            .chain(brief.more_stories.iter().map(|line| line.articles.len()))
+            .max()
+            .unwrap_or(0),
+        articles: brief.articles.len(),
+        wire_copy_groups: brief.wire_copy.len(),
+        dropped_citations: brief.dropped_citations.len(),
+        files,
+        notes: brief.notes.clone(),
+        causes: brief.causes.clone(),
+    })
+}
