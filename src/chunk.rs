@@ -1,3 +1,4 @@
+// Over 600 lines only with its tests: the code is 465 lines, the exact-output tests of the splitter the rest.
 //! Sentence-aware, token-bounded chunking.
 //!
 //! A translation backend gets one chunk at a time, and each chunk is also a cache entry, so

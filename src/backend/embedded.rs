@@ -1,3 +1,4 @@
+// Over 600 lines: the engine thread owns one llama.cpp context, and its batching, slots and prefix reuse share that state, so they read best in one file.
 //! In-process llama.cpp engine (the default backend).
 //!
 //! llama.cpp contexts are not thread-safe and decoding is CPU-bound, so one dedicated OS thread

@@ -1,3 +1,4 @@
+// Over 600 lines: the extractive story's sections (headline, facts, numbers, entities, timeline) share one set of helpers; 270 of the lines are its tests.
 //! The extractive story: what can be said about a story with no model at all.
 //!
 //! Headline: the most central sentence (TextRank) of the story's most central article. Synthesis
