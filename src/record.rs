@@ -127,6 +127,10 @@ pub struct StageBackend {
     pub tokens_in: u64,
     pub tokens_in_evaluated: u64,
     pub tokens_out: u64,
+    /// How JSON answers were asked for at the end of the run (chat endpoints that were used):
+    /// `json_schema`, `json_object` or `prompt`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structured: Option<&'static str>,
 }
 
 /// An article's output record (`articles/<id>.json`).

@@ -230,6 +230,15 @@ impl Dispatcher {
     }
 
     /// Whether this backend's circuit breaker is open now.
+    /// How this backend asks for JSON answers now (chat endpoints that have been started):
+    /// the setting, or where `structured = "auto"` stepped down to.
+    pub fn structured(&self) -> Option<&'static str> {
+        match self.backend.get()? {
+            Backend::OpenAi(backend) => Some(backend.structured().as_str()),
+            _ => None,
+        }
+    }
+
     pub fn is_unavailable(&self) -> bool {
         self.breaker.is_open()
     }

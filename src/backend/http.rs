@@ -56,6 +56,55 @@ pub struct HttpSettings {
     pub requests_per_minute: u32,
     #[serde(default)]
     pub tokens_per_minute: u32,
+    /// How an answer that must be JSON is asked for (chat endpoints). `auto`: a JSON schema in
+    /// `response_format`, and when the endpoint refuses that, a JSON object with the schema,
+    /// then the schema in the prompt (remembered for the run, reported in run.json).
+    #[serde(default)]
+    pub structured: Structured,
+    /// The request field for the answer's token limit: `max_tokens`, or
+    /// `max_completion_tokens` (OpenAI's newer models refuse `max_tokens`).
+    #[serde(default = "default_max_tokens_field")]
+    pub max_tokens_field: String,
+}
+
+/// How a chat endpoint is asked for JSON.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Structured {
+    /// `json_schema`, stepping down on a refusal that names `response_format`.
+    #[default]
+    Auto,
+    /// `response_format: {"type": "json_schema", ...}` (OpenAI, vLLM, llama.cpp server).
+    JsonSchema,
+    /// `response_format: {"type": "json_object", "schema": ...}` (llama-cpp-python,
+    /// llama.cpp server).
+    JsonObject,
+    /// No `response_format`: the schema goes in the prompt, and the answer is checked as ever.
+    Prompt,
+}
+
+impl Structured {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Structured::Auto => "auto",
+            Structured::JsonSchema => "json_schema",
+            Structured::JsonObject => "json_object",
+            Structured::Prompt => "prompt",
+        }
+    }
+
+    /// The next way down, for `auto`, after a refusal of this one.
+    pub fn step_down(self) -> Option<Structured> {
+        match self {
+            Structured::Auto | Structured::JsonSchema => Some(Structured::JsonObject),
+            Structured::JsonObject => Some(Structured::Prompt),
+            Structured::Prompt => None,
+        }
+    }
+}
+
+fn default_max_tokens_field() -> String {
+    "max_tokens".into()
 }
 
 fn default_max_tokens() -> u32 {
@@ -241,6 +290,11 @@ fn classify(
                 detail: excerpt,
             }
         }
+        400 | 422 if refused_parameter(&lower).is_some() => BackendError::Refused {
+            url: url.to_string(),
+            detail: excerpt,
+            hint: refused_parameter(&lower).unwrap_or_default(),
+        },
         _ => BackendError::Http {
             url: url.to_string(),
             status,
@@ -248,6 +302,26 @@ fn classify(
             retry_after,
         },
     }
+}
+
+/// What to change when an endpoint refuses a parameter tarjim sends (OpenAI's
+/// `unsupported_parameter` / `unsupported_value` errors): a setting, not a fault to retry.
+fn refused_parameter(lower_body: &str) -> Option<String> {
+    let unsupported = lower_body.contains("unsupported_parameter")
+        || lower_body.contains("unsupported_value")
+        || lower_body.contains("unsupported parameter")
+        || lower_body.contains("unsupported value");
+    if !unsupported {
+        return None;
+    }
+    Some(if lower_body.contains("max_completion_tokens") {
+        "this model wants max_completion_tokens: set max_tokens_field = \"max_completion_tokens\" in the backend's table".into()
+    } else if lower_body.contains("temperature") {
+        "this model takes only its default temperature: set temperature = 1 in the backend's table"
+            .into()
+    } else {
+        "change or remove the parameter it names in the backend's table".into()
+    })
 }
 
 /// The wait a server demands: `retry-after-ms`, then `Retry-After` in seconds or as an HTTP date.

@@ -98,6 +98,15 @@ pub enum BackendError {
         /// Wait the server asked for (Retry-After), if any.
         retry_after: Option<std::time::Duration>,
     },
+    /// The endpoint refuses a parameter of the request (a model that wants
+    /// `max_completion_tokens`, or only its default temperature): a setting to change, never
+    /// retried.
+    #[error("{url} refuses a parameter of the request: {detail}; hint: {hint}")]
+    Refused {
+        url: String,
+        detail: String,
+        hint: String,
+    },
     #[error("{url}: quota exhausted: {detail}")]
     Quota { url: String, detail: String },
     #[error("{url}: input too long for the model's context: {detail}")]

@@ -5,59 +5,139 @@
 //! exactly what goes over the wire. The answer is checked before it is trusted: an error object
 //! inside a 200, unparsable JSON, empty content and `finish_reason: "length"` are all failures,
 //! and failures are never cached.
+//!
+//! Servers differ in how they take a request for JSON: OpenAI and vLLM take a `json_schema`
+//! `response_format`, llama-cpp-python only `json_object` with a `schema`, others none. With
+//! `structured = "auto"` the backend starts with `json_schema` and, when the endpoint refuses
+//! a request because of its `response_format` (an HTTP 4xx or 5xx whose body names it), steps
+//! down to `json_object`, then to the schema in the prompt, at once and for the rest of the run;
+//! the way in use is reported in run.json. The answer is validated against the schema whichever
+//! way it was asked.
+
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use super::http::{self, HttpSettings};
+use super::http::{self, HttpSettings, Structured};
 use super::{BackendError, Completion, Request};
 
 #[derive(Clone)]
 pub struct OpenAiBackend {
     settings: HttpSettings,
     client: reqwest::Client,
+    /// How JSON is asked for now (`auto` starts at `json_schema` and may step down).
+    structured: Arc<Mutex<Structured>>,
 }
 
 impl OpenAiBackend {
     pub fn new(settings: HttpSettings) -> Self {
         let client = http::client(&settings);
-        OpenAiBackend { settings, client }
+        let structured = match settings.structured {
+            Structured::Auto => Structured::JsonSchema,
+            chosen => chosen,
+        };
+        OpenAiBackend {
+            settings,
+            client,
+            structured: Arc::new(Mutex::new(structured)),
+        }
     }
 
     pub fn settings(&self) -> &HttpSettings {
         &self.settings
     }
 
+    /// How JSON answers are asked for now: the setting, or where `auto` has stepped down to.
+    pub fn structured(&self) -> Structured {
+        *self.structured.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub async fn complete(&self, request: &Request) -> Result<Completion, BackendError> {
+        loop {
+            let way = self.structured();
+            match self.send(request, way).await {
+                Err(error) if request.json_schema.is_some() && self.may_step_down(&error) => {
+                    let Some(next) = way.step_down() else {
+                        return Err(error);
+                    };
+                    let mut current = self.structured.lock().unwrap_or_else(|p| p.into_inner());
+                    if *current == way {
+                        tracing::warn!(
+                            "{}: refused response_format {}; asking for JSON as {} from now on",
+                            http::redact_url(&self.settings.base_url),
+                            way.as_str(),
+                            next.as_str()
+                        );
+                        *current = next;
+                    }
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn send(&self, request: &Request, way: Structured) -> Result<Completion, BackendError> {
         let url = self.settings.endpoint("chat/completions");
         let mut builder = self
             .client
             .post(&url)
-            .json(&request_body(&self.settings, request));
+            .json(&request_body(&self.settings, request, way));
         if let Some(key) = self.settings.api_key() {
             builder = builder.bearer_auth(key);
         }
         let body = http::send(&self.settings, &url, builder).await?;
         parse_response(&http::redact_url(&url), &body, self.settings.max_tokens)
     }
+
+    /// `auto` steps down when the endpoint refused the request because of its
+    /// `response_format`.
+    fn may_step_down(&self, error: &BackendError) -> bool {
+        if self.settings.structured != Structured::Auto {
+            return false;
+        }
+        let body = match error {
+            BackendError::Http { status, body, .. } if *status >= 400 => body,
+            BackendError::Refused { detail, .. } => detail,
+            _ => return false,
+        };
+        let body = body.to_lowercase();
+        body.contains("response_format") || body.contains("json_schema")
+    }
 }
 
-/// The JSON body of a chat-completions request.
-pub fn request_body(settings: &HttpSettings, request: &Request) -> Value {
+/// The JSON body of a chat-completions request, asking for JSON the way `way` says when the
+/// request has a schema.
+pub fn request_body(settings: &HttpSettings, request: &Request, way: Structured) -> Value {
+    let mut system = request.system.clone();
+    if let (Some(schema), Structured::Prompt) = (&request.json_schema, way) {
+        system.push_str(&format!(
+            "\n\nAnswer with one JSON object only, no other text, that follows this JSON schema:\n{schema}"
+        ));
+    }
     let mut body = json!({
         "model": settings.model,
         "messages": [
-            {"role": "system", "content": request.system},
+            {"role": "system", "content": system},
             {"role": "user", "content": request.user},
         ],
         "temperature": settings.temperature,
-        "max_tokens": settings.max_tokens,
         "stream": false,
     });
-    if let Some(schema) = &request.json_schema {
-        body["response_format"] = json!({
-            "type": "json_schema",
-            "json_schema": {"name": request.stage.as_str(), "schema": schema, "strict": true},
-        });
+    body[settings.max_tokens_field.as_str()] = json!(settings.max_tokens);
+    let Some(schema) = &request.json_schema else {
+        return body;
+    };
+    match way {
+        Structured::Auto | Structured::JsonSchema => {
+            body["response_format"] = json!({
+                "type": "json_schema",
+                "json_schema": {"name": request.stage.as_str(), "schema": schema, "strict": true},
+            });
+        }
+        Structured::JsonObject => {
+            body["response_format"] = json!({"type": "json_object", "schema": schema});
+        }
+        Structured::Prompt => {}
     }
     body
 }
@@ -137,6 +217,47 @@ mod tests {
                 completion_tokens: 3
             }
         );
+    }
+
+    /// Each way of asking for JSON, and the token limit's field name, as they go on the wire.
+    #[test]
+    fn json_is_asked_for_the_way_the_endpoint_takes_it() {
+        let mut settings: HttpSettings =
+            toml::from_str("base_url = \"http://mock/v1\"\nmodel = \"m\"").unwrap();
+        let request = Request {
+            stage: crate::backend::Stage::Summarize,
+            input: String::new(),
+            system: "Summarize.".into(),
+            user: "text".into(),
+            json_schema: Some(json!({"type": "object", "properties": {"a": {"type": "string"}}})),
+        };
+        let body = request_body(&settings, &request, Structured::JsonSchema);
+        assert_eq!(body["response_format"]["type"], "json_schema");
+        assert_eq!(body["max_tokens"], 2048);
+        let body = request_body(&settings, &request, Structured::JsonObject);
+        assert_eq!(body["response_format"]["type"], "json_object");
+        assert_eq!(
+            body["response_format"]["schema"]["properties"]["a"]["type"],
+            "string"
+        );
+        let body = request_body(&settings, &request, Structured::Prompt);
+        assert!(body.get("response_format").is_none());
+        let system = body["messages"][0]["content"].as_str().unwrap();
+        assert!(system.starts_with("Summarize.") && system.contains("\"properties\""));
+        settings.max_tokens_field = "max_completion_tokens".into();
+        let plain = Request {
+            json_schema: None,
+            ..request
+        };
+        let body = request_body(&settings, &plain, Structured::Prompt);
+        assert!(body.get("max_tokens").is_none() && body.get("response_format").is_none());
+        assert_eq!(body["max_completion_tokens"], 2048);
+        assert_eq!(body["messages"][0]["content"], "Summarize.");
+        assert_eq!(
+            Structured::JsonSchema.step_down(),
+            Some(Structured::JsonObject)
+        );
+        assert_eq!(Structured::Prompt.step_down(), None);
     }
 
     #[test]

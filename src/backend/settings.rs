@@ -55,6 +55,16 @@ fn check_http(name: &str, http: &HttpSettings) -> Result<(), String> {
             return Err(format!("{} = 0: it must be at least 1", key(field)));
         }
     }
+    if !matches!(
+        http.max_tokens_field.as_str(),
+        "max_tokens" | "max_completion_tokens"
+    ) {
+        return Err(format!(
+            "{} = \"{}\" must be \"max_tokens\" or \"max_completion_tokens\"",
+            key("max_tokens_field"),
+            http.max_tokens_field
+        ));
+    }
     if http.backoff_cap_ms < http.backoff_base_ms {
         return Err(format!(
             "{} = {} is below {} = {}",

@@ -19,3 +19,4 @@ mod fidelity;
 mod injection;
 mod run_pipeline;
 mod secrets;
+mod servers;
