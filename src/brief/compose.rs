@@ -627,6 +627,7 @@ mod tests {
             summary: None,
             confidence: 1.0,
             paragraph_flags: english.iter().map(|_| Vec::new()).collect(),
+            title_flags: Vec::new(),
         }
     }
 

@@ -377,6 +377,7 @@ mod tests {
                 summary: None,
                 confidence: 1.0,
                 paragraph_flags: vec![Vec::new(); 3],
+                title_flags: Vec::new(),
             })
             .collect();
         let story: Vec<&BriefArticle> = articles.iter().collect();

@@ -58,6 +58,8 @@ pub struct BriefArticle {
     /// What the fidelity checks found, per English paragraph (same order and count as
     /// `english`; empty lists for clean paragraphs).
     pub paragraph_flags: Vec<Vec<Flag>>,
+    /// What the checks found in the English title.
+    pub title_flags: Vec<Flag>,
 }
 
 impl BriefArticle {
@@ -77,6 +79,17 @@ impl BriefArticle {
     }
 
     /// The English title, the Arabic title, or the id.
+    /// Why the English title is in doubt ("the English names Qatar, which the Arabic does not
+    /// mention"), when the checks flagged it.
+    pub fn title_doubt(&self) -> Option<String> {
+        let messages: Vec<&str> = self
+            .title_flags
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect();
+        (!messages.is_empty() && self.title_en.is_some()).then(|| messages.join("; "))
+    }
+
     pub fn display_title(&self) -> &str {
         self.title_en
             .as_deref()

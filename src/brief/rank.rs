@@ -33,6 +33,9 @@ pub struct StoryLine {
     pub id: String,
     /// The English title of its most central titled article.
     pub headline: String,
+    /// What the checks found wrong in that title, when anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title_doubt: Option<String>,
     pub independent_sources: usize,
     pub outlets: Vec<String>,
     pub articles: Vec<String>,
@@ -182,6 +185,7 @@ mod tests {
             summary: None,
             confidence: 1.0,
             paragraph_flags: Vec::new(),
+            title_flags: Vec::new(),
         }
     }
 

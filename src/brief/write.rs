@@ -119,6 +119,16 @@ impl Writer<'_> {
             written.causes.push(format!("{id}: {}", failed.join("; ")));
         }
         story.independent_sources = ranked.independent_sources;
+        // A headline that is an article's translated title carries that title's doubts.
+        let headline_from = story_articles
+            .iter()
+            .find(|a| central == Some(a.id.as_str()) && a.display_title() == story.headline);
+        if let Some(doubt) = headline_from.and_then(|a| a.title_doubt()) {
+            story.notes.push(format!(
+                "check the headline: it is the English title of {}, which the checks flagged: {doubt}",
+                headline_from.map_or("", |a| a.id.as_str())
+            ));
+        }
         annotate_story(&mut story, self.wire_index);
         mark_doubts(&mut story, &story_articles);
         written.stories.push(story);
@@ -131,15 +141,17 @@ impl Writer<'_> {
             .iter()
             .filter_map(|&i| self.articles.get(i))
             .collect();
-        let headline = self
+        let central = self
             .central(&ranked.members)
-            .and_then(|i| self.articles.get(i))
-            .map_or_else(String::new, |a| a.display_title().to_string());
+            .and_then(|i| self.articles.get(i));
+        let headline = central.map_or_else(String::new, |a| a.display_title().to_string());
+        let title_doubt = central.and_then(BriefArticle::title_doubt);
         let confidence =
             members.iter().map(|a| a.confidence).sum::<f64>() / members.len().max(1) as f64;
         StoryLine {
             id: id.to_string(),
             headline,
+            title_doubt,
             independent_sources: ranked.independent_sources,
             outlets: ranked.outlets.clone(),
             articles: members.iter().map(|a| a.id.clone()).collect(),

@@ -469,6 +469,7 @@ fn brief_article(record: &ArticleRecord) -> BriefArticle {
         summary: record.summary.clone(),
         confidence: record.confidence,
         paragraph_flags: record.flags_by_paragraph(),
+        title_flags: record.title_flags.clone(),
     }
 }
 

@@ -68,6 +68,11 @@ fn more_section(page: &mut String, brief: &Brief, numbers: &HashMap<&str, usize>
         .iter()
         .map(|article| (article.id.as_str(), article.display_title()))
         .collect();
+    let doubts: HashMap<&str, String> = brief
+        .articles
+        .iter()
+        .filter_map(|article| Some((article.id.as_str(), article.title_doubt()?)))
+        .collect();
     let link = |article: &str| {
         let label = numbers
             .get(article)
@@ -80,9 +85,13 @@ fn more_section(page: &mut String, brief: &Brief, numbers: &HashMap<&str, usize>
             let links: Vec<String> = line.articles.iter().map(|a| link(a)).collect();
             let _ = writeln!(
                 page,
-                "{}. **{}** · {} · {} articles · {} independent sources · {} · confidence {:.2} · {}",
+                "{}. **{}**{} · {} · {} articles · {} independent sources · {} · confidence {:.2} · {}",
                 brief.stories.len() + index + 1,
                 inline(&line.headline),
+                line.title_doubt
+                    .as_deref()
+                    .map(|doubt| format!(" **(title in doubt: {})**", inline(doubt)))
+                    .unwrap_or_default(),
                 line.id,
                 line.articles.len(),
                 line.independent_sources,
@@ -99,7 +108,11 @@ fn more_section(page: &mut String, brief: &Brief, numbers: &HashMap<&str, usize>
             let _ = writeln!(page, "### {}\n", inline(&report.outlet));
             for article in &report.articles {
                 let title = titles.get(article.as_str()).copied().unwrap_or(article);
-                let _ = writeln!(page, "- {} {}", inline(title), link(article));
+                let doubt = doubts
+                    .get(article.as_str())
+                    .map(|doubt| format!(" **(title in doubt: {})**", inline(doubt)))
+                    .unwrap_or_default();
+                let _ = writeln!(page, "- {}{doubt} {}", inline(title), link(article));
             }
             page.push('\n');
         }

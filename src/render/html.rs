@@ -136,6 +136,11 @@ fn more_section(html: &mut String, brief: &Brief, numbers: &Refs<'_>) {
         .iter()
         .map(|article| (article.id.as_str(), article.display_title()))
         .collect();
+    let doubts: HashMap<&str, String> = brief
+        .articles
+        .iter()
+        .filter_map(|article| Some((article.id.as_str(), article.title_doubt()?)))
+        .collect();
     let link = |html: &mut String, article: &str| {
         let _ = write!(
             html,
@@ -150,9 +155,13 @@ fn more_section(html: &mut String, brief: &Brief, numbers: &Refs<'_>) {
         for line in &brief.more_stories {
             let _ = write!(
                 html,
-                "<li id=\"{}\"><strong>{}</strong> <span class=\"meta\">{} · {} articles · {} independent sources · {} · confidence {:.2}</span>",
+                "<li id=\"{}\"><strong>{}</strong>{} <span class=\"meta\">{} · {} articles · {} independent sources · {} · confidence {:.2}</span>",
                 escape(&line.id),
                 escape(&line.headline),
+                line.title_doubt
+                    .as_deref()
+                    .map(|doubt| format!(" <span class=\"flagged\">(title in doubt: {})</span>", escape(doubt)))
+                    .unwrap_or_default(),
                 escape(&line.id),
                 line.articles.len(),
                 line.independent_sources,
@@ -178,6 +187,13 @@ fn more_section(html: &mut String, brief: &Brief, numbers: &Refs<'_>) {
                     "<li>{}",
                     escape(titles.get(article.as_str()).copied().unwrap_or(article))
                 );
+                if let Some(doubt) = doubts.get(article.as_str()) {
+                    let _ = write!(
+                        html,
+                        " <span class=\"flagged\">(title in doubt: {})</span>",
+                        escape(doubt)
+                    );
+                }
                 link(html, article);
                 html.push_str("</li>\n");
             }

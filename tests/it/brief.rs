@@ -421,6 +421,15 @@ async fn with_no_llm_for_summaries_and_brief_both_are_extractive() {
     assert_citations_resolve(&brief, &workspace);
     let story = &brief["stories"][0];
     assert!(story["key_facts"].as_array().unwrap().len() >= 3);
+    // The extractive headline is an article's English title; the mock's keeps the Arabic, so
+    // the checks flagged it and the story says so under it.
+    assert!(
+        strings(&story["notes"])
+            .iter()
+            .any(|note| note.starts_with("check the headline: it is the English title of")),
+        "{:#}",
+        story["notes"]
+    );
     for source in brief["sources"].as_array().unwrap() {
         let record =
             workspace.read_json(&format!("articles/{}.json", source["id"].as_str().unwrap()));
@@ -577,6 +586,10 @@ async fn a_night_is_ranked_and_only_its_top_stories_are_written() {
     assert_eq!(more.len(), 1, "{:#}", brief["more_stories"]);
     assert_eq!(ids(&more[0]["articles"]), ["signing-a", "signing-b"]);
     assert_eq!(more[0]["id"], "story-2");
+    // The mock's English titles keep the Arabic: the checks flag them, and the list says so
+    // beside the headline the analyst reads.
+    let doubt = more[0]["title_doubt"].as_str().unwrap_or_default();
+    assert!(doubt.contains("Arabic"), "{:#}", more[0]);
     let singles: Vec<String> = brief["single_reports"]
         .as_array()
         .unwrap()
@@ -590,6 +603,7 @@ async fn a_night_is_ranked_and_only_its_top_stories_are_written() {
     let markdown = workspace.read_text("brief.md");
     assert!(markdown.contains("## More stories"), "{markdown}");
     assert!(markdown.contains("## Single reports, by outlet"));
+    assert!(markdown.contains("(title in doubt: "), "{markdown}");
     let html = workspace.read_text("brief.html");
     assert!(html.contains("id=\"more-stories\"") && html.contains("id=\"single-reports\""));
     let signing = more[0]["articles"][0].as_str().unwrap();
