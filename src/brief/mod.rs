@@ -157,6 +157,22 @@ pub struct Story {
 }
 
 impl Brief {
+    /// Each article's title as the brief shows it (English when translated).
+    pub fn titles(&self) -> HashMap<&str, &str> {
+        self.articles
+            .iter()
+            .map(|article| (article.id.as_str(), article.display_title()))
+            .collect()
+    }
+
+    /// Why each flagged article title is in doubt.
+    pub fn title_doubts(&self) -> HashMap<&str, String> {
+        self.articles
+            .iter()
+            .filter_map(|article| Some((article.id.as_str(), article.title_doubt()?)))
+            .collect()
+    }
+
     /// Every story of the run: written, listed and single reports.
     pub fn story_count(&self) -> usize {
         let singles: usize = self.single_reports.iter().map(|r| r.articles.len()).sum();

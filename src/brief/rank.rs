@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::brief::wire::WireGroup;
+use crate::brief::wire::{find, union, WireGroup};
 use crate::brief::BriefArticle;
 
 /// One story's members and what it ranks by.
@@ -133,19 +133,6 @@ fn independent_sources(
     (0..members.len())
         .filter(|&position| find(&mut parent, position) == position)
         .count()
-}
-
-fn find(parent: &mut [usize], mut node: usize) -> usize {
-    while parent[node] != node {
-        parent[node] = parent[parent[node]];
-        node = parent[node];
-    }
-    node
-}
-
-fn union(parent: &mut [usize], first: usize, second: usize) {
-    let (a, b) = (find(parent, first), find(parent, second));
-    parent[a.max(b)] = a.min(b);
 }
 
 /// Single-article stories grouped by outlet (outlets and articles in input order).

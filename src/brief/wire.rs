@@ -370,7 +370,8 @@ fn intersection_reaching(first: &[usize], second: &[usize], needed: usize) -> Op
     Some(common).filter(|&common| common >= needed)
 }
 
-fn find(parent: &mut [usize], mut node: usize) -> usize {
+/// The root of `node` in a union-find forest (with path halving).
+pub(super) fn find(parent: &mut [usize], mut node: usize) -> usize {
     while parent[node] != node {
         parent[node] = parent[parent[node]];
         node = parent[node];
@@ -378,7 +379,8 @@ fn find(parent: &mut [usize], mut node: usize) -> usize {
     node
 }
 
-fn union(parent: &mut [usize], first: usize, second: usize) {
+/// Join the sets of `first` and `second`; the lower root stays the root.
+pub(super) fn union(parent: &mut [usize], first: usize, second: usize) {
     let (a, b) = (find(parent, first), find(parent, second));
     if a != b {
         parent[a.max(b)] = a.min(b);

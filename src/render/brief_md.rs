@@ -63,16 +63,8 @@ pub fn brief(brief: &Brief) -> String {
 /// The stories past the top ones, one line each, then the single reports by outlet; every
 /// article is a link to its page.
 fn more_section(page: &mut String, brief: &Brief, numbers: &HashMap<&str, usize>) {
-    let titles: HashMap<&str, &str> = brief
-        .articles
-        .iter()
-        .map(|article| (article.id.as_str(), article.display_title()))
-        .collect();
-    let doubts: HashMap<&str, String> = brief
-        .articles
-        .iter()
-        .filter_map(|article| Some((article.id.as_str(), article.title_doubt()?)))
-        .collect();
+    let titles = brief.titles();
+    let doubts = brief.title_doubts();
     let link = |article: &str| {
         let label = numbers
             .get(article)

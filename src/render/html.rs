@@ -131,16 +131,8 @@ pub fn page(brief: &Brief) -> String {
 
 /// The stories past the top ones, one line each, then the single reports by outlet.
 fn more_section(html: &mut String, brief: &Brief, numbers: &Refs<'_>) {
-    let titles: HashMap<&str, &str> = brief
-        .articles
-        .iter()
-        .map(|article| (article.id.as_str(), article.display_title()))
-        .collect();
-    let doubts: HashMap<&str, String> = brief
-        .articles
-        .iter()
-        .filter_map(|article| Some((article.id.as_str(), article.title_doubt()?)))
-        .collect();
+    let titles = brief.titles();
+    let doubts = brief.title_doubts();
     let link = |html: &mut String, article: &str| {
         let _ = write!(
             html,
