@@ -165,17 +165,18 @@ fn time(label: &str, input: &Input) {
         .collect();
     let profiling = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let similarities = group::similarities(&profiles);
+    let scored = group::score(&profiles);
+    let similarities = &scored.neighbours;
     let similarity = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let stories = tarjim::brief::linkage::stories(
         &profiles,
-        &similarities,
+        &scored,
         tarjim::brief::linkage::Limits::new(0.15),
     );
     let central = stories
         .iter()
-        .filter_map(|members| group::most_central(&similarities, members))
+        .filter_map(|members| group::most_central(similarities, members))
         .count();
     let grouping = start.elapsed().as_secs_f64();
     println!(

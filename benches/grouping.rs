@@ -68,7 +68,7 @@ fn main() {
                 )
             })
             .collect();
-        let neighbours = group::similarities(&profiles);
+        let scored = group::score(&profiles);
         let scoring = start.elapsed().as_secs_f64();
         println!("\n{label}: profiles and similarities {scoring:.2} s");
         println!("threshold | average linkage: P / R / F1, stories>1, largest, s | single-link: P / R / F1, largest");
@@ -79,9 +79,9 @@ fn main() {
                 window_days: 3,
                 ..Limits::new(threshold)
             };
-            let stories = linkage::stories(&profiles, &neighbours, limits);
+            let stories = linkage::stories(&profiles, &scored, limits);
             let seconds = start.elapsed().as_secs_f64();
-            let single = single_link(&neighbours, threshold);
+            let single = single_link(&scored.neighbours, threshold);
             let (p, r, f) = score(&stories, &pairs, articles.len());
             let (sp, sr, sf) = score(&single, &pairs, articles.len());
             if lead_words == group::LEAD_WORDS && (threshold - 0.25).abs() < 1e-9 {

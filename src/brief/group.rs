@@ -164,12 +164,40 @@ struct Vector {
     norm: f64,
 }
 
-/// Every article's neighbours (the articles it has a score above 0 with), sorted by index;
-/// an article is not its own neighbour.
-pub fn similarities(profiles: &[Profile]) -> Vec<Vec<Neighbour>> {
+/// What grouping needs of the articles, computed once: each one's TF-IDF vector scaled to
+/// length 1 (as (term, weight) sorted by term), and its neighbours.
+pub struct Scored {
+    /// Every article's neighbours (the articles it has a score above 0 with), sorted by
+    /// index; an article is not its own neighbour.
+    pub neighbours: Vec<Vec<Neighbour>>,
+    pub(crate) unit_vectors: Vec<Vec<(usize, f64)>>,
+}
+
+/// The articles' vectors and neighbours.
+pub fn score(profiles: &[Profile]) -> Scored {
     let vectors = vectors(profiles);
+    let neighbours = neighbours(&vectors);
+    let unit_vectors = vectors
+        .into_iter()
+        .map(|vector| {
+            let norm = if vector.norm > 0.0 { vector.norm } else { 1.0 };
+            vector
+                .weights
+                .into_iter()
+                .map(|(t, w)| (t, w / norm))
+                .collect()
+        })
+        .collect();
+    Scored {
+        neighbours,
+        unit_vectors,
+    }
+}
+
+/// Every article's neighbours: the articles meeting it in the inverted index, scored.
+fn neighbours(vectors: &[Vector]) -> Vec<Vec<Neighbour>> {
     let mut neighbours: Vec<Vec<Neighbour>> = vec![Vec::new(); vectors.len()];
-    let mut index = Index::new(&vectors);
+    let mut index = Index::new(vectors);
     for (article, vector) in vectors.iter().enumerate() {
         for other in index.candidates(article, vector) {
             let similarity = cosine(vector, &vectors[other]);
@@ -226,21 +254,6 @@ fn vectors(profiles: &[Profile]) -> Vec<Vector> {
                 .collect();
             let norm = weights.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
             Vector { weights, norm }
-        })
-        .collect()
-}
-
-/// Each article's TF-IDF vector scaled to length 1, as (term, weight) sorted by term.
-pub(crate) fn unit_vectors(profiles: &[Profile]) -> Vec<Vec<(usize, f64)>> {
-    vectors(profiles)
-        .into_iter()
-        .map(|vector| {
-            let norm = if vector.norm > 0.0 { vector.norm } else { 1.0 };
-            vector
-                .weights
-                .into_iter()
-                .map(|(t, w)| (t, w / norm))
-                .collect()
         })
         .collect()
 }
@@ -481,7 +494,7 @@ pub(crate) mod tests {
     fn sparse_scores_match_the_dense_matrix_below_the_caps() {
         let profiles = synthetic(8, 5, 8);
         let matrix = dense(&profiles);
-        let neighbours = similarities(&profiles);
+        let neighbours = score(&profiles).neighbours;
         for (i, row) in matrix.iter().enumerate() {
             let listed: HashMap<usize, f64> = neighbours[i]
                 .iter()
@@ -496,7 +509,7 @@ pub(crate) mod tests {
             }
         }
         let limits = crate::brief::linkage::Limits::new(0.15);
-        let groups = crate::brief::linkage::stories(&profiles, &neighbours, limits);
+        let groups = crate::brief::linkage::stories(&profiles, &score(&profiles), limits);
         assert_eq!(groups.len(), 8);
         assert!(groups.iter().all(|g| g.len() == 5));
     }

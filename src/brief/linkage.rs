@@ -15,7 +15,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
 
-use crate::brief::group::{dot, unit_vectors, Neighbour, Profile};
+use crate::brief::group::{dot, Profile, Scored};
 
 /// The bounds on a story (`brief.story_threshold`, `brief.max_story_articles`,
 /// `brief.window_days`).
@@ -40,16 +40,13 @@ impl Limits {
 }
 
 /// Stories as lists of article indices, by average linkage within `limits`. Largest first;
-/// ties in input order; members in input order. `neighbours` (from [`similarities`]) says which
+/// ties in input order; members in input order. `scored.neighbours` (from
+/// [`group::score`](crate::brief::group::score)) says which
 /// stories meet; the average similarity of two stories is computed exactly, from the sums of
 /// their members' unit vectors (the mean of all pairwise cosines is the dot product of the two
 /// sums over the product of the sizes), so pairs the sparse index did not score still count.
-pub fn stories(
-    profiles: &[Profile],
-    neighbours: &[Vec<Neighbour>],
-    limits: Limits,
-) -> Vec<Vec<usize>> {
-    let mut clusters = Clusters::new(profiles, neighbours, limits);
+pub fn stories(profiles: &[Profile], scored: &Scored, limits: Limits) -> Vec<Vec<usize>> {
+    let mut clusters = Clusters::new(profiles, scored, limits);
     clusters.merge_all();
     let mut groups: Vec<Vec<usize>> = clusters
         .members
@@ -99,11 +96,11 @@ impl PartialOrd for Merge {
 }
 
 impl Clusters {
-    fn new(profiles: &[Profile], neighbours: &[Vec<Neighbour>], limits: Limits) -> Clusters {
+    fn new(profiles: &[Profile], scored: &Scored, limits: Limits) -> Clusters {
         let count = profiles.len();
-        let sums = unit_vectors(profiles);
+        let sums = scored.unit_vectors.clone();
         let mut meets: Vec<HashSet<usize>> = vec![HashSet::new(); count];
-        for (index, list) in neighbours.iter().enumerate().take(count) {
+        for (index, list) in scored.neighbours.iter().enumerate().take(count) {
             for neighbour in list {
                 if neighbour.index < count && neighbour.index != index {
                     meets[index].insert(neighbour.index);
@@ -228,7 +225,7 @@ fn add(first: &[(usize, f64)], second: &[(usize, f64)]) -> Vec<(usize, f64)> {
 mod tests {
     use super::*;
     use crate::brief::group::tests::synthetic;
-    use crate::brief::group::{most_central, similarities, COMPARISONS};
+    use crate::brief::group::{most_central, score, Neighbour, COMPARISONS};
     use crate::fidelity::glossary::Glossary;
 
     fn arabic(glossary: &Glossary, title: &str, lead: &str) -> Profile {
@@ -310,14 +307,14 @@ mod tests {
                 ));
             }
         }
-        let neighbours = similarities(&night);
+        let neighbours = score(&night);
         let groups = stories(&night, &neighbours, Limits::new(THRESHOLD));
         let story_of = |article: usize| groups.iter().position(|g| g.contains(&article));
         assert_eq!(story_of(0), story_of(1), "{groups:?}");
         for (a, b) in [(0, 2), (2, 4), (3, 4), (2, 3)] {
             assert_ne!(story_of(a), story_of(b), "{a} and {b}: {groups:?}");
         }
-        assert!(stories(&[], &[], Limits::new(THRESHOLD)).is_empty());
+        assert!(stories(&[], &score(&[]), Limits::new(THRESHOLD)).is_empty());
     }
 
     /// The default `brief.story_threshold`.
@@ -366,8 +363,8 @@ mod tests {
             "ai aj ak al",
             "ak al am an",
         ]);
-        let neighbours = similarities(&chain);
-        assert_eq!(single_link(&neighbours, 0.3), 1);
+        let neighbours = score(&chain);
+        assert_eq!(single_link(&neighbours.neighbours, 0.3), 1);
         let groups = stories(&chain, &neighbours, Limits::new(0.3));
         assert!(groups.len() >= 3, "{groups:?}");
         assert!(groups.iter().all(|g| !(g.contains(&0) && g.contains(&5))));
@@ -378,7 +375,7 @@ mod tests {
             "qa qb qc qd qh qi",
             "zz zy zx zw zv zu",
         ]);
-        let neighbours = similarities(&story);
+        let neighbours = score(&story);
         let groups = stories(&story, &neighbours, Limits::new(0.3));
         assert_eq!(groups, vec![vec![0, 1, 2, 3], vec![4]]);
     }
@@ -386,7 +383,7 @@ mod tests {
     #[test]
     fn the_size_cap_and_the_time_window_bound_a_story() {
         let mut same = words(&["one event told the same way"; 5]);
-        let neighbours = similarities(&same);
+        let neighbours = score(&same);
         let limits = Limits {
             max_size: 3,
             ..Limits::new(THRESHOLD)
@@ -411,7 +408,7 @@ mod tests {
     #[test]
     fn a_threshold_above_one_keeps_every_article_apart() {
         let texts = words(&["aaa bbb ccc", "aaa bbb ccc", "ggg hhh iii"]);
-        let matrix = similarities(&texts);
+        let matrix = score(&texts);
         assert_eq!(stories(&texts, &matrix, Limits::new(1.01)).len(), 3);
         assert_eq!(stories(&texts, &matrix, Limits::new(0.5)).len(), 2);
     }
@@ -420,16 +417,16 @@ mod tests {
     fn thousands_of_articles_group_into_their_stories() {
         let (count, size) = (20, 100);
         let profiles = synthetic(count, size, 20);
-        let neighbours = similarities(&profiles);
+        let neighbours = score(&profiles);
         let groups = stories(&profiles, &neighbours, Limits::new(0.15));
         let expected: Vec<Vec<usize>> = (0..count)
             .map(|story| (story * size..(story + 1) * size).collect())
             .collect();
         assert_eq!(groups, expected);
-        let listed: usize = neighbours.iter().map(Vec::len).sum();
+        let listed: usize = neighbours.neighbours.iter().map(Vec::len).sum();
         assert!(listed <= 2 * COMPARISONS * profiles.len());
         for members in &groups {
-            let central = most_central(&neighbours, members);
+            let central = most_central(&neighbours.neighbours, members);
             assert!(central.is_some_and(|c| members.contains(&c)));
         }
     }

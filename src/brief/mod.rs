@@ -20,7 +20,7 @@ pub mod rank;
 pub mod wire;
 mod write;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -173,10 +173,22 @@ impl Brief {
             .collect()
     }
 
+    /// The ids of the articles of the stories written in full.
+    pub fn written_articles(&self) -> HashSet<&str> {
+        self.stories
+            .iter()
+            .flat_map(|story| story.articles.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// Single-article stories past the top ones.
+    pub fn single_report_count(&self) -> usize {
+        self.single_reports.iter().map(|r| r.articles.len()).sum()
+    }
+
     /// Every story of the run: written, listed and single reports.
     pub fn story_count(&self) -> usize {
-        let singles: usize = self.single_reports.iter().map(|r| r.articles.len()).sum();
-        self.stories.len() + self.more_stories.len() + singles
+        self.stories.len() + self.more_stories.len() + self.single_report_count()
     }
 }
 
@@ -447,10 +459,10 @@ fn group_and_rank(
             )
         })
         .collect();
-    let neighbours = group::similarities(&profiles);
-    let groups = linkage::stories(&profiles, &neighbours, input.grouping);
+    let scored = group::score(&profiles);
+    let groups = linkage::stories(&profiles, &scored, input.grouping);
     let ranked = rank::rank(groups, articles, wire_groups);
-    (neighbours, ranked)
+    (scored.neighbours, ranked)
 }
 
 /// What the brief says about the run as a whole: articles left out, citations removed, wire

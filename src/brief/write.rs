@@ -50,19 +50,25 @@ impl Writer<'_> {
             .or_else(|| group::most_central(self.neighbours, members))
     }
 
+    fn members(&self, ranked: &rank::Ranked) -> Vec<&BriefArticle> {
+        ranked
+            .members
+            .iter()
+            .filter_map(|&i| self.articles.get(i))
+            .collect()
+    }
+
+    fn central_article(&self, ranked: &rank::Ranked) -> Option<&BriefArticle> {
+        self.central(&ranked.members)
+            .and_then(|i| self.articles.get(i))
+    }
+
     /// One top story, written the best way that works: one request, small requests,
     /// extractive (each falls back to the next).
     pub(super) async fn write(&self, id: &str, ranked: &rank::Ranked, written: &mut Written) {
         let input = self.input;
-        let story_articles: Vec<&BriefArticle> = ranked
-            .members
-            .iter()
-            .filter_map(|&i| self.articles.get(i))
-            .collect();
-        let central = self
-            .central(&ranked.members)
-            .and_then(|i| self.articles.get(i))
-            .map(|a| a.id.as_str());
+        let story_articles = self.members(ranked);
+        let central = self.central_article(ranked).map(|a| a.id.as_str());
         let mut failed: Vec<String> = Vec::new();
         let mut story = None;
         // A story too large for one prompt is written from its key points (composed).
@@ -136,14 +142,8 @@ impl Writer<'_> {
 
     /// A story past the top ones, as one line of the list.
     pub(super) fn line(&self, id: &str, ranked: &rank::Ranked) -> StoryLine {
-        let members: Vec<&BriefArticle> = ranked
-            .members
-            .iter()
-            .filter_map(|&i| self.articles.get(i))
-            .collect();
-        let central = self
-            .central(&ranked.members)
-            .and_then(|i| self.articles.get(i));
+        let members = self.members(ranked);
+        let central = self.central_article(ranked);
         let headline = central.map_or_else(String::new, |a| a.display_title().to_string());
         let title_doubt = central.and_then(BriefArticle::title_doubt);
         let confidence =

@@ -535,7 +535,7 @@ async fn write_brief(
         method: brief.method.clone(),
         stories: brief.stories.len(),
         more_stories: brief.more_stories.len(),
-        single_reports: brief.single_reports.iter().map(|r| r.articles.len()).sum(),
+        single_reports: brief.single_report_count(),
         largest_story: brief
             .stories
             .iter()

@@ -5,7 +5,7 @@
 //! links to the articles' own pages (`articles/<id>.en.md`), and an outside URL becomes a link
 //! only when it is http(s).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::brief::citations::Citation;
@@ -261,11 +261,7 @@ fn wire_section(page: &mut String, brief: &Brief, numbers: &HashMap<&str, usize>
 
 fn sources_section(page: &mut String, brief: &Brief) {
     page.push_str("## Sources\n\n| | Title | Arabic title | Outlet / file | Published | Confidence | Links |\n|---|---|---|---|---|---|---|\n");
-    let written: HashSet<&str> = brief
-        .stories
-        .iter()
-        .flat_map(|story| story.articles.iter().map(String::as_str))
-        .collect();
+    let written = brief.written_articles();
     for (index, source) in brief.sources.iter().enumerate() {
         // Articles of listed stories and single reports are linked from their lists.
         if !written.contains(source.id.as_str()) {

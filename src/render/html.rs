@@ -78,11 +78,7 @@ impl<'a> Refs<'a> {
                 .enumerate()
                 .map(|(index, article)| (article.id.as_str(), index + 1))
                 .collect(),
-            inlined: brief
-                .stories
-                .iter()
-                .flat_map(|story| story.articles.iter().map(String::as_str))
-                .collect(),
+            inlined: brief.written_articles(),
         }
     }
 
