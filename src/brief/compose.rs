@@ -601,6 +601,7 @@ fn timeline(articles: &[&BriefArticle]) -> Vec<TimelineEntry> {
             date,
             event,
             citations,
+            on_flagged_paragraphs: false,
         })
         .collect()
 }

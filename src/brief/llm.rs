@@ -286,6 +286,7 @@ fn checked(
             date: event.date.trim().to_string(),
             event: event.event.trim().to_string(),
             citations: known.check(&event.citations, &format!("{id} timeline[{i}]"), dropped),
+            on_flagged_paragraphs: false,
         })
         .collect();
     let entities = parsed.entities.into_iter().map(entity).collect();

@@ -291,6 +291,10 @@ pub struct TimelineEntry {
     pub date: String,
     pub event: String,
     pub citations: Vec<Citation>,
+    /// True when every paragraph it cites carries a fidelity flag (a date read from flagged
+    /// English may be the model's, not the article's).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub on_flagged_paragraphs: bool,
 }
 
 /// One article in the sources list.

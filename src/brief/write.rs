@@ -4,12 +4,10 @@
 
 use std::collections::HashMap;
 
-use crate::brief::citations::{DroppedCitation, Known};
+use crate::brief::citations::{Citation, DroppedCitation, Known};
 use crate::brief::rank::{self, StoryLine};
 use crate::brief::wire::ParagraphRef;
-use crate::brief::{
-    annotate, compose, composed, group, llm, BriefArticle, BriefInput, Fact, Story,
-};
+use crate::brief::{annotate, compose, composed, group, llm, BriefArticle, BriefInput, Story};
 use crate::settings::BriefMode;
 
 /// What writing the top stories needs, shared by every story.
@@ -184,9 +182,9 @@ fn mark_doubts(story: &mut Story, articles: &[&BriefArticle]) {
         .iter()
         .map(|article| (article.id.as_str(), article.flagged_paragraphs()))
         .collect();
-    let all_flagged = |fact: &Fact| {
-        !fact.citations.is_empty()
-            && fact.citations.iter().all(|citation| {
+    let all_flagged = |citations: &[Citation]| {
+        !citations.is_empty()
+            && citations.iter().all(|citation| {
                 let Some(paragraphs) = flagged.get(citation.article.as_str()) else {
                     return false;
                 };
@@ -198,7 +196,10 @@ fn mark_doubts(story: &mut Story, articles: &[&BriefArticle]) {
     };
     let facts = story.facts_mut();
     for fact in facts {
-        fact.on_flagged_paragraphs = all_flagged(fact);
+        fact.on_flagged_paragraphs = all_flagged(&fact.citations);
+    }
+    for entry in &mut story.timeline {
+        entry.on_flagged_paragraphs = all_flagged(&entry.citations);
     }
     if !articles.is_empty() {
         let sum: f64 = articles.iter().map(|article| article.confidence).sum();
@@ -215,5 +216,55 @@ fn annotate_story(story: &mut Story, wire_index: &HashMap<ParagraphRef, String>)
     let facts = story.facts_mut();
     for fact in facts {
         annotate(fact, wire_index);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::brief::TimelineEntry;
+    use crate::fidelity::{Flag, FlagKind};
+
+    /// A dated event read from a flagged paragraph is marked in doubt like a fact (a date the
+    /// model got wrong, "September 20, 1991" for 2 سبتمبر 1991, must not stand as fact).
+    #[test]
+    fn a_date_from_flagged_english_is_in_doubt() {
+        let flag = Flag::new(FlagKind::Number, "the English has the number 20".into());
+        let article = BriefArticle {
+            id: "a".into(),
+            origin: "a.txt".into(),
+            title: None,
+            title_en: None,
+            source: None,
+            url: None,
+            published: None,
+            arabic: vec![String::new(); 2],
+            english: vec![String::new(); 2],
+            summary: None,
+            confidence: 0.5,
+            paragraph_flags: vec![vec![flag], Vec::new()],
+            title_flags: Vec::new(),
+        };
+        let entry = |paragraph: usize| TimelineEntry {
+            date: "1991-09-20".into(),
+            event: "independence".into(),
+            citations: vec![Citation {
+                article: "a".into(),
+                paragraphs: vec![paragraph],
+            }],
+            on_flagged_paragraphs: false,
+        };
+        let mut story = Story {
+            timeline: vec![entry(1), entry(2)],
+            ..Story::default()
+        };
+        mark_doubts(&mut story, &[&article]);
+        let marks: Vec<bool> = story
+            .timeline
+            .iter()
+            .map(|e| e.on_flagged_paragraphs)
+            .collect();
+        assert_eq!(marks, vec![true, false]);
+        assert_eq!(story.flagged_articles, 1);
     }
 }

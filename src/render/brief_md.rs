@@ -13,6 +13,9 @@ use crate::brief::{Brief, Fact, Story};
 use crate::render::html::safe_url;
 use crate::render::markdown::{block, inline};
 
+/// What a fact or a dated event says when every paragraph it cites was flagged.
+const IN_DOUBT: &str = " **(in doubt: rests only on paragraphs the checks flagged)**";
+
 /// The Markdown brief.
 pub fn brief(brief: &Brief) -> String {
     let numbers: HashMap<&str, usize> = brief
@@ -155,10 +158,15 @@ fn story_section(page: &mut String, number: usize, story: &Story, numbers: &Hash
         for entry in &story.timeline {
             let _ = writeln!(
                 page,
-                "- **{}** {}{}",
+                "- **{}** {}{}{}",
                 inline(&entry.date),
                 inline(&entry.event),
-                citations(&entry.citations, numbers)
+                citations(&entry.citations, numbers),
+                if entry.on_flagged_paragraphs {
+                    IN_DOUBT
+                } else {
+                    ""
+                }
             );
         }
         page.push('\n');
@@ -189,7 +197,7 @@ fn fact_line(fact: &Fact, numbers: &HashMap<&str, usize>) -> String {
         line.push_str(" **(unsupported: invented citations removed)**");
     }
     if fact.on_flagged_paragraphs {
-        line.push_str(" **(in doubt: rests only on paragraphs the checks flagged)**");
+        line.push_str(IN_DOUBT);
     }
     if !fact.wire_copy.is_empty() {
         let _ = write!(

@@ -98,6 +98,10 @@ impl<'a> Refs<'a> {
     }
 }
 
+/// What a fact or a dated event says when every paragraph it cites was flagged.
+const IN_DOUBT: &str =
+    "<span class=\"badge warn\">in doubt: rests only on paragraphs the checks flagged</span>";
+
 /// The whole page.
 pub fn page(brief: &Brief) -> String {
     let numbers = Refs::new(brief);
@@ -291,6 +295,9 @@ fn story_section(html: &mut String, story: &Story, numbers: &Refs<'_>) {
                 escape(&entry.event)
             );
             citations(html, &entry.citations, numbers);
+            if entry.on_flagged_paragraphs {
+                html.push_str(IN_DOUBT);
+            }
             html.push_str("</td></tr>\n");
         }
         html.push_str("</table>\n");
@@ -342,7 +349,7 @@ fn fact_item(html: &mut String, fact: &Fact, numbers: &Refs<'_>) {
         html.push_str("<span class=\"badge warn\">unsupported: invented citations removed</span>");
     }
     if fact.on_flagged_paragraphs {
-        html.push_str("<span class=\"badge warn\">in doubt: rests only on paragraphs the checks flagged</span>");
+        html.push_str(IN_DOUBT);
     }
     if !fact.wire_copy.is_empty() {
         let _ = write!(
