@@ -11,15 +11,20 @@ use serde::{Deserialize, Serialize};
 
 use super::BackendError;
 
-/// `[backends.<name>]` for `kind = "openai" | "libretranslate" | "deepl"`.
+/// `[backends.<name>]` for `kind = "openai" | "libretranslate" | "deepl" | "google" | "azure"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpSettings {
     /// Endpoint root, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:5000`.
     pub base_url: String,
-    /// Model name (chat endpoints; DeepL's `model_type` when set).
+    /// Model name (chat endpoints; DeepL's `model_type`, Google's `model`, Azure's `category`
+    /// when set).
     #[serde(default)]
     pub model: String,
+    /// Azure Translator's resource region (`Ocp-Apim-Subscription-Region`), when the resource
+    /// is regional or multi-service; empty otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub region: String,
     /// Environment variable holding the API key; empty when the endpoint needs none.
     #[serde(default)]
     pub api_key_env: String,
@@ -266,6 +271,32 @@ fn classify(
     let excerpt: String = body.chars().take(300).collect();
     let lower = body.to_lowercase();
     match status {
+        // Google's per-minute limits come as 403 `rateLimitExceeded`/`userRateLimitExceeded`:
+        // a wait, not a refusal (is_retryable reads the same words).
+        403 if google_rate_limit(&lower) => BackendError::Http {
+            url: url.to_string(),
+            status,
+            body: excerpt,
+            retry_after,
+        },
+        // Google's daily quota, Azure's free tier used up (403001).
+        403 if lower.contains("dailylimitexceeded")
+            || lower.contains("quotaexceeded")
+            || lower.contains("403001") =>
+        {
+            BackendError::Quota {
+                url: url.to_string(),
+                detail: excerpt,
+            }
+        }
+        // Google answers a wrong key with 400 `keyInvalid`.
+        400 if lower.contains("keyinvalid") || lower.contains("api key not valid") => {
+            BackendError::Auth {
+                url: url.to_string(),
+                status,
+                key_env: settings.api_key_env.clone(),
+            }
+        }
         401 | 403 => BackendError::Auth {
             url: url.to_string(),
             status,
@@ -302,6 +333,11 @@ fn classify(
             retry_after,
         },
     }
+}
+
+/// Google's words for "too many requests for now" in a 403 answer.
+pub fn google_rate_limit(lower_body: &str) -> bool {
+    lower_body.contains("ratelimitexceeded")
 }
 
 /// What to change when an endpoint refuses a parameter tarjim sends (OpenAI's

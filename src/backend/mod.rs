@@ -168,8 +168,10 @@ impl BackendError {
         match self {
             BackendError::Connect { .. } | BackendError::Timeout { .. } => true,
             BackendError::InvalidResponse { .. } => true,
-            BackendError::Http { status, .. } => {
-                matches!(status, 408 | 409 | 429) || (500..600).contains(status)
+            BackendError::Http { status, body, .. } => {
+                matches!(status, 408 | 409 | 429)
+                    || (500..600).contains(status)
+                    || (*status == 403 && http::google_rate_limit(&body.to_lowercase()))
             }
             _ => false,
         }
@@ -198,6 +200,12 @@ impl Backend {
             }
             BackendSettings::Deepl(http) => {
                 Backend::Mt(mt::MtBackend::new(mt::MtApi::DeepL, http.clone()))
+            }
+            BackendSettings::Google(http) => {
+                Backend::Mt(mt::MtBackend::new(mt::MtApi::Google, http.clone()))
+            }
+            BackendSettings::Azure(http) => {
+                Backend::Mt(mt::MtBackend::new(mt::MtApi::Azure, http.clone()))
             }
             #[cfg(feature = "embedded")]
             BackendSettings::Embedded(embedded) => {

@@ -1,8 +1,10 @@
-//! Dedicated machine-translation APIs: LibreTranslate and DeepL.
+//! Dedicated machine-translation APIs: LibreTranslate, DeepL, Google Cloud Translation (v2,
+//! Basic) and Azure AI Translator (v3).
 //!
 //! These take the bare source text (`Request::input`), not a prompt, so prompt templates do not
 //! apply to them and they cannot run the summary stages. They report no token counts; tarjim
-//! counts characters of the input instead, which is what both bill by.
+//! counts characters of the input instead, which is what they bill by. Keys go in headers, never
+//! in the URL, so no log line or error can carry one.
 
 use serde_json::{json, Value};
 
@@ -14,6 +16,10 @@ use super::{BackendError, Completion, Request};
 pub enum MtApi {
     LibreTranslate,
     DeepL,
+    /// `POST {base_url}/language/translate/v2`, key in `X-Goog-Api-Key`.
+    Google,
+    /// `POST {base_url}/translate?api-version=3.0`, key in `Ocp-Apim-Subscription-Key`.
+    Azure,
 }
 
 #[derive(Clone)]
@@ -63,6 +69,43 @@ impl MtBackend {
                 }
                 (url, builder)
             }
+            MtApi::Google => {
+                let url = self.settings.endpoint("language/translate/v2");
+                let mut body =
+                    json!({"q": [request.input], "source": "ar", "target": "en", "format": "text"});
+                if !self.settings.model.is_empty() {
+                    body["model"] = json!(self.settings.model);
+                }
+                let mut builder = self.client.post(&url).json(&body);
+                if let Some(key) = key {
+                    builder = builder.header("X-Goog-Api-Key", key);
+                }
+                (url, builder)
+            }
+            MtApi::Azure => {
+                let url = self.settings.endpoint("translate");
+                let mut query = vec![
+                    ("api-version", "3.0"),
+                    ("from", "ar"),
+                    ("to", "en"),
+                    ("textType", "plain"),
+                ];
+                if !self.settings.model.is_empty() {
+                    query.push(("category", &self.settings.model));
+                }
+                let mut builder = self
+                    .client
+                    .post(&url)
+                    .query(&query)
+                    .json(&json!([{"Text": request.input}]));
+                if let Some(key) = key {
+                    builder = builder.header("Ocp-Apim-Subscription-Key", key);
+                }
+                if !self.settings.region.is_empty() {
+                    builder = builder.header("Ocp-Apim-Subscription-Region", &self.settings.region);
+                }
+                (url, builder)
+            }
         };
         let body = http::send(&self.settings, &url, builder).await?;
         let text = self.translated_text(&http::redact_url(&url), &body)?;
@@ -83,6 +126,8 @@ impl MtBackend {
         let pointer = match self.api {
             MtApi::LibreTranslate => "/translatedText",
             MtApi::DeepL => "/translations/0/text",
+            MtApi::Google => "/data/translations/0/translatedText",
+            MtApi::Azure => "/0/translations/0/text",
         };
         let text = value
             .pointer(pointer)

@@ -18,6 +18,10 @@ pub enum BackendSettings {
     Libretranslate(HttpSettings),
     /// The DeepL API.
     Deepl(HttpSettings),
+    /// Google Cloud Translation, v2 (Basic).
+    Google(HttpSettings),
+    /// Azure AI Translator, v3.
+    Azure(HttpSettings),
     /// The in-process llama.cpp engine.
     Embedded(EmbeddedSettings),
 }
@@ -83,7 +87,9 @@ impl BackendSettings {
         match self {
             BackendSettings::Openai(http)
             | BackendSettings::Libretranslate(http)
-            | BackendSettings::Deepl(http) => Some(http),
+            | BackendSettings::Deepl(http)
+            | BackendSettings::Google(http)
+            | BackendSettings::Azure(http) => Some(http),
             BackendSettings::Embedded(_) => None,
         }
     }
@@ -93,7 +99,9 @@ impl BackendSettings {
         match self {
             BackendSettings::Openai(http)
             | BackendSettings::Libretranslate(http)
-            | BackendSettings::Deepl(http) => http.max_tokens,
+            | BackendSettings::Deepl(http)
+            | BackendSettings::Google(http)
+            | BackendSettings::Azure(http) => http.max_tokens,
             BackendSettings::Embedded(embedded) => embedded.max_tokens,
         }
     }
@@ -103,6 +111,8 @@ impl BackendSettings {
             BackendSettings::Openai(_) => "openai",
             BackendSettings::Libretranslate(_) => "libretranslate",
             BackendSettings::Deepl(_) => "deepl",
+            BackendSettings::Google(_) => "google",
+            BackendSettings::Azure(_) => "azure",
             BackendSettings::Embedded(_) => "embedded",
         }
     }
@@ -111,7 +121,10 @@ impl BackendSettings {
     pub fn reads_prompts(&self) -> bool {
         !matches!(
             self,
-            BackendSettings::Libretranslate(_) | BackendSettings::Deepl(_)
+            BackendSettings::Libretranslate(_)
+                | BackendSettings::Deepl(_)
+                | BackendSettings::Google(_)
+                | BackendSettings::Azure(_)
         )
     }
 
@@ -120,7 +133,9 @@ impl BackendSettings {
         match self {
             BackendSettings::Openai(http)
             | BackendSettings::Libretranslate(http)
-            | BackendSettings::Deepl(http) => http.concurrency,
+            | BackendSettings::Deepl(http)
+            | BackendSettings::Google(http)
+            | BackendSettings::Azure(http) => http.concurrency,
             BackendSettings::Embedded(embedded) => embedded.concurrency,
         }
         .max(1)
@@ -131,7 +146,9 @@ impl BackendSettings {
         match self {
             BackendSettings::Openai(http)
             | BackendSettings::Libretranslate(http)
-            | BackendSettings::Deepl(http) => http.model.clone(),
+            | BackendSettings::Deepl(http)
+            | BackendSettings::Google(http)
+            | BackendSettings::Azure(http) => http.model.clone(),
             BackendSettings::Embedded(embedded) => embedded.model.clone(),
         }
     }
@@ -143,7 +160,9 @@ impl BackendSettings {
         match self {
             BackendSettings::Openai(http)
             | BackendSettings::Libretranslate(http)
-            | BackendSettings::Deepl(http) => serde_json::json!({
+            | BackendSettings::Deepl(http)
+            | BackendSettings::Google(http)
+            | BackendSettings::Azure(http) => serde_json::json!({
                 "kind": self.kind(),
                 "endpoint": http::redact_url(&http.base_url),
                 "model": http.model,
@@ -176,7 +195,9 @@ impl BackendSettings {
     pub fn redact(&mut self) {
         if let BackendSettings::Openai(http)
         | BackendSettings::Libretranslate(http)
-        | BackendSettings::Deepl(http) = self
+        | BackendSettings::Deepl(http)
+        | BackendSettings::Google(http)
+        | BackendSettings::Azure(http) = self
         {
             http.base_url = http::redact_url(&http.base_url);
         }

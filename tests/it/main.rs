@@ -17,6 +17,7 @@ mod eval;
 mod faults;
 mod fidelity;
 mod injection;
+mod mt_apis;
 mod run_pipeline;
 mod secrets;
 mod servers;
