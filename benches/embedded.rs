@@ -9,7 +9,7 @@
 //! over that, so prefill is subtracted out. The aggregate figure runs 4 such requests at once
 //! (one batch of 4 sequences per decode) and subtracts the 4-way prefill the same way.
 //! Run: `cargo bench --bench embedded` (env `TARJIM_BENCH_THREADS`, default 2; `TARJIM_BENCH_REPS`,
-//! default 3; the median is reported).
+//! default 3, the median is reported; `TARJIM_BENCH_FLASH_ATTENTION=1` turns flash attention on).
 
 use std::time::{Duration, Instant};
 
@@ -32,6 +32,9 @@ fn engine(max_tokens: u32, threads: u32) -> Result<EmbeddedBackend, String> {
         threads,
         max_tokens,
         ignore_eos: true,
+        // Every request is evaluated whole, like llama-bench's.
+        prefix_cache: false,
+        flash_attention: env_u32("TARJIM_BENCH_FLASH_ATTENTION", 0) == 1,
         ..EmbeddedSettings::default()
     };
     EmbeddedBackend::start(&settings).map_err(|e| e.to_string())

@@ -14,14 +14,15 @@
 //! A slot finishes on an end-of-generation token (or at `max_tokens`), answers, and is refilled
 //! from the queue at the next step, independently of the others.
 //!
-//! Prefix reuse (`prefix_cache`, like llama-server's `cache_prompt`; off by default because the
-//! real-model test found it changes greedy answers): a finished slot keeps its KV cells and remembers the tokens they hold. A new request goes to the free
+//! Prefix reuse (`prefix_cache`, like llama-server's `cache_prompt`, on by default): a finished slot keeps its KV cells and remembers the tokens they hold. A new request goes to the free
 //! slot whose remembered tokens share the longest prefix with its prompt (the least recently
 //! used one on a tie), the cells past that prefix are removed (`llama_memory_seq_rm`), and only
 //! the rest of the prompt is evaluated. Every request of a stage starts with the same system
 //! prompt and template head, and a repair of a chunk repeats the chunk's whole prompt up to the
 //! notes at its end, so most of their prompt is not evaluated again. Completions report how many
-//! prompt tokens were reused.
+//! prompt tokens were reused. A reused prefix, and batching, leave answers unchanged only
+//! because attention is plain (not flash): each query is then computed the same way whatever
+//! else the batch holds (`flash_attention`, off by default; tested against cold evaluation).
 //!
 //! Decoding is greedy (plain argmax over the logits) unless `temperature > 0`, which uses a
 //! seeded sampler; a request with a JSON schema gets a per-slot grammar sampler built from a
@@ -191,6 +192,7 @@ struct EngineConfig {
     seed: u32,
     ignore_eos: bool,
     prefix_cache: bool,
+    flash_attention: bool,
 }
 
 impl EngineConfig {
@@ -226,6 +228,7 @@ impl EngineConfig {
             seed: s.seed,
             ignore_eos: s.ignore_eos,
             prefix_cache: s.prefix_cache,
+            flash_attention: s.flash_attention,
         })
     }
 }
@@ -311,6 +314,11 @@ fn new_context<'m>(
         .with_n_ubatch(config.batch)
         .with_n_seq_max(config.parallel)
         .with_kv_unified(false)
+        .with_flash_attention_policy(if config.flash_attention {
+            FLASH_ATTENTION_AUTO
+        } else {
+            FLASH_ATTENTION_DISABLED
+        })
         .with_n_threads(config.threads)
         .with_n_threads_batch(config.threads);
     model.new_context(backend, params).map_err(|e| {
@@ -320,6 +328,22 @@ fn new_context<'m>(
         ))
     })
 }
+
+/// `LLAMA_FLASH_ATTN_TYPE_DISABLED`, the default. llama.cpp's CPU flash attention picks its
+/// kernel by the shape of the batch (a tiled one from 32 queries up, a split one for a single
+/// query over 512 cells or more), so the same token got other numbers alone than batched or
+/// after a reused prefix, and greedy answers changed; plain attention computes each query the
+/// same way whatever else is in the batch.
+const FLASH_ATTENTION_DISABLED: i32 = 0;
+/// `LLAMA_FLASH_ATTN_TYPE_AUTO`: llama.cpp's choice (on where the device supports it).
+const FLASH_ATTENTION_AUTO: i32 = -1;
+
+/// Prompt tokens a request always evaluates, however much of its prompt a sequence holds.
+/// Sampling needs the last one's logits; and a prompt tail of one token, decoded alone, came
+/// out with other numbers than the same token decoded among others (the real-model test of a
+/// repeated prompt changed its answer), while a tail of 32 gave the cold answer. The cost is
+/// small: a repeated prompt re-reads 32 tokens, not hundreds.
+pub const MIN_EVALUATED: usize = 32;
 
 /// A kept prefix shorter than this (a chat template's first tokens) is not worth choosing a
 /// sequence for.
@@ -452,12 +476,12 @@ impl Engine<'_> {
     }
 
     /// Keep the cells of `seq_id` that hold a prefix of `tokens` and remove the rest; returns
-    /// how many prompt tokens need no evaluation. At least the last prompt token is always
-    /// evaluated again, because sampling needs its logits.
+    /// how many prompt tokens need no evaluation. At least the last [`MIN_EVALUATED`] prompt
+    /// tokens are always evaluated again.
     fn reuse_prefix(&mut self, seq_id: usize, tokens: &[LlamaToken]) -> usize {
         let kept = std::mem::take(&mut self.kept[seq_id].tokens);
         let keep = if self.config.prefix_cache {
-            common_prefix(&kept, tokens).min(tokens.len().saturating_sub(1))
+            common_prefix(&kept, tokens).min(tokens.len().saturating_sub(MIN_EVALUATED))
         } else {
             0
         };

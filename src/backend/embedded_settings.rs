@@ -36,10 +36,21 @@ pub struct EmbeddedSettings {
     #[serde(default)]
     pub ignore_eos: bool,
     /// Keep each sequence's KV cells after its request and evaluate only what a new prompt
-    /// does not share with them. Off by default: on the real model it changed greedy answers
-    /// (tests/it/default_model.rs, ignored until that is understood).
-    #[serde(default)]
+    /// does not share with them (like llama-server's `cache_prompt`). Answers are the same as
+    /// a cold evaluation's (tests/it/default_model.rs), because attention is computed the same
+    /// way whatever the batch holds (see `flash_attention`).
+    #[serde(default = "default_true")]
     pub prefix_cache: bool,
+    /// llama.cpp's flash attention. Off by default: its CPU kernels are chosen by the shape
+    /// of the batch, so a prompt's answer would depend on what was batched with it and on
+    /// whether its prefix was reused. Worth turning on for speed on a GPU build, where answers
+    /// then stop being reproducible from run to run.
+    #[serde(default)]
+    pub flash_attention: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 impl Default for EmbeddedSettings {
@@ -56,7 +67,8 @@ impl Default for EmbeddedSettings {
             concurrency: default_concurrency(),
             seed: default_seed(),
             ignore_eos: false,
-            prefix_cache: false,
+            prefix_cache: true,
+            flash_attention: false,
         }
     }
 }
