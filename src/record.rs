@@ -50,6 +50,9 @@ pub struct RunReport {
     pub inputs: Vec<String>,
     pub out: PathBuf,
     pub stages: BTreeMap<&'static str, Vec<StageBackend>>,
+    /// Per backend, each endpoint's share of the run (attempts, failures, whether its circuit
+    /// breaker was open at the end): the backend's own URL, then its replicas.
+    pub endpoints: BTreeMap<String, Vec<crate::backend::dispatch::EndpointShare>>,
     pub articles: Counts,
     pub chunks: Counts,
     pub requests: u64,

@@ -4,7 +4,8 @@
 //! connections or never answers. The breaker counts consecutive requests that failed, after
 //! their retries, in a way that speaks about the endpoint rather than the request
 //! ([`BackendError::counts_against_endpoint`]): retries absorb a burst of errors, so only an
-//! endpoint that stays down opens it. At `threshold` it opens, and every attempt (the retries
+//! endpoint that stays down opens it. (A backend with replicas has one breaker per endpoint,
+//! and each counts failed *attempts*, since a retry goes to another endpoint.) At `threshold` it opens, and every attempt (the retries
 //! of requests in flight included) fails at once with [`BackendError::Unavailable`] for
 //! `cooldown`. Then it half-opens: one trial is let through, and its outcome closes the breaker
 //! or opens it again. Any success closes it.

@@ -70,6 +70,24 @@ pub struct HttpSettings {
     /// `max_completion_tokens` (OpenAI's newer models refuse `max_tokens`).
     #[serde(default = "default_max_tokens_field")]
     pub max_tokens_field: String,
+    /// More endpoints serving the same model (replicas), or the same API under other keys.
+    /// Each request goes to the least-loaded one whose circuit breaker is closed; each has
+    /// this backend's `concurrency`, rate limits and breaker of its own. Cached answers do not
+    /// depend on which endpoint gave them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<Replica>,
+}
+
+/// One more endpoint of a backend (`[[backends.<name>.replicas]]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replica {
+    /// Its endpoint root; empty means the backend's own `base_url` (another key for it).
+    #[serde(default)]
+    pub base_url: String,
+    /// The variable holding its key; empty means the backend's own `api_key_env`.
+    #[serde(default)]
+    pub api_key_env: String,
 }
 
 /// How a chat endpoint is asked for JSON.
@@ -144,6 +162,38 @@ fn default_max_retry_after() -> u64 {
 }
 
 impl HttpSettings {
+    /// The settings of each endpoint: these, then one per replica (its URL and key variable
+    /// in place of the backend's), none of them with replicas of its own.
+    pub fn endpoints(&self) -> Vec<HttpSettings> {
+        let own = HttpSettings {
+            replicas: Vec::new(),
+            ..self.clone()
+        };
+        let mut endpoints = vec![own.clone()];
+        for replica in &self.replicas {
+            let mut endpoint = own.clone();
+            if !replica.base_url.is_empty() {
+                endpoint.base_url = replica.base_url.clone();
+            }
+            if !replica.api_key_env.is_empty() {
+                endpoint.api_key_env = replica.api_key_env.clone();
+            }
+            endpoints.push(endpoint);
+        }
+        endpoints
+    }
+
+    /// How run.json names this endpoint: its URL without credentials, and the key's variable
+    /// when one is set (replicas may share a URL and differ by key).
+    pub fn endpoint_label(&self) -> String {
+        let url = redact_url(&self.base_url);
+        if self.api_key_env.is_empty() {
+            url
+        } else {
+            format!("{url} (${})", self.api_key_env)
+        }
+    }
+
     /// The API key from the environment, if the settings name a variable.
     pub fn api_key(&self) -> Option<String> {
         if self.api_key_env.is_empty() {

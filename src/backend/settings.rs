@@ -29,22 +29,13 @@ pub enum BackendSettings {
 /// Ranges and URLs of one HTTP backend, each problem named by its key.
 fn check_http(name: &str, http: &HttpSettings) -> Result<(), String> {
     let key = |field: &str| format!("backends.{name}.{field}");
-    match reqwest::Url::parse(&http.base_url) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
-        Ok(url) => {
-            return Err(format!(
-                "{} = \"{}\" must be an http:// or https:// URL with a host (not {}:)",
-                key("base_url"),
-                http.base_url,
-                url.scheme()
-            ))
-        }
-        Err(error) => {
-            return Err(format!(
-                "{} = \"{}\" is not a URL ({error}); hint: e.g. \"http://127.0.0.1:8080/v1\"",
-                key("base_url"),
-                http.base_url
-            ))
+    check_url(&key("base_url"), &http.base_url)?;
+    for (index, replica) in http.replicas.iter().enumerate() {
+        if !replica.base_url.is_empty() {
+            check_url(
+                &key(&format!("replicas[{index}].base_url")),
+                &replica.base_url,
+            )?;
         }
     }
     let at_least_one = [
@@ -81,6 +72,20 @@ fn check_http(name: &str, http: &HttpSettings) -> Result<(), String> {
     Ok(())
 }
 
+/// An endpoint root: an http:// or https:// URL with a host.
+fn check_url(key: &str, url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => Ok(()),
+        Ok(parsed) => Err(format!(
+            "{key} = \"{url}\" must be an http:// or https:// URL with a host (not {}:)",
+            parsed.scheme()
+        )),
+        Err(error) => Err(format!(
+            "{key} = \"{url}\" is not a URL ({error}); hint: e.g. \"http://127.0.0.1:8080/v1\""
+        )),
+    }
+}
+
 impl BackendSettings {
     /// The HTTP settings of an HTTP backend.
     pub fn http(&self) -> Option<&HttpSettings> {
@@ -91,6 +96,32 @@ impl BackendSettings {
             | BackendSettings::Google(http)
             | BackendSettings::Azure(http) => Some(http),
             BackendSettings::Embedded(_) => None,
+        }
+    }
+
+    /// One backend's settings per endpoint it sends to: itself, then its replicas.
+    pub fn endpoints(&self) -> Vec<BackendSettings> {
+        fn each(
+            http: &HttpSettings,
+            variant: fn(HttpSettings) -> BackendSettings,
+        ) -> Vec<BackendSettings> {
+            http.endpoints().into_iter().map(variant).collect()
+        }
+        match self {
+            BackendSettings::Openai(http) => each(http, BackendSettings::Openai),
+            BackendSettings::Libretranslate(http) => each(http, BackendSettings::Libretranslate),
+            BackendSettings::Deepl(http) => each(http, BackendSettings::Deepl),
+            BackendSettings::Google(http) => each(http, BackendSettings::Google),
+            BackendSettings::Azure(http) => each(http, BackendSettings::Azure),
+            BackendSettings::Embedded(_) => vec![self.clone()],
+        }
+    }
+
+    /// What run.json calls the endpoint these settings send to.
+    pub fn endpoint_label(&self) -> String {
+        match self.http() {
+            Some(http) => http.endpoint_label(),
+            None => "in-process".to_string(),
         }
     }
 

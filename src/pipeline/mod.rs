@@ -161,6 +161,7 @@ pub async fn run(
         inputs: request.inputs,
         out: request.out.clone(),
         stages: stages.backends(),
+        endpoints: endpoint_shares(&opened.shared),
         articles: translated.article_counts,
         chunks: translated.chunk_counts,
         requests: stages.sum(|stats| &stats.requests),
@@ -424,6 +425,20 @@ fn partial(shared: &Shared) -> Option<String> {
     } else {
         shared.halted().map(|why| why.to_string())
     }
+}
+
+/// Each used backend's endpoints and their shares of the run.
+fn endpoint_shares(
+    shared: &Shared,
+) -> BTreeMap<String, Vec<crate::backend::dispatch::EndpointShare>> {
+    let dispatchers = shared
+        .dispatchers
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    dispatchers
+        .iter()
+        .map(|(name, dispatcher)| (name.clone(), dispatcher.endpoint_shares()))
+        .collect()
 }
 
 fn cache_counts(shared: &Shared) -> CacheCounts {

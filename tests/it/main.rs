@@ -18,6 +18,7 @@ mod faults;
 mod fidelity;
 mod injection;
 mod mt_apis;
+mod replicas;
 mod run_pipeline;
 mod secrets;
 mod servers;
