@@ -383,6 +383,8 @@ struct Sightings {
     spellings: BTreeMap<String, usize>,
     articles: BTreeSet<String>,
     first: usize,
+    /// Seen in at least one paragraph the checks did not flag.
+    in_clean_paragraph: bool,
 }
 
 /// Words of titles and institutions: a capitalized run made of these alone ("Defense
@@ -477,7 +479,9 @@ fn entities(articles: &[&BriefArticle], glossary: &Glossary) -> Vec<Entity> {
     let mut found: BTreeMap<String, Sightings> = BTreeMap::new();
     let mut position = 0;
     for article in articles {
-        for paragraph in &article.english {
+        let flagged = article.flagged_paragraphs();
+        for (index, paragraph) in article.english.iter().enumerate() {
+            let clean = !flagged.contains(&(index + 1));
             let known = glossary.in_english(paragraph);
             let known_words: BTreeSet<String> = known
                 .iter()
@@ -495,6 +499,7 @@ fn entities(articles: &[&BriefArticle], glossary: &Glossary) -> Vec<Entity> {
                 });
                 *sightings.spellings.entry(mention.written).or_insert(0) += 1;
                 sightings.articles.insert(article.id.clone());
+                sightings.in_clean_paragraph |= clean;
             }
             for phrase in text::entity_phrases(paragraph) {
                 position += 1;
@@ -531,6 +536,7 @@ fn entities(articles: &[&BriefArticle], glossary: &Glossary) -> Vec<Entity> {
                 });
                 *sightings.spellings.entry(phrase).or_insert(0) += 1;
                 sightings.articles.insert(article.id.clone());
+                sightings.in_clean_paragraph |= clean;
             }
         }
     }
@@ -566,6 +572,7 @@ fn ranked_entities(found: BTreeMap<String, Sightings>) -> Vec<Entity> {
                 kind: sightings.kind.into(),
                 variants,
                 articles: sightings.articles.iter().cloned().collect(),
+                on_flagged_paragraphs: !sightings.in_clean_paragraph,
             };
             (sightings.articles.len(), sightings.first, entity)
         })
@@ -658,6 +665,43 @@ mod tests {
         // Copies outside the story are not cited.
         let sentences = story_sentences(&members[..3], &index);
         assert_eq!(sentences[0].citations.len(), 3);
+    }
+
+    /// Issue 10: the sample run's entity table listed "Taliban" (the model's rendering of
+    /// مكافحة الإرهاب, "counter-terrorism", flagged in its paragraph) as if the articles named it.
+    #[test]
+    fn a_name_seen_only_in_flagged_paragraphs_is_in_doubt() {
+        let mut a = article(
+            "a",
+            &[
+                "Azerbaijan said local anti-Taliban operations in Karabakh go on.",
+                "Azerbaijan and Armenia traded fire near Karabakh.",
+            ],
+        );
+        a.paragraph_flags[0] = vec![crate::fidelity::Flag {
+            kind: crate::fidelity::FlagKind::NotInSource,
+            message: "the English names Taliban, which the Arabic does not mention".into(),
+            arabic: None,
+            english: Some("Taliban".into()),
+        }];
+        let story = story(
+            "story-1",
+            &[&a],
+            Some("a"),
+            &HashMap::new(),
+            &test_glossary(),
+        );
+        let doubt = |name: &str| {
+            story
+                .entities
+                .iter()
+                .find(|e| e.name == name)
+                .unwrap_or_else(|| panic!("{name} not in {:?}", story.entities))
+                .on_flagged_paragraphs
+        };
+        assert!(doubt("Taliban"), "named only in the flagged paragraph");
+        assert!(!doubt("Azerbaijan"), "also named in a clean one");
+        assert!(!doubt("Karabakh"), "also named in a clean one");
     }
 
     #[test]

@@ -328,6 +328,7 @@ fn entity(model: ModelEntity) -> Entity {
         kind,
         variants,
         articles: Vec::new(),
+        on_flagged_paragraphs: false,
     }
 }
 

@@ -282,6 +282,10 @@ pub struct Entity {
     pub variants: Vec<String>,
     /// Articles that name it.
     pub articles: Vec<String>,
+    /// True when it is named only in paragraphs the checks flagged: the name may be the
+    /// model's, not the articles' ("Taliban" for مكافحة الإرهاب, "counter-terrorism").
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub on_flagged_paragraphs: bool,
 }
 
 /// A dated event.

@@ -145,8 +145,13 @@ fn story_section(page: &mut String, number: usize, story: &Story, numbers: &Hash
         for entity in &story.entities {
             let _ = writeln!(
                 page,
-                "| {} | {} | {} |",
+                "| {}{} | {} | {} |",
                 cell(&entity.name),
+                if entity.on_flagged_paragraphs {
+                    " **(in doubt: named only in paragraphs the checks flagged)**"
+                } else {
+                    ""
+                },
                 cell(&entity.kind),
                 cell(&entity.variants.join(", "))
             );

@@ -277,8 +277,13 @@ fn story_section(html: &mut String, story: &Story, numbers: &Refs<'_>) {
         for entity in &story.entities {
             let _ = writeln!(
                 html,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&entity.name),
+                if entity.on_flagged_paragraphs {
+                    " <span class=\"badge warn\">in doubt: named only in paragraphs the checks flagged</span>"
+                } else {
+                    ""
+                },
                 escape(&entity.kind),
                 escape(&entity.variants.join(", "))
             );
