@@ -206,6 +206,15 @@ pub struct EndpointShare {
     pub cooling_down: bool,
 }
 
+/// What one request's attempts share: the one slot it holds (a retry that moves to another
+/// endpoint gives it up before waiting for one there, so no request holds one slot while
+/// waiting for another, which could deadlock two busy endpoints), and where it last failed.
+struct RequestState<'a> {
+    held: std::sync::Mutex<Option<Slot<'a>>>,
+    held_index: AtomicUsize,
+    failed_on: AtomicUsize,
+}
+
 pub struct Dispatcher {
     pub name: String,
     pub settings: BackendSettings,
@@ -314,7 +323,7 @@ impl Dispatcher {
     /// times. The request holds its slot until it ends (retries included), so a dead endpoint
     /// sees no more requests than its `concurrency` before its breaker opens. With replicas
     /// each attempt goes to the least-loaded endpoint that takes requests, another than the one
-    /// that just failed it when it can, taking a slot there for the attempt. `estimated_tokens`
+    /// that just failed it when it can, moving its slot there. `estimated_tokens`
     /// feeds the tokens-per-minute limit; `stats` is the calling stage's counters (one
     /// dispatcher serves every stage that names its backend, so a model is loaded once and the
     /// concurrency bound holds across stages).
@@ -331,67 +340,14 @@ impl Dispatcher {
             return Err(BackendError::Stopped);
         }
         stats.requests.fetch_add(1, Ordering::Relaxed);
-        let first_index = first.index;
-        // The one slot the request holds. A retry that moves to another endpoint gives it up
-        // before waiting for one there, so no request ever holds one slot while waiting for
-        // another (which could deadlock two busy endpoints).
-        let held = std::sync::Mutex::new(Some(first));
-        let held_index = AtomicUsize::new(first_index);
-        let failed_on = AtomicUsize::new(usize::MAX);
+        let state = RequestState {
+            held_index: AtomicUsize::new(first.index),
+            held: std::sync::Mutex::new(Some(first)),
+            failed_on: AtomicUsize::new(usize::MAX),
+        };
         let replicated = self.endpoints.len() > 1;
         let policy = self.retry;
-        let attempt = || async {
-            let last_failed = failed_on.load(Ordering::Relaxed);
-            let mut avoid = (last_failed != usize::MAX).then_some(last_failed);
-            let mut tries_left = self.endpoints.len();
-            loop {
-                let current = held_index.load(Ordering::Relaxed);
-                let index = if replicated && avoid == Some(current) {
-                    self.pick(avoid)?
-                } else {
-                    current
-                };
-                if index != current {
-                    drop(lock(&held).take());
-                    let slot = self.acquire(index).await?;
-                    *lock(&held) = Some(slot);
-                    held_index.store(index, Ordering::Relaxed);
-                }
-                let endpoint = &self.endpoints[index];
-                endpoint.wait_for_rate_limits(estimated_tokens).await;
-                if stop() {
-                    return Err(BackendError::Stopped);
-                }
-                if let Err(refused) = endpoint.breaker.admit() {
-                    // Opened since it was picked: with replicas, another one may take it.
-                    tries_left -= 1;
-                    if replicated && tries_left > 0 {
-                        avoid = Some(index);
-                        continue;
-                    }
-                    return Err(refused);
-                }
-                stats.attempts.fetch_add(1, Ordering::Relaxed);
-                endpoint.stats.attempts.fetch_add(1, Ordering::Relaxed);
-                let result = match endpoint.backend().await {
-                    Ok(backend) => backend.complete(request).await,
-                    Err(error) => Err(error),
-                };
-                if result.is_err() {
-                    endpoint.stats.failures.fetch_add(1, Ordering::Relaxed);
-                }
-                failed_on.store(
-                    if result.is_err() { index } else { usize::MAX },
-                    Ordering::Relaxed,
-                );
-                // With replicas a retry goes to another endpoint, so each attempt speaks
-                // about its own; alone, the breaker counts requests after their retries.
-                if replicated && !matches!(result, Err(BackendError::Stopped)) {
-                    endpoint.breaker.record(&result);
-                }
-                return result;
-            }
-        };
+        let attempt = || self.attempt(&state, request, estimated_tokens, stats, stop);
         let backoff = ExponentialBuilder::default()
             .with_min_delay(policy.base)
             .with_max_delay(policy.cap)
@@ -427,6 +383,67 @@ impl Dispatcher {
             self.endpoints[0].breaker.record(&result);
         }
         stats.settle(result, policy.max_retry_after)
+    }
+
+    /// One attempt of a request: on the endpoint whose slot it holds, or, with replicas and
+    /// when that endpoint just failed it, on the least-loaded other one (the slot moves there).
+    async fn attempt<'a>(
+        &'a self,
+        state: &RequestState<'a>,
+        request: &Request,
+        estimated_tokens: usize,
+        stats: &DispatchStats,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Completion, BackendError> {
+        let replicated = self.endpoints.len() > 1;
+        let last_failed = state.failed_on.load(Ordering::Relaxed);
+        let mut avoid = (last_failed != usize::MAX).then_some(last_failed);
+        let mut tries_left = self.endpoints.len();
+        loop {
+            let current = state.held_index.load(Ordering::Relaxed);
+            let index = if replicated && avoid == Some(current) {
+                self.pick(avoid)?
+            } else {
+                current
+            };
+            if index != current {
+                drop(lock(&state.held).take());
+                let slot = self.acquire(index).await?;
+                *lock(&state.held) = Some(slot);
+                state.held_index.store(index, Ordering::Relaxed);
+            }
+            let endpoint = &self.endpoints[index];
+            endpoint.wait_for_rate_limits(estimated_tokens).await;
+            if stop() {
+                return Err(BackendError::Stopped);
+            }
+            if let Err(refused) = endpoint.breaker.admit() {
+                // Opened since it was picked: with replicas, another one may take it.
+                tries_left -= 1;
+                if replicated && tries_left > 0 {
+                    avoid = Some(index);
+                    continue;
+                }
+                return Err(refused);
+            }
+            stats.attempts.fetch_add(1, Ordering::Relaxed);
+            endpoint.stats.attempts.fetch_add(1, Ordering::Relaxed);
+            let result = match endpoint.backend().await {
+                Ok(backend) => backend.complete(request).await,
+                Err(error) => Err(error),
+            };
+            if result.is_err() {
+                endpoint.stats.failures.fetch_add(1, Ordering::Relaxed);
+            }
+            let failed = if result.is_err() { index } else { usize::MAX };
+            state.failed_on.store(failed, Ordering::Relaxed);
+            // With replicas a retry goes to another endpoint, so each attempt speaks about its
+            // own; alone, the breaker counts requests after their retries (in `complete`).
+            if replicated && !matches!(result, Err(BackendError::Stopped)) {
+                endpoint.breaker.record(&result);
+            }
+            return result;
+        }
     }
 
     /// How this backend asks for JSON answers now (chat endpoints that have been started):

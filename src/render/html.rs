@@ -234,6 +234,29 @@ fn header(html: &mut String, brief: &Brief) {
     html.push_str("<li><a href=\"#sources\">Sources</a></li><li><a href=\"#articles\">Articles</a></li>\n</ul></nav>\n</header>\n");
 }
 
+/// The story's named entities, each marked when only flagged paragraphs name it.
+fn entity_table(html: &mut String, story: &Story) {
+    if story.entities.is_empty() {
+        return;
+    }
+    html.push_str("<h3>Named entities</h3>\n<table>\n<tr><th>Name</th><th>Kind</th><th>Other spellings</th></tr>\n");
+    for entity in &story.entities {
+        let doubt = if entity.on_flagged_paragraphs {
+            " <span class=\"badge warn\">in doubt: named only in paragraphs the checks flagged</span>"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            html,
+            "<tr><td>{}{doubt}</td><td>{}</td><td>{}</td></tr>",
+            escape(&entity.name),
+            escape(&entity.kind),
+            escape(&entity.variants.join(", "))
+        );
+    }
+    html.push_str("</table>\n");
+}
+
 fn story_section(html: &mut String, story: &Story, numbers: &Refs<'_>) {
     let _ = write!(
         html,
@@ -272,24 +295,7 @@ fn story_section(html: &mut String, story: &Story, numbers: &Refs<'_>) {
         }
         html.push_str("</ul>\n");
     }
-    if !story.entities.is_empty() {
-        html.push_str("<h3>Named entities</h3>\n<table>\n<tr><th>Name</th><th>Kind</th><th>Other spellings</th></tr>\n");
-        for entity in &story.entities {
-            let _ = writeln!(
-                html,
-                "<tr><td>{}{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&entity.name),
-                if entity.on_flagged_paragraphs {
-                    " <span class=\"badge warn\">in doubt: named only in paragraphs the checks flagged</span>"
-                } else {
-                    ""
-                },
-                escape(&entity.kind),
-                escape(&entity.variants.join(", "))
-            );
-        }
-        html.push_str("</table>\n");
-    }
+    entity_table(html, story);
     if !story.timeline.is_empty() {
         html.push_str("<h3>Timeline</h3>\n<table>\n");
         for entry in &story.timeline {
