@@ -31,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     /// Translate articles: files, folders (recursive), globs, or - for stdin.
     Run(RunArgs),
+    /// What a run would send and cost, before anything is sent (nothing is written).
+    Estimate(EstimateArgs),
     /// Measure translation quality on a parallel test set (chrF, chrF++, BLEU, flag counts).
     Eval(EvalArgs),
     /// Review the name table: the spelling chosen for each name, kept across nights.
@@ -99,6 +101,38 @@ pub struct RunArgs {
     /// something failed.
     #[arg(long)]
     pub strict: bool,
+    /// Print what the run would send and cost (`tarjim estimate`) and stop; nothing is sent.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Refuse to start when the estimate is over this cost, and stop sending once the answers
+    /// have cost this much (in the currency of the backends' prices).
+    #[arg(long, value_name = "AMOUNT")]
+    pub max_cost: Option<f64>,
+    /// Send each stage's requests as one job to the backend's batch API (OpenAI-compatible
+    /// `/files` and `/batches`), wait, and fold the answers in; stages go in order.
+    #[arg(long, conflicts_with = "batch_export")]
+    pub batch: bool,
+    /// Write the next stage's requests as batch JSONL into DIR for another engine (vLLM
+    /// `run-batch`, a Ray job) and stop; fold its output in with --batch-import.
+    #[arg(long, value_name = "DIR")]
+    pub batch_export: Option<PathBuf>,
+    /// Batch outputs (JSONL) whose answers are taken first (repeatable); the rest is sent
+    /// live, or exported again with --batch-export.
+    #[arg(long, value_name = "FILE")]
+    pub batch_import: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// Articles to read.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Price answers as batch jobs' (`price.batch_factor`).
+    #[arg(long)]
+    pub batch: bool,
+    /// Print the estimate as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

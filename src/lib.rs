@@ -13,6 +13,7 @@ pub mod decode;
 pub mod normalize;
 
 pub mod backend;
+pub mod batch;
 pub mod cache;
 pub mod prompt;
 pub mod stage;

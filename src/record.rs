@@ -28,6 +28,8 @@ pub enum Ending {
     /// The run's deadline (`run.deadline`, `--deadline`) passed; no new requests were sent
     /// after it.
     DeadlinePassed,
+    /// The answers cost `--max-cost`; no new requests were sent after it.
+    CostCapReached,
 }
 
 /// One failure, for run.json and the summary on stderr.
@@ -62,6 +64,12 @@ pub struct RunReport {
     pub tokens_in: u64,
     pub tokens_in_evaluated: u64,
     pub tokens_out: u64,
+    /// What the answers cost at the backends' prices (`[backends.<name>.price]`; 0 without);
+    /// per stage and backend under `stages`, per endpoint under `endpoints`.
+    pub cost: f64,
+    /// Batch mode and estimates: the requests left for a batch job, by stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchReport>,
     pub cache: CacheCounts,
     pub failures: Vec<Failure>,
     /// Feed noise skipped without failing the run: empty items, second copies of an article
@@ -130,10 +138,75 @@ pub struct StageBackend {
     pub tokens_in: u64,
     pub tokens_in_evaluated: u64,
     pub tokens_out: u64,
+    pub cost: f64,
     /// How JSON answers were asked for at the end of the run (chat endpoints that were used):
     /// `json_schema`, `json_object` or `prompt`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub structured: Option<&'static str>,
+}
+
+/// What a run would send.
+#[derive(Debug, Default, Serialize)]
+pub struct Estimate {
+    pub articles: u64,
+    pub chunks: u64,
+    /// Requests the cache already answers (cost 0).
+    pub cached: u64,
+    pub requests: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub characters: u64,
+    /// Without repairs: the least the run will cost.
+    pub cost: f64,
+    /// With repairs at the default model's rate on the samples.
+    pub cost_with_repairs: f64,
+    /// Seconds at the configured rate limits (or the embedded engine's measured speed); none
+    /// when a backend has neither.
+    pub seconds: Option<f64>,
+    pub stages: Vec<StageEstimate>,
+    pub notes: Vec<String>,
+}
+
+/// One stage on one backend.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct StageEstimate {
+    pub stage: &'static str,
+    pub backend: String,
+    pub requests: u64,
+    pub tokens_in: u64,
+    pub tokens_out: u64,
+    pub characters: u64,
+    pub cost: f64,
+    /// Counted from requests formed now (false: projected, their inputs do not exist yet).
+    pub exact: bool,
+    /// Source tokens of translate requests, for the time estimate.
+    #[serde(skip)]
+    pub source_tokens: u64,
+}
+
+/// What a pass of a batch run left for the next job (`run.json` `batch`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BatchReport {
+    /// Requests collected instead of sent, by stage, in the last pass (none when done).
+    pub collected: BTreeMap<&'static str, u64>,
+    /// Answers from batch jobs taken (checked and cached), every pass.
+    pub answers_taken: u64,
+    /// Passes of the run (the counters under `stages` are the last pass's; `cost` is every
+    /// pass's).
+    pub passes: usize,
+    /// Each batch job of the run, in order.
+    pub jobs: Vec<BatchJob>,
+}
+
+/// One batch job of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchJob {
+    pub stage: &'static str,
+    /// The provider's batch id, or the exported file.
+    pub job: String,
+    pub requests: usize,
+    /// Lines of its output with an answer (none yet for an exported file).
+    pub answered: usize,
 }
 
 /// An article's output record (`articles/<id>.json`).
@@ -173,6 +246,9 @@ pub struct ArticleRecord {
     pub summary_error: Option<String>,
     pub cache_hits: u64,
     pub requests: u64,
+    /// What this article's requests took (title, chunks, repairs, summary; not the names
+    /// stage's request): answers received, tokens, and cost at the backends' prices.
+    pub usage: crate::stage::Usage,
     pub duration_ms: u128,
 }
 

@@ -91,6 +91,8 @@ pub struct RunSettings {
     /// Longest one article may take, in seconds (0: no ceiling). Its chunks not done by then
     /// fail with a message saying so; what was done is cached, and a rerun continues.
     pub article_timeout_s: u64,
+    /// Batch mode (`run --batch`): seconds between two looks at a submitted job.
+    pub batch_poll_s: u64,
 }
 
 impl RunSettings {

@@ -41,7 +41,7 @@ pub async fn ask_json(
                 retried: false,
             })
         }
-        Err(error @ (StageError::Interrupted | StageError::Halted(_))) => {
+        Err(error @ (StageError::Interrupted | StageError::Halted(_) | StageError::Deferred)) => {
             return Err(error.to_string())
         }
         Err(error) => error.to_string(),

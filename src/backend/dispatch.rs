@@ -29,9 +29,35 @@ pub struct DispatchStats {
     pub prompt_tokens: AtomicU64,
     pub prompt_tokens_reused: AtomicU64,
     pub completion_tokens: AtomicU64,
+    /// What its answers cost, in billionths of the price's currency unit.
+    pub cost_nanos: AtomicU64,
+}
+
+/// A cost as the counters keep it: billionths of the currency unit.
+pub fn nanos(cost: f64) -> u64 {
+    (cost * 1e9).round() as u64
+}
+
+/// A cost from the counters' billionths.
+pub fn from_nanos(nanos: u64) -> f64 {
+    nanos as f64 / 1e9
 }
 
 impl DispatchStats {
+    /// Count an answer that came from elsewhere (a batch job): one request, its tokens and
+    /// its cost.
+    pub fn count_answer(&self, completion: &Completion, cost: f64) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+        self.prompt_tokens
+            .fetch_add(completion.prompt_tokens, Ordering::Relaxed);
+        self.prompt_tokens_reused
+            .fetch_add(completion.prompt_tokens_reused, Ordering::Relaxed);
+        self.completion_tokens
+            .fetch_add(completion.completion_tokens, Ordering::Relaxed);
+        self.cost_nanos.fetch_add(nanos(cost), Ordering::Relaxed);
+    }
+
     /// Count what a request gave: its tokens when it succeeded, a failure otherwise (a stop
     /// is not a failure). A server that asked to wait longer than `max_retry_after` is
     /// reported as such.
@@ -93,6 +119,7 @@ pub struct RetryPolicy {
 pub struct EndpointStats {
     pub attempts: AtomicU64,
     pub failures: AtomicU64,
+    pub cost_nanos: AtomicU64,
 }
 
 /// One endpoint of a backend: the backend's own, or one of its replicas. Each has its own
@@ -202,6 +229,8 @@ pub struct EndpointShare {
     pub endpoint: String,
     pub attempts: u64,
     pub failures: u64,
+    /// What its answers cost (0 without a price).
+    pub cost: f64,
     /// Its circuit breaker was open when the run ended (it was cooling down).
     pub cooling_down: bool,
 }
@@ -382,7 +411,33 @@ impl Dispatcher {
         {
             self.endpoints[0].breaker.record(&result);
         }
+        if let Ok(completion) = &result {
+            let cost = self.cost(request, completion, false);
+            stats.cost_nanos.fetch_add(nanos(cost), Ordering::Relaxed);
+        }
         stats.settle(result, policy.max_retry_after)
+    }
+
+    /// What `completion`, the answer to `request`, cost at this backend's price: its tokens
+    /// for a chat endpoint, the source's characters for an MT API; at the batch price when it
+    /// came from a batch job.
+    pub fn cost(&self, request: &Request, completion: &Completion, batch: bool) -> f64 {
+        let price = self.settings.price();
+        let characters = if self.settings.reads_prompts() {
+            0
+        } else {
+            request.input.chars().count() as u64
+        };
+        let cost = price.cost(
+            completion.prompt_tokens,
+            completion.completion_tokens,
+            characters,
+        );
+        if batch {
+            cost * price.batch_factor
+        } else {
+            cost
+        }
     }
 
     /// One attempt of a request: on the endpoint whose slot it holds, or, with replicas and
@@ -432,8 +487,17 @@ impl Dispatcher {
                 Ok(backend) => backend.complete(request).await,
                 Err(error) => Err(error),
             };
-            if result.is_err() {
-                endpoint.stats.failures.fetch_add(1, Ordering::Relaxed);
+            match &result {
+                Ok(completion) => {
+                    let cost = self.cost(request, completion, false);
+                    endpoint
+                        .stats
+                        .cost_nanos
+                        .fetch_add(nanos(cost), Ordering::Relaxed);
+                }
+                Err(_) => {
+                    endpoint.stats.failures.fetch_add(1, Ordering::Relaxed);
+                }
             }
             let failed = if result.is_err() { index } else { usize::MAX };
             state.failed_on.store(failed, Ordering::Relaxed);
@@ -465,6 +529,7 @@ impl Dispatcher {
                 endpoint: endpoint.label.clone(),
                 attempts: endpoint.stats.attempts.load(Ordering::Relaxed),
                 failures: endpoint.stats.failures.load(Ordering::Relaxed),
+                cost: from_nanos(endpoint.stats.cost_nanos.load(Ordering::Relaxed)),
                 cooling_down: endpoint.breaker.is_open(),
             })
             .collect()

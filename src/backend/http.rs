@@ -76,6 +76,59 @@ pub struct HttpSettings {
     /// depend on which endpoint gave them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replicas: Vec<Replica>,
+    /// What its answers cost (`[backends.<name>.price]`), for `tarjim estimate`, `--max-cost`
+    /// and the usage in run.json; none set means free (a server of your own).
+    #[serde(default, skip_serializing_if = "Price::is_free")]
+    pub price: Price,
+}
+
+/// What a backend charges, in one currency of your choice (the provider's price list):
+/// per million prompt and answer tokens (chat endpoints), or per million characters of source
+/// text (MT APIs, which bill characters).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    #[serde(default)]
+    pub input_per_million: f64,
+    #[serde(default)]
+    pub output_per_million: f64,
+    #[serde(default)]
+    pub characters_per_million: f64,
+    /// What a batch job's answers cost relative to live ones (providers' batch APIs charge
+    /// half).
+    #[serde(default = "default_batch_factor")]
+    pub batch_factor: f64,
+}
+
+impl Default for Price {
+    fn default() -> Price {
+        Price {
+            input_per_million: 0.0,
+            output_per_million: 0.0,
+            characters_per_million: 0.0,
+            batch_factor: default_batch_factor(),
+        }
+    }
+}
+
+fn default_batch_factor() -> f64 {
+    0.5
+}
+
+impl Price {
+    pub fn is_free(&self) -> bool {
+        self.input_per_million == 0.0
+            && self.output_per_million == 0.0
+            && self.characters_per_million == 0.0
+    }
+
+    /// The cost of `prompt_tokens` in, `answer_tokens` out and `characters` of source text.
+    pub fn cost(&self, prompt_tokens: u64, answer_tokens: u64, characters: u64) -> f64 {
+        (prompt_tokens as f64 * self.input_per_million
+            + answer_tokens as f64 * self.output_per_million
+            + characters as f64 * self.characters_per_million)
+            / 1e6
+    }
 }
 
 /// One more endpoint of a backend (`[[backends.<name>.replicas]]`).
@@ -247,6 +300,48 @@ pub async fn send(
         return Ok(body);
     }
     Err(classify(settings, &shown_url, status, body, retry_after))
+}
+
+/// Send `request` and stream a 2xx answer's body into `path` (a batch job's output, which can
+/// be far larger than an answer), written atomically; returns its size. Any other answer is a
+/// classified error.
+pub async fn download(
+    settings: &HttpSettings,
+    url: &str,
+    request: reqwest::RequestBuilder,
+    path: &std::path::Path,
+) -> Result<u64, BackendError> {
+    use std::io::Write;
+    let shown_url = redact_url(url);
+    let mut response = request
+        .send()
+        .await
+        .map_err(|error| transport_error(settings, &shown_url, error))?;
+    let status = response.status().as_u16();
+    if !(200..300).contains(&status) {
+        let retry_after = retry_after(response.headers());
+        let body = read_body(settings, &shown_url, response).await?;
+        let body = scrub(settings, &body);
+        return Err(classify(settings, &shown_url, status, body, retry_after));
+    }
+    let local = |error: std::io::Error| BackendError::InvalidResponse {
+        url: shown_url.clone(),
+        detail: format!("cannot save the answer to {}: {error}", path.display()),
+    };
+    let folder = path.parent().unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(folder).map_err(local)?;
+    let mut file = tempfile::NamedTempFile::new_in(folder).map_err(local)?;
+    let mut size = 0u64;
+    while let Some(piece) = response
+        .chunk()
+        .await
+        .map_err(|error| transport_error(settings, &shown_url, error))?
+    {
+        file.write_all(&piece).map_err(local)?;
+        size += piece.len() as u64;
+    }
+    file.persist(path).map_err(|error| local(error.error))?;
+    Ok(size)
 }
 
 /// The body, at most [`MAX_BODY_BYTES`] of it: a longer one is refused as soon as its length

@@ -50,6 +50,17 @@ fn check_http(name: &str, http: &HttpSettings) -> Result<(), String> {
             return Err(format!("{} = 0: it must be at least 1", key(field)));
         }
     }
+    let price = &http.price;
+    for (field, value) in [
+        ("price.input_per_million", price.input_per_million),
+        ("price.output_per_million", price.output_per_million),
+        ("price.characters_per_million", price.characters_per_million),
+        ("price.batch_factor", price.batch_factor),
+    ] {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(format!("{} = {value}: it must be 0 or more", key(field)));
+        }
+    }
     if !matches!(
         http.max_tokens_field.as_str(),
         "max_tokens" | "max_completion_tokens"
@@ -122,6 +133,17 @@ impl BackendSettings {
         match self.http() {
             Some(http) => http.endpoint_label(),
             None => "in-process".to_string(),
+        }
+    }
+
+    /// What its answers cost; the embedded engine is free.
+    pub fn price(&self) -> super::http::Price {
+        match self.http() {
+            Some(http) => http.price,
+            None => super::http::Price {
+                batch_factor: 1.0,
+                ..Default::default()
+            },
         }
     }
 

@@ -36,8 +36,13 @@ use crate::stage::{Halt, Shared};
 use crate::summarize::Summarizer;
 use crate::translate::Translator;
 
+mod batch;
+mod estimate;
 mod per_article;
 mod stages;
+
+pub use batch::{run_batched, BatchEnd, BatchMode};
+pub use estimate::estimate;
 
 use per_article::{
     note_summary, prepare_all, summarize_record, translate_article, write_article_off_runtime,
@@ -62,6 +67,8 @@ pub enum RunError {
     Settings(#[from] crate::settings::SettingsError),
     #[error("{0}")]
     Deadline(String),
+    #[error("batch: {0}")]
+    Batch(String),
     /// Another run holds the cache or the output folder.
     #[error(transparent)]
     Locked(#[from] crate::lock::LockError),
@@ -100,6 +107,26 @@ pub struct RunRequest {
     pub out: PathBuf,
     /// Ask again for answers the cache holds as unusable.
     pub retry_invalid: bool,
+    /// Stop sending once the answers cost this much (`--max-cost`).
+    pub max_cost: Option<f64>,
+    /// Collect what the cache cannot answer instead of sending it (batch mode, estimates).
+    pub collector: Option<Arc<crate::batch::Collector>>,
+    /// Write the outputs (false for an estimate: nothing is written, not even the folder).
+    pub write: bool,
+}
+
+impl RunRequest {
+    /// A plain run of `inputs` into `out`.
+    pub fn new(inputs: Vec<String>, out: PathBuf) -> RunRequest {
+        RunRequest {
+            inputs,
+            out,
+            retry_invalid: false,
+            max_cost: None,
+            collector: None,
+            write: true,
+        }
+    }
 }
 
 /// Run the pipeline. `cancel` is triggered by Ctrl-C: in-flight requests are dropped, nothing new
@@ -129,14 +156,15 @@ pub async fn run(
     let prepare_ms = started.elapsed().as_millis();
 
     let articles_started = Instant::now();
-    let translated = translate_all(&stages.context, prepared, &request.out).await;
+    let out = request.write.then_some(request.out.as_path());
+    let translated = translate_all(&stages.context, prepared, out).await;
     let articles_ms = articles_started.elapsed().as_millis();
 
     let brief_started = Instant::now();
     let mut failures = inputs.failures;
     failures.extend(translated.failures);
     let brief = write_brief(
-        &request.out,
+        out,
         partial(&opened.shared),
         translated.brief_articles,
         stages.brief_input(&settings, translated.left_out),
@@ -169,6 +197,8 @@ pub async fn run(
         tokens_in: stages.sum(|stats| &stats.prompt_tokens),
         tokens_in_evaluated: stages.tokens_in_evaluated(),
         tokens_out: stages.sum(|stats| &stats.completion_tokens),
+        cost: opened.shared.spent(),
+        batch: batch_report(&opened.shared),
         cache: cache_counts(&opened.shared),
         failures,
         warnings: inputs.warnings,
@@ -179,10 +209,12 @@ pub async fn run(
         names: stages.names_report,
         config: settings.to_redacted_json(),
     };
-    fsutil::write_atomic(
-        &request.out.join("run.json"),
-        &render::json::pretty(&report),
-    )?;
+    if request.write {
+        fsutil::write_atomic(
+            &request.out.join("run.json"),
+            &render::json::pretty(&report),
+        )?;
+    }
     Ok(report)
 }
 
@@ -209,6 +241,8 @@ fn open(
     let note_progress = progress.clone();
     let shared = Arc::new(Shared {
         retry_invalid: request.retry_invalid,
+        max_cost: request.max_cost,
+        collector: request.collector.clone(),
         ..Shared::new(
             cache,
             counter,
@@ -245,7 +279,7 @@ struct Inputs {
     failures: Vec<Failure>,
     warnings: Vec<Failure>,
     counts: InputCounts,
-    _output_lock: crate::lock::RunLock,
+    _output_lock: Option<crate::lock::RunLock>,
 }
 
 /// Read every input (off the runtime), then lock and prepare the output folder. No article at
@@ -274,14 +308,19 @@ async fn read(request: &RunRequest, progress: &dyn Progress) -> Result<Inputs, R
             out_exists: request.out.exists(),
         });
     }
-    let output_lock = crate::lock::acquire(&[crate::lock::output_lock_path(&request.out)])?;
-    std::fs::create_dir_all(request.out.join("articles")).map_err(|source| {
-        fsutil::WriteError::Io {
-            path: request.out.join("articles"),
-            source,
-        }
-    })?;
-    fsutil::remove_stale_temporaries(&request.out.join("articles"));
+    let output_lock = if request.write {
+        let lock = crate::lock::acquire(&[crate::lock::output_lock_path(&request.out)])?;
+        std::fs::create_dir_all(request.out.join("articles")).map_err(|source| {
+            fsutil::WriteError::Io {
+                path: request.out.join("articles"),
+                source,
+            }
+        })?;
+        fsutil::remove_stale_temporaries(&request.out.join("articles"));
+        Some(lock)
+    } else {
+        None
+    };
 
     let (skipped, unreadable): (Vec<_>, Vec<_>) = input_errors
         .iter()
@@ -333,7 +372,11 @@ struct Translated {
 
 /// Translate, summarize and write every article, several at a time; each article's files are
 /// written the moment it is done.
-async fn translate_all(context: &Arc<Context>, prepared: Vec<Prepared>, out: &Path) -> Translated {
+async fn translate_all(
+    context: &Arc<Context>,
+    prepared: Vec<Prepared>,
+    out: Option<&Path>,
+) -> Translated {
     let progress = &context.progress;
     let total_chunks = prepared.iter().map(|prepared| prepared.chunks.len()).sum();
     progress.begin(prepared.len(), total_chunks);
@@ -355,14 +398,22 @@ async fn translate_all(context: &Arc<Context>, prepared: Vec<Prepared>, out: &Pa
     let mut records = stream::iter(prepared)
         .map(|prepared| {
             let context = context.clone();
-            let out = out.to_path_buf();
+            let out = out.map(Path::to_path_buf);
             async move {
-                let mut record = translate_article(&context, prepared).await;
-                summarize_record(&context, &mut record).await;
+                let (mut record, usage) = crate::stage::metered(async {
+                    let mut record = translate_article(&context, prepared).await;
+                    summarize_record(&context, &mut record).await;
+                    record
+                })
+                .await;
+                record.usage = usage;
                 if context.summarizer.uses_llm() {
                     context.progress.stage_step("summaries");
                 }
-                write_article_off_runtime(out, record).await
+                match out {
+                    Some(out) => write_article_off_runtime(out, record).await,
+                    None => (record, Ok(())),
+                }
             }
         })
         .buffer_unordered(article_parallelism.max(1));
@@ -420,8 +471,14 @@ impl Translated {
 /// Why the brief is partial, when the run stopped early: a brief of half the night must not go
 /// over last night's.
 fn partial(shared: &Shared) -> Option<String> {
+    let awaiting_batch = shared
+        .collector
+        .as_ref()
+        .is_some_and(|collector| !collector.pending().is_empty());
     if shared.cancel.is_cancelled() {
         Some("the run was interrupted".to_string())
+    } else if awaiting_batch {
+        Some("a batch job's answers were awaited".to_string())
     } else {
         shared.halted().map(|why| why.to_string())
     }
@@ -457,6 +514,7 @@ fn ending(shared: &Shared) -> Ending {
         Some(Halt::QuotaExhausted) => Ending::QuotaExhausted,
         Some(Halt::EndpointsDown) => Ending::EndpointsDown,
         Some(Halt::DeadlinePassed) => Ending::DeadlinePassed,
+        Some(Halt::CostCapReached) => Ending::CostCapReached,
         None => Ending::Complete,
     }
 }
@@ -494,7 +552,7 @@ fn brief_article(record: &ArticleRecord) -> BriefArticle {
 /// stopped early (`partial` says why) it goes to `brief.partial.*`, marked so at its top, and
 /// the previous night's `brief.*` stay as they were; a complete run removes stale partial ones.
 async fn write_brief(
-    out: &Path,
+    out: Option<&Path>,
     partial: Option<String>,
     articles: Vec<BriefArticle>,
     input: BriefInput<'_>,
@@ -528,12 +586,15 @@ async fn write_brief(
             render::html::page(&brief).into_bytes(),
         ),
     ];
+    let mut files = Vec::new();
+    let Some(out) = out else {
+        return Some(brief_report(&brief, files));
+    };
     if partial.is_none() {
         for extension in ["json", "md", "html"] {
             let _ = std::fs::remove_file(out.join(format!("brief.partial.{extension}")));
         }
     }
-    let mut files = Vec::new();
     for (name, contents) in outputs {
         match fsutil::write_atomic(&out.join(&name), &contents) {
             Ok(()) => files.push(name),
@@ -546,7 +607,12 @@ async fn write_brief(
             }
         }
     }
-    Some(BriefReport {
+    Some(brief_report(&brief, files))
+}
+
+/// What run.json says of the brief.
+fn brief_report(brief: &brief::Brief, files: Vec<String>) -> BriefReport {
+    BriefReport {
         method: brief.method.clone(),
         stories: brief.stories.len(),
         more_stories: brief.more_stories.len(),
@@ -564,5 +630,19 @@ async fn write_brief(
         files,
         notes: brief.notes.clone(),
         causes: brief.causes.clone(),
+    }
+}
+
+/// Batch mode: what this pass left for a batch job, and the job answers it took.
+fn batch_report(shared: &Shared) -> Option<crate::record::BatchReport> {
+    let collector = shared.collector.as_ref()?;
+    let mut collected: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for pending in collector.pending() {
+        *collected.entry(pending.stage.as_str()).or_default() += 1;
+    }
+    Some(crate::record::BatchReport {
+        collected,
+        answers_taken: collector.used(),
+        ..Default::default()
     })
 }

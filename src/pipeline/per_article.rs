@@ -340,6 +340,7 @@ pub(super) fn article_record(done: Translation) -> ArticleRecord {
         summary_error: None,
         cache_hits,
         requests,
+        usage: Default::default(),
         duration_ms: done.started.elapsed().as_millis(),
     }
 }

@@ -247,6 +247,7 @@ pub(super) fn runner_backends(runner: Option<&StageRunner>) -> Vec<StageBackend>
                 .load(Ordering::Relaxed)
                 .saturating_sub(stats.prompt_tokens_reused.load(Ordering::Relaxed)),
             tokens_out: stats.completion_tokens.load(Ordering::Relaxed),
+            cost: crate::backend::dispatch::from_nanos(stats.cost_nanos.load(Ordering::Relaxed)),
             structured: dispatcher.structured(),
         })
         .collect()

@@ -2,6 +2,7 @@
 //! the format it lands in, so nothing in an article can become markup or script.
 
 pub mod brief_md;
+pub mod estimate;
 pub mod html;
 pub mod json;
 pub mod markdown;

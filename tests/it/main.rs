@@ -10,7 +10,9 @@
 mod support;
 
 mod bad_input;
+mod batch;
 mod brief;
+mod cost;
 mod crash;
 mod default_model;
 mod eval;

@@ -224,6 +224,11 @@ pub fn stderr(output: &std::process::Output) -> String {
 /// else the system prompt's wording.
 pub fn request_stage(request: &Request) -> String {
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    body_stage(&body)
+}
+
+/// [`request_stage`] of a chat request's JSON body.
+pub fn body_stage(body: &Value) -> String {
     if let Some(name) = body
         .pointer("/response_format/json_schema/name")
         .and_then(Value::as_str)
@@ -240,6 +245,21 @@ pub fn request_stage(request: &Request) -> String {
         "summarize".into()
     } else {
         "translate".into()
+    }
+}
+
+/// What [`MockTranslator`] answers to a chat request's JSON body (a batch job's line).
+pub fn mock_answer(body: &Value) -> String {
+    let user = body
+        .pointer("/messages/1/content")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let source = fenced_text(user);
+    match body_stage(body).as_str() {
+        "summarize" => scripted_summary(&source).to_string(),
+        "brief" => scripted_brief(&source).to_string(),
+        "brief-story" => scripted_story().to_string(),
+        _ => mock_translation(&source),
     }
 }
 
