@@ -15,6 +15,7 @@ pub mod embedded_settings;
 pub mod http;
 pub mod mt;
 pub mod openai;
+pub mod price;
 pub mod settings;
 
 use serde::{Deserialize, Serialize};

@@ -20,7 +20,9 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::{run, RunError, RunRequest};
-use crate::batch::{self, jsonl, provider::Provider, Collector, Pending};
+use crate::backend::BackendError;
+use crate::batch::provider::{Job, Provider};
+use crate::batch::{self, jsonl, Collector, Pending};
 use crate::progress::Progress;
 use crate::record::{BatchJob, RunReport};
 use crate::settings::Settings;
@@ -68,125 +70,184 @@ struct State {
 /// batch outputs (JSONL) whose answers are folded in first. Without a `mode` the imported
 /// answers are taken and the rest is sent live.
 pub async fn run_batched(
-    settings: Settings,
+    mut settings: Settings,
     request: RunRequest,
     mode: Option<BatchMode>,
     imports: &[PathBuf],
     progress: Arc<dyn Progress>,
     cancel: CancellationToken,
 ) -> Result<(RunReport, BatchEnd), RunError> {
-    let collector = Arc::new(Collector::new(mode.is_some()));
+    if mode.is_some() && settings.chunk.context_chars > 0 {
+        // With the preceding chunk's English in each prompt, an article's chunks would take
+        // one job each, in turn; in batch mode they go together.
+        progress.note("batch: chunk.context_chars is 0 in batch mode (one job per stage)");
+        settings.chunk.context_chars = 0;
+    }
     // The deadline holds for the whole run: waiting for a job counts.
     let deadline = settings
         .run
         .deadline()
         .map_err(RunError::Deadline)?
         .map(|limit| tokio::time::Instant::now() + limit);
-    for path in imports {
-        let output = jsonl::read(path).map_err(batch_error)?;
-        progress.note(&format!(
-            "batch: {} answers read from {} ({} lines without one)",
-            output.answers.len(),
-            path.display(),
-            output.failed.len()
-        ));
-        collector.add_answers(output.answers);
-    }
-    let mut pass = 0;
-    let mut spent = 0.0;
-    let mut jobs: Vec<BatchJob> = Vec::new();
+    let mut batched = Batched {
+        collector: Arc::new(Collector::new(mode.is_some())),
+        settings,
+        request,
+        progress,
+        cancel,
+        deadline,
+        pass: 0,
+        spent: 0.0,
+        jobs: Vec::new(),
+    };
+    batched.import(imports)?;
     loop {
-        pass += 1;
+        let report = batched.pass().await?;
+        let pending = batch::next_batch(batched.collector.take_pending());
+        if pending.is_empty() || mode.is_none() {
+            let passes = batched.pass;
+            return batched.finish(report, BatchEnd::Done { passes });
+        }
+        if report.ending != crate::record::Ending::Complete || batched.cancel.is_cancelled() {
+            return batched.finish(report, BatchEnd::Stopped);
+        }
+        let text = jsonl::text(&pending, &|name| {
+            (batched.settings.backend(name))
+                .filter(|backend| backend.kind() == "openai")
+                .and_then(|backend| backend.http().cloned())
+        })
+        .map_err(RunError::Batch)?;
+        let end = match &mode {
+            Some(BatchMode::Export(folder)) => Some(batched.export(folder, &pending, &text)?),
+            _ => batched.submit(&pending, &text).await?,
+        };
+        if let Some(end) = end {
+            return batched.finish(report, end);
+        }
+    }
+}
+
+/// A batch run between its passes.
+struct Batched {
+    settings: Settings,
+    request: RunRequest,
+    collector: Arc<Collector>,
+    progress: Arc<dyn Progress>,
+    cancel: CancellationToken,
+    /// When the run's deadline passes.
+    deadline: Option<tokio::time::Instant>,
+    pass: usize,
+    /// What every pass so far cost.
+    spent: f64,
+    jobs: Vec<BatchJob>,
+}
+
+impl Batched {
+    /// Fold batch outputs in: their answers are taken where the run asks for them.
+    fn import(&self, imports: &[PathBuf]) -> Result<(), RunError> {
+        for path in imports {
+            let output = jsonl::read(path).map_err(batch_error)?;
+            self.progress.note(&format!(
+                "batch: {} answers read from {} ({} lines without one)",
+                output.answers.len(),
+                path.display(),
+                output.failed.len()
+            ));
+            self.collector.add_answers(output.answers);
+        }
+        Ok(())
+    }
+
+    /// One pass of the run: the answers in hand taken, what is missing collected.
+    async fn pass(&mut self) -> Result<RunReport, RunError> {
+        self.pass += 1;
+        let request = &self.request;
         let report = run(
-            settings.clone(),
+            self.settings.clone(),
             RunRequest {
                 inputs: request.inputs.clone(),
                 out: request.out.clone(),
                 retry_invalid: request.retry_invalid,
                 // The cap holds for the whole run, every pass together.
-                max_cost: request.max_cost.map(|cap| (cap - spent).max(0.0)),
-                collector: Some(collector.clone()),
+                max_cost: request.max_cost.map(|cap| (cap - self.spent).max(0.0)),
+                collector: Some(self.collector.clone()),
                 write: request.write,
             },
-            progress.clone(),
-            cancel.clone(),
+            self.progress.clone(),
+            self.cancel.clone(),
         )
         .await?;
-        spent += report.cost;
-        if collector.unused() > 0 && pass == 1 && !imports.is_empty() {
-            progress.note(&format!(
+        self.spent += report.cost;
+        if self.pass == 1 && self.collector.unused() > 0 {
+            self.progress.note(&format!(
                 "batch: {} imported answers match no request of this run (other inputs or \
                  settings?)",
-                collector.unused()
+                self.collector.unused()
             ));
         }
-        let finish = |mut report: RunReport, jobs: &[BatchJob], end: BatchEnd| {
-            report.cost = spent;
-            if let Some(batch) = &mut report.batch {
-                batch.passes = pass;
-                batch.jobs = jobs.to_vec();
-            }
-            if request.write {
-                crate::fsutil::write_atomic(
-                    &request.out.join("run.json"),
-                    &crate::render::json::pretty(&report),
-                )?;
-            }
-            Ok((report, end))
-        };
-        let pending = batch::next_batch(collector.take_pending());
-        let Some(first) = pending.first() else {
-            return finish(report, &jobs, BatchEnd::Done { passes: pass });
-        };
-        if report.ending != crate::record::Ending::Complete || cancel.is_cancelled() {
-            return finish(report, &jobs, BatchEnd::Stopped);
+        Ok(report)
+    }
+
+    /// The last pass's report with the whole run's cost and jobs, written as run.json.
+    fn finish(
+        self,
+        mut report: RunReport,
+        end: BatchEnd,
+    ) -> Result<(RunReport, BatchEnd), RunError> {
+        report.cost = self.spent;
+        if let Some(batch) = &mut report.batch {
+            batch.passes = self.pass;
+            batch.jobs = self.jobs;
         }
-        let stage = first.stage.as_str();
-        let text = jsonl::text(&pending, &|name| {
-            settings
-                .backend(name)
-                .filter(|backend| backend.kind() == "openai")
-                .and_then(|backend| backend.http().cloned())
+        if self.request.write {
+            super::report::write_run_json(&self.request.out, &report)?;
+        }
+        Ok((report, end))
+    }
+
+    /// Write the batch file for another engine.
+    fn export(
+        &mut self,
+        folder: &Path,
+        pending: &[Pending],
+        text: &str,
+    ) -> Result<BatchEnd, RunError> {
+        let stage = pending[0].stage.as_str();
+        let path = folder.join(format!("{stage}-{}.jsonl", &sha256(text)[..12]));
+        jsonl::write(&path, text).map_err(batch_error)?;
+        let requests = pending.len();
+        self.jobs.push(BatchJob {
+            stage,
+            job: path.display().to_string(),
+            requests,
+            answered: 0,
+        });
+        Ok(BatchEnd::Exported {
+            path,
+            stage,
+            requests,
         })
-        .map_err(RunError::Batch)?;
-        match &mode {
-            None => return finish(report, &jobs, BatchEnd::Done { passes: pass }),
-            Some(BatchMode::Export(folder)) => {
-                let path = folder.join(format!("{stage}-{}.jsonl", &sha256(&text)[..12]));
-                jsonl::write(&path, &text).map_err(batch_error)?;
-                let requests = pending.len();
-                jobs.push(BatchJob {
-                    stage,
-                    job: path.display().to_string(),
-                    requests,
-                    answered: 0,
-                });
-                let end = BatchEnd::Exported {
-                    path,
-                    stage,
-                    requests,
-                };
-                return finish(report, &jobs, end);
-            }
-            Some(BatchMode::Provider) => {}
-        }
-        if pass >= MAX_PASSES {
+    }
+
+    /// Send the batch to the provider (or resume it) and take its answers for the next pass;
+    /// an end when the run stopped while waiting.
+    async fn submit(
+        &mut self,
+        pending: &[Pending],
+        text: &str,
+    ) -> Result<Option<BatchEnd>, RunError> {
+        let stage = pending[0].stage.as_str();
+        if self.pass >= MAX_PASSES {
             return Err(RunError::Batch(format!(
                 "{} requests of the {stage} stage are still unanswered after {MAX_PASSES} \
                  batch passes; the outputs say which",
                 pending.len()
             )));
         }
-        let waiting = Waiting {
-            progress: &progress,
-            cancel: &cancel,
-            deadline,
+        let Some((job, output)) = self.submitted(pending, text).await? else {
+            return Ok(Some(BatchEnd::Stopped));
         };
-        let output = submitted(&settings, &request.out, &pending, &text, &waiting).await?;
-        let Some((job, output)) = output else {
-            return finish(report, &jobs, BatchEnd::Stopped);
-        };
-        jobs.push(BatchJob {
+        self.jobs.push(BatchJob {
             stage,
             job,
             requests: pending.len(),
@@ -200,14 +261,15 @@ pub async fn run_batched(
             )));
         }
         if !output.failed.is_empty() {
-            progress.note(&format!(
+            self.progress.note(&format!(
                 "batch: {} of {} {stage} requests got no answer{}; they go in the next job",
                 output.failed.len(),
                 pending.len(),
                 first_reason(&output.failed)
             ));
         }
-        collector.add_answers(output.answers);
+        self.collector.add_answers(output.answers);
+        Ok(None)
     }
 }
 
@@ -226,107 +288,137 @@ fn sha256(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// What waiting for a job watches.
-struct Waiting<'a> {
-    progress: &'a Arc<dyn Progress>,
-    cancel: &'a CancellationToken,
-    /// When the run's deadline passes.
-    deadline: Option<tokio::time::Instant>,
-}
+impl Batched {
+    /// Submit `text` (the requests `pending`) to the backend's batch API, or resume the job
+    /// saved for the same requests, wait for it, and read its output, with the job's id;
+    /// `None` when the run was stopped while waiting (the job stays saved).
+    async fn submitted(
+        &self,
+        pending: &[Pending],
+        text: &str,
+    ) -> Result<Option<(String, jsonl::Output)>, RunError> {
+        let backend = &pending[0].backend;
+        let http = (self.settings.backend(backend))
+            .and_then(|settings| settings.http())
+            .ok_or_else(|| RunError::Batch(format!("backend `{backend}` has no endpoint")))?;
+        let provider = Provider::new(http);
+        let stage = pending[0].stage.as_str();
+        let failed = |error: BackendError| {
+            RunError::Batch(format!("the {stage} stage's batch job: {error}"))
+        };
+        let mut state = self
+            .saved_or_submitted(&provider, pending, text)
+            .await
+            .map_err(|error| match error {
+                Submit::Backend(error) => failed(error),
+                Submit::Run(error) => error,
+            })?;
+        let Some(job) = self.waited(&provider, &mut state).await? else {
+            return Ok(None);
+        };
+        let mut output = jsonl::Output::default();
+        for (file, kind) in [
+            (&job.output_file_id, "output"),
+            (&job.error_file_id, "errors"),
+        ] {
+            let Some(file) = file else { continue };
+            let path = self.folder().join(format!("{}.{kind}.jsonl", job.id));
+            provider.download(file, &path).await.map_err(failed)?;
+            output.extend(jsonl::read(&path).map_err(batch_error)?);
+        }
+        Ok(Some((job.id, output)))
+    }
 
-/// Submit `text` (the requests `pending`) to the backend's batch API, or resume the job saved
-/// for the same requests, wait for it, and read its output; `None` when the run was stopped
-/// while waiting (the job stays saved). With the output comes the job's id.
-async fn submitted(
-    settings: &Settings,
-    out: &Path,
-    pending: &[Pending],
-    text: &str,
-    waiting: &Waiting<'_>,
-) -> Result<Option<(String, jsonl::Output)>, RunError> {
-    let progress = waiting.progress;
-    let backend = &pending[0].backend;
-    let http = settings
-        .backend(backend)
-        .and_then(|settings| settings.http())
-        .ok_or_else(|| RunError::Batch(format!("backend `{backend}` has no endpoint")))?;
-    let provider = Provider::new(http);
-    let folder = out.join("batch");
-    let state_path = folder.join("state.json");
-    let hash = sha256(text);
-    let stage = pending[0].stage.as_str();
-    let failed = |error: crate::backend::BackendError| {
-        RunError::Batch(format!("the {stage} stage's batch job: {error}"))
-    };
-    let saved = read_state(&state_path).filter(|state| state.input_sha256 == hash);
-    let mut state = match saved {
-        Some(state) => {
-            progress.note(&format!(
+    fn folder(&self) -> PathBuf {
+        self.request.out.join("batch")
+    }
+
+    /// The job saved for these same requests, or a new one (uploaded, created and saved).
+    async fn saved_or_submitted(
+        &self,
+        provider: &Provider,
+        pending: &[Pending],
+        text: &str,
+    ) -> Result<State, Submit> {
+        let hash = sha256(text);
+        let stage = pending[0].stage.as_str();
+        let state_path = self.folder().join("state.json");
+        if let Some(state) = read_state(&state_path).filter(|state| state.input_sha256 == hash) {
+            self.progress.note(&format!(
                 "batch: resuming job {} ({} {stage} requests, submitted before)",
                 state.batch_id, state.requests
             ));
-            state
+            return Ok(state);
         }
-        None => {
-            let name = format!("tarjim-{stage}-{}.jsonl", &hash[..12]);
-            jsonl::write(&folder.join(&name), text).map_err(batch_error)?;
-            let file_id = provider
-                .upload(&name, text.to_string())
-                .await
-                .map_err(failed)?;
-            let job = provider.create(&file_id).await.map_err(failed)?;
-            progress.note(&format!(
-                "batch: submitted job {} with {} {stage} requests",
-                job.id,
-                pending.len()
-            ));
-            let state = State {
-                stage: stage.to_string(),
-                input_sha256: hash.clone(),
-                requests: pending.len(),
-                batch_id: job.id,
-                status: job.status,
-            };
-            write_state(&state_path, &state)?;
-            state
-        }
-    };
-    let poll = Duration::from_secs(settings.run.batch_poll_s);
-    let job = loop {
-        let job = provider.job(&state.batch_id).await.map_err(failed)?;
-        if job.status != state.status {
-            state.status = job.status.clone();
-            write_state(&state_path, &state)?;
-            progress.note(&format!("batch: job {} is {}", job.id, job.status));
-        }
-        if job.is_over() {
-            break job;
-        }
+        let name = format!("tarjim-{stage}-{}.jsonl", &hash[..12]);
+        jsonl::write(&self.folder().join(&name), text).map_err(|e| Submit::Run(batch_error(e)))?;
+        let file_id = provider.upload(&name, text.to_string()).await?;
+        let job = provider.create(&file_id).await?;
+        self.progress.note(&format!(
+            "batch: submitted job {} with {} {stage} requests",
+            job.id,
+            pending.len()
+        ));
+        let state = State {
+            stage: stage.to_string(),
+            input_sha256: hash,
+            requests: pending.len(),
+            batch_id: job.id,
+            status: job.status,
+        };
+        write_state(&state_path, &state).map_err(Submit::Run)?;
+        Ok(state)
+    }
+
+    /// Poll the job until it is over; `None` when the run is interrupted or its deadline
+    /// passes first.
+    async fn waited(
+        &self,
+        provider: &Provider,
+        state: &mut State,
+    ) -> Result<Option<Job>, RunError> {
+        let state_path = self.folder().join("state.json");
+        let poll = Duration::from_secs(self.settings.run.batch_poll_s);
         let far = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
-        tokio::select! {
-            _ = tokio::time::sleep(poll) => {}
-            _ = waiting.cancel.cancelled() => return Ok(None),
-            _ = tokio::time::sleep_until(waiting.deadline.unwrap_or(far)) => {
-                progress.note(&format!(
-                    "batch: the run's deadline passed while job {} was {}; run the same \
-                     command again to resume it",
-                    job.id, job.status
-                ));
-                return Ok(None);
+        loop {
+            let job = provider.job(&state.batch_id).await.map_err(|error| {
+                RunError::Batch(format!("the {} stage's batch job: {error}", state.stage))
+            })?;
+            if job.status != state.status {
+                state.status = job.status.clone();
+                write_state(&state_path, state)?;
+                self.progress
+                    .note(&format!("batch: job {} is {}", job.id, job.status));
+            }
+            if job.is_over() {
+                return Ok(Some(job));
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(poll) => {}
+                _ = self.cancel.cancelled() => return Ok(None),
+                _ = tokio::time::sleep_until(self.deadline.unwrap_or(far)) => {
+                    self.progress.note(&format!(
+                        "batch: the run's deadline passed while job {} was {}; run the same \
+                         command again to resume it",
+                        job.id, job.status
+                    ));
+                    return Ok(None);
+                }
             }
         }
-    };
-    let mut output = jsonl::Output::default();
-    for (file, kind) in [
-        (&job.output_file_id, "output"),
-        (&job.error_file_id, "errors"),
-    ] {
-        let Some(file) = file else { continue };
-        let path = folder.join(format!("{}.{kind}.jsonl", job.id));
-        provider.download(file, &path).await.map_err(failed)?;
-        output.extend(jsonl::read(&path).map_err(batch_error)?);
     }
-    Ok(Some((job.id, output)))
+}
+
+/// Why a job could not be submitted.
+enum Submit {
+    Backend(BackendError),
+    Run(RunError),
+}
+
+impl From<BackendError> for Submit {
+    fn from(error: BackendError) -> Submit {
+        Submit::Backend(error)
+    }
 }
 
 fn read_state(path: &Path) -> Option<State> {

@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -26,10 +25,7 @@ use crate::fidelity::glossary::Glossary;
 use crate::fsutil;
 use crate::progress::Progress;
 use crate::prompt::Template;
-use crate::record::{
-    ArticleRecord, BriefReport, CacheCounts, Counts, Ending, Failure, InputCounts, RunReport,
-    Timings,
-};
+use crate::record::{ArticleRecord, BriefReport, Counts, Failure, InputCounts, RunReport, Timings};
 use crate::render;
 use crate::settings::Settings;
 use crate::stage::{Halt, Shared};
@@ -39,6 +35,7 @@ use crate::translate::Translator;
 mod batch;
 mod estimate;
 mod per_article;
+mod report;
 mod stages;
 
 pub use batch::{run_batched, BatchEnd, BatchMode};
@@ -47,6 +44,9 @@ pub use estimate::estimate;
 use per_article::{
     note_summary, prepare_all, summarize_record, translate_article, write_article_off_runtime,
     Prepared,
+};
+use report::{
+    batch_report, brief_report, cache_counts, ending, endpoint_shares, partial, write_run_json,
 };
 use stages::Stages;
 
@@ -154,15 +154,12 @@ pub async fn run(
     .await?;
     let names_ms = names_started.elapsed().as_millis();
     let prepare_ms = started.elapsed().as_millis();
-
     let articles_started = Instant::now();
     let out = request.write.then_some(request.out.as_path());
     let translated = translate_all(&stages.context, prepared, out).await;
     let articles_ms = articles_started.elapsed().as_millis();
-
     let brief_started = Instant::now();
-    let mut failures = inputs.failures;
-    failures.extend(translated.failures);
+    let mut failures = [inputs.failures, translated.failures].concat();
     let brief = write_brief(
         out,
         partial(&opened.shared),
@@ -210,10 +207,7 @@ pub async fn run(
         config: settings.to_redacted_json(),
     };
     if request.write {
-        fsutil::write_atomic(
-            &request.out.join("run.json"),
-            &render::json::pretty(&report),
-        )?;
+        write_run_json(&request.out, &report)?;
     }
     Ok(report)
 }
@@ -468,57 +462,6 @@ impl Translated {
     }
 }
 
-/// Why the brief is partial, when the run stopped early: a brief of half the night must not go
-/// over last night's.
-fn partial(shared: &Shared) -> Option<String> {
-    let awaiting_batch = shared
-        .collector
-        .as_ref()
-        .is_some_and(|collector| !collector.pending().is_empty());
-    if shared.cancel.is_cancelled() {
-        Some("the run was interrupted".to_string())
-    } else if awaiting_batch {
-        Some("a batch job's answers were awaited".to_string())
-    } else {
-        shared.halted().map(|why| why.to_string())
-    }
-}
-
-/// Each used backend's endpoints and their shares of the run.
-fn endpoint_shares(
-    shared: &Shared,
-) -> BTreeMap<String, Vec<crate::backend::dispatch::EndpointShare>> {
-    let dispatchers = shared
-        .dispatchers
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    dispatchers
-        .iter()
-        .map(|(name, dispatcher)| (name.clone(), dispatcher.endpoint_shares()))
-        .collect()
-}
-
-fn cache_counts(shared: &Shared) -> CacheCounts {
-    CacheCounts {
-        path: shared.cache.path().to_path_buf(),
-        hits: shared.cache_hits.load(Ordering::Relaxed),
-        misses: shared.cache_misses.load(Ordering::Relaxed),
-    }
-}
-
-fn ending(shared: &Shared) -> Ending {
-    if shared.cancel.is_cancelled() {
-        return Ending::Interrupted;
-    }
-    match shared.halted() {
-        Some(Halt::QuotaExhausted) => Ending::QuotaExhausted,
-        Some(Halt::EndpointsDown) => Ending::EndpointsDown,
-        Some(Halt::DeadlinePassed) => Ending::DeadlinePassed,
-        Some(Halt::CostCapReached) => Ending::CostCapReached,
-        None => Ending::Complete,
-    }
-}
-
 // ---- Names --------------------------------------------------------------------------------
 
 // ---- The combined brief ---------------------------------------------------------------------
@@ -608,41 +551,4 @@ async fn write_brief(
         }
     }
     Some(brief_report(&brief, files))
-}
-
-/// What run.json says of the brief.
-fn brief_report(brief: &brief::Brief, files: Vec<String>) -> BriefReport {
-    BriefReport {
-        method: brief.method.clone(),
-        stories: brief.stories.len(),
-        more_stories: brief.more_stories.len(),
-        single_reports: brief.single_report_count(),
-        largest_story: brief
-            .stories
-            .iter()
-            .map(|story| story.articles.len())
-            .chain(brief.more_stories.iter().map(|line| line.articles.len()))
-            .max()
-            .unwrap_or(0),
-        articles: brief.articles.len(),
-        wire_copy_groups: brief.wire_copy.len(),
-        dropped_citations: brief.dropped_citations.len(),
-        files,
-        notes: brief.notes.clone(),
-        causes: brief.causes.clone(),
-    }
-}
-
-/// Batch mode: what this pass left for a batch job, and the job answers it took.
-fn batch_report(shared: &Shared) -> Option<crate::record::BatchReport> {
-    let collector = shared.collector.as_ref()?;
-    let mut collected: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for pending in collector.pending() {
-        *collected.entry(pending.stage.as_str()).or_default() += 1;
-    }
-    Some(crate::record::BatchReport {
-        collected,
-        answers_taken: collector.used(),
-        ..Default::default()
-    })
 }

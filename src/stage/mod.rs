@@ -15,10 +15,15 @@ use tokio_util::sync::CancellationToken;
 use crate::backend::dispatch::{DispatchStats, Dispatcher};
 use crate::backend::{BackendError, Completion, Request, Stage};
 use crate::batch::Collector;
+
+mod batched;
+mod usage;
+
 use crate::cache::{Cache, KeyParts};
 use crate::chunk::TokenCounter;
 use crate::prompt::{self, Template};
 use crate::settings::Settings;
+pub use usage::{metered, Usage};
 
 /// What the whole run shares between stages.
 pub struct Shared {
@@ -42,52 +47,6 @@ pub struct Shared {
     /// Batch mode and estimates: requests the cache cannot answer are collected here instead
     /// of sent, and a batch job's answers are taken from here.
     pub collector: Option<Arc<Collector>>,
-}
-
-/// What one article's requests took (kept in `articles/<id>.json`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct Usage {
-    /// Answers received (not cached ones).
-    pub requests: u64,
-    pub tokens_in: u64,
-    pub tokens_out: u64,
-    /// At the backends' prices (0 without prices).
-    pub cost: f64,
-}
-
-impl Usage {
-    pub fn add(&mut self, other: &Usage) {
-        self.requests += other.requests;
-        self.tokens_in += other.tokens_in;
-        self.tokens_out += other.tokens_out;
-        self.cost += other.cost;
-    }
-}
-
-tokio::task_local! {
-    static USAGE: std::cell::RefCell<Usage>;
-}
-
-/// Run `work` and count what the requests it makes take (through any [`StageRunner`]).
-pub async fn metered<F: std::future::Future>(work: F) -> (F::Output, Usage) {
-    USAGE
-        .scope(std::cell::RefCell::new(Usage::default()), async {
-            let output = work.await;
-            (output, USAGE.with(|usage| *usage.borrow()))
-        })
-        .await
-}
-
-/// Count one answer for the article being worked on, if any.
-fn count_usage(completion: &Completion, cost: f64) {
-    let _ = USAGE.try_with(|usage| {
-        usage.borrow_mut().add(&Usage {
-            requests: 1,
-            tokens_in: completion.prompt_tokens,
-            tokens_out: completion.completion_tokens,
-            cost,
-        })
-    });
 }
 
 /// Bytes of answer still accepted for a request of `request_bytes` (prompt and input): a
@@ -118,29 +77,6 @@ impl Shared {
             spent_nanos: AtomicU64::new(0),
             max_cost: None,
             collector: None,
-        }
-    }
-
-    /// What the run's answers have cost so far.
-    pub fn spent(&self) -> f64 {
-        crate::backend::dispatch::from_nanos(self.spent_nanos.load(Ordering::Relaxed))
-    }
-
-    /// Count `cost`; once the total reaches `--max-cost`, stop sending.
-    fn spend(&self, cost: f64) {
-        let nanos = crate::backend::dispatch::nanos(cost);
-        let total = self.spent_nanos.fetch_add(nanos, Ordering::Relaxed) + nanos;
-        if let Some(cap) = self.max_cost {
-            let spent = crate::backend::dispatch::from_nanos(total);
-            if spent >= cap {
-                self.halt(
-                    Halt::CostCapReached,
-                    &format!(
-                        "error: the run's answers have cost {spent:.4}, reaching --max-cost \
-                         {cap}; no new requests will be sent, finishing what is in flight"
-                    ),
-                );
-            }
         }
     }
 
@@ -473,18 +409,13 @@ impl StageRunner {
                 too_long = false;
                 continue;
             }
-            if shared.cancel.is_cancelled() {
-                return Err(StageError::Interrupted);
+            if let Some(stopped) = self.stopped() {
+                return Err(stopped);
             }
-            if let Some(why) = shared.halted() {
-                return Err(StageError::Halted(why));
-            }
-            if let Some(collector) = &shared.collector {
-                if collector.collecting || collector.has_answer(key) {
-                    return self.answered_by_batch(
-                        collector, request, key, dispatcher, stats, validate, errors,
-                    );
-                }
+            let batch = (shared.collector.as_deref()).filter(|c| c.collecting || c.has_answer(key));
+            if let Some(collector) = batch {
+                let asked = (request, key.as_str(), &**dispatcher, stats);
+                return self.answered_by_batch(collector, asked, validate, errors);
             }
             let estimated =
                 shared.counter.count(&request.system) + shared.counter.count(&request.user) * 2;
@@ -496,9 +427,7 @@ impl StageRunner {
             let error = match result {
                 Ok(completion) => {
                     too_long = false;
-                    let cost = dispatcher.cost(request, &completion, false);
-                    count_usage(&completion, cost);
-                    shared.spend(cost);
+                    shared.paid(&completion, dispatcher.cost(request, &completion, false));
                     let answer = self.kept(request, key, dispatcher, stats, completion, validate);
                     match answer? {
                         Ok(answer) => return Ok(answer),
@@ -540,39 +469,12 @@ impl StageRunner {
         Err(self.given_up(&errors, unavailable, too_long))
     }
 
-    /// Batch mode: the batch job's answer to `request` when one came back (checked and cached
-    /// like a live one), else the request is collected for the next job.
-    #[allow(clippy::too_many_arguments)]
-    fn answered_by_batch(
-        &self,
-        collector: &Collector,
-        request: &Request,
-        key: &str,
-        dispatcher: &Dispatcher,
-        stats: &DispatchStats,
-        validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
-        mut errors: Vec<String>,
-    ) -> Result<Answer, StageError> {
-        let Some(completion) = collector.take_answer(key) else {
-            collector.defer(crate::batch::Pending {
-                stage: self.stage,
-                key: key.to_string(),
-                backend: dispatcher.name.clone(),
-                request: request.clone(),
-            });
-            return Err(StageError::Deferred);
-        };
-        let cost = dispatcher.cost(request, &completion, true);
-        stats.count_answer(&completion, cost);
-        count_usage(&completion, cost);
-        self.shared.spend(cost);
-        match self.kept(request, key, dispatcher, stats, completion, validate)? {
-            Ok(answer) => Ok(answer),
-            Err(problem) => {
-                errors.push(problem);
-                Err(StageError::Failed(errors.join("; then ")))
-            }
+    /// Why nothing more may be sent now, if something stopped the run.
+    fn stopped(&self) -> Option<StageError> {
+        if self.shared.cancel.is_cancelled() {
+            return Some(StageError::Interrupted);
         }
+        self.shared.halted().map(StageError::Halted)
     }
 
     /// A backend's answer checked and cached: the answer when usable, else why not (an
