@@ -7,7 +7,7 @@
 //! APIs); what cannot be formed before their answers exist is projected from the sample run's
 //! measured ratios: answers' lengths, the summaries of articles still to translate, and (as a
 //! separate figure) the repairs of chunks the checks flag. The brief's few requests per story
-//! are not projected. Cached work counts 0.
+//! are counted only when the summaries they are made from exist. Cached work counts 0.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,9 +31,14 @@ const REPAIR_SHARE: f64 = 0.44;
 const SUMMARY_ANSWER_TOKENS: u64 = 300;
 /// Tokens of a structured answer of the other stages (names, a brief story).
 const OTHER_ANSWER_TOKENS: u64 = 200;
-/// The embedded engine on the 2-core reference machine: seconds of the whole run per source
-/// token (the five samples, 4,763 tokens, 15 min 14 s; BENCHMARKS.md).
-const EMBEDDED_SECONDS_PER_SOURCE_TOKEN: f64 = 914.0 / 4763.0;
+/// The embedded engine on the 2-core reference machine: seconds of translation per source
+/// token, repairs included (the five samples, 4,763 tokens: 15 min 14 s for translation and
+/// summaries, less some 200 s for the summaries at the speeds below; BENCHMARKS.md).
+const EMBEDDED_SECONDS_PER_SOURCE_TOKEN: f64 = 714.0 / 4763.0;
+/// Its prompt and generation speeds there (tokens per second; `cargo bench --bench embedded`,
+/// four sequences generating at once), for requests other than translation.
+const EMBEDDED_PROMPT_SPEED: f64 = 57.3;
+const EMBEDDED_GENERATION_SPEED: f64 = 17.9;
 
 /// Estimate a run of `inputs` with `settings`; `batch` prices answers at the batch price.
 pub async fn estimate(
@@ -173,7 +178,8 @@ fn total(settings: &Settings, estimate: &mut Estimate, rows: Vec<StageEstimate>)
             "answers' lengths are projected ({ENGLISH_PER_SOURCE_TOKEN} English tokens per \
              Arabic token, {SUMMARY_ANSWER_TOKENS} per summary); repairs of flagged chunks add \
              about {:.0} % to translate (the default model on the samples), counted only in \
-             cost_with_repairs; the brief's requests are not counted",
+             cost_with_repairs; the brief's requests are counted only where they can be formed \
+             now (its stories are written from the summaries)",
             REPAIR_SHARE * 100.0
         ),
         "tokens are counted with chunk.encoding; a model's own tokenizer may count more"
@@ -185,7 +191,13 @@ fn total(settings: &Settings, estimate: &mut Estimate, rows: Vec<StageEstimate>)
 /// them, the measured speed for the embedded engine; none otherwise.
 fn backend_seconds(backend: &crate::backend::BackendSettings, row: &StageEstimate) -> Option<f64> {
     let Some(http) = backend.http() else {
-        return Some(row.source_tokens as f64 * EMBEDDED_SECONDS_PER_SOURCE_TOKEN);
+        if row.stage == "translate" {
+            return Some(row.source_tokens as f64 * EMBEDDED_SECONDS_PER_SOURCE_TOKEN);
+        }
+        return Some(
+            row.tokens_in as f64 / EMBEDDED_PROMPT_SPEED
+                + row.tokens_out as f64 / EMBEDDED_GENERATION_SPEED,
+        );
     };
     let by_requests = (http.requests_per_minute > 0)
         .then(|| row.requests as f64 * 60.0 / f64::from(http.requests_per_minute));
