@@ -9,6 +9,11 @@
 //!    `scripts/saudinewsnet-night.py`): the whole night through an instant mock (wall time, peak
 //!    RSS, brief sizes), then the same night against a dead endpoint (time to fail). Run it
 //!    alone (`cargo bench --bench pipeline -- night`) so the peak RSS is this run's.
+//! 5. `scale`: a synthetic night of `TARJIM_BENCH_SCALE` articles (default 100,000) built from
+//!    the paragraphs of `TARJIM_BENCH_NIGHT` (or of `samples/`): stories of 20 articles from 11
+//!    outlets, two wire paragraphs shared word for word within a story, every other paragraph
+//!    made unique; through the instant mock (translations only, no repairs), then a fully
+//!    cached rerun: wall time, phase times and peak RSS of each. Run it alone.
 //!
 //! Figures go to stdout; BENCHMARKS.md records them with this command.
 
@@ -130,6 +135,107 @@ async fn main() {
     }
     if wanted("night") {
         night(&instant).await;
+    }
+    if std::env::args().any(|arg| arg == "scale") {
+        scale(&instant).await;
+    }
+}
+
+/// Paragraphs of real articles to build a synthetic night from: the night's JSONL, or the
+/// samples.
+fn paragraph_pool() -> Vec<Vec<String>> {
+    let split = |text: &str| -> Vec<String> {
+        text.split('\n')
+            .map(str::trim)
+            .filter(|line| line.chars().count() > 40)
+            .map(str::to_string)
+            .collect()
+    };
+    let mut articles = Vec::new();
+    if let Some(night) = std::env::var_os("TARJIM_BENCH_NIGHT") {
+        for line in std::fs::read_to_string(night).unwrap().lines() {
+            let value: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+            let paragraphs = split(value["text"].as_str().unwrap_or(""));
+            if paragraphs.len() >= 2 {
+                articles.push(paragraphs);
+            }
+        }
+    } else {
+        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+        for entry in std::fs::read_dir(samples).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            articles.push(split(&text));
+        }
+    }
+    articles
+}
+
+/// Write a synthetic night of `count` articles: story `s` (20 articles) retells pool article
+/// `s`, each outlet's copy with the story's two wire paragraphs word for word and every other
+/// paragraph made its own (a number of its own in it), so cache keys differ as real copies do.
+fn write_synthetic_night(path: &Path, count: usize) -> usize {
+    let pool = paragraph_pool();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut bytes = 0;
+    for index in 0..count {
+        let story = index / 20;
+        let base = &pool[story % pool.len()];
+        let wire = &pool[(story * 7 + 3) % pool.len()];
+        let mut paragraphs: Vec<String> = base
+            .iter()
+            .enumerate()
+            .map(|(number, paragraph)| format!("{paragraph} ({} - {number})", index + 1))
+            .collect();
+        paragraphs.insert(1.min(paragraphs.len()), wire[0].clone());
+        paragraphs.push(wire[wire.len() - 1].clone());
+        let text = paragraphs.join("\n\n");
+        bytes += text.len();
+        let line = json!({
+            "title": format!("{} {}", base[0].chars().take(60).collect::<String>(), story),
+            "text": text,
+            "source": format!("outlet-{}", index % 11),
+            "url": format!("https://example.com/{index}"),
+            "published": format!("2026-12-0{}T0{}:00:00Z", 1 + story % 5, index % 10),
+        });
+        writeln!(file, "{line}").unwrap();
+    }
+    bytes
+}
+
+/// A synthetic night at scale through the instant mock, then its fully cached rerun.
+async fn scale(instant: &MockServer) {
+    let count: usize = std::env::var("TARJIM_BENCH_SCALE")
+        .ok()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("night.jsonl");
+    let bytes = write_synthetic_night(&input, count);
+    config(dir.path(), &instant.uri(), 16);
+    let mut settings = std::fs::read_to_string(dir.path().join("tarjim.toml")).unwrap();
+    settings.push_str("[fidelity]\nrepair = false\n");
+    std::fs::write(dir.path().join("tarjim.toml"), settings).unwrap();
+    for (label, out) in [("first run", "out1"), ("cached rerun", "out2")] {
+        let (wall, report) = tarjim_any(dir.path(), input.to_str().unwrap(), out);
+        let seconds = |name: &str| report["timings"][name].as_f64().unwrap_or(0.0) / 1000.0;
+        println!(
+            "scale, {label}: {count} articles ({:.0} MB of text), {} chunks, {} requests, {} \
+             cache hits, in {:.1} s wall (prepare {:.1} s, articles {:.1} s, brief {:.1} s); \
+             ending {}; {} stories written, {} listed; peak RSS of the largest tarjim process so \
+             far {:.0} MiB",
+            bytes as f64 / 1e6,
+            report["chunks"]["total"],
+            report["requests"],
+            report["cache"]["hits"],
+            wall.as_secs_f64(),
+            seconds("prepare_ms"),
+            seconds("articles_ms"),
+            seconds("brief_ms"),
+            report["ending"],
+            report["brief"]["stories"],
+            report["brief"]["more_stories"],
+            children_peak_rss_mib(),
+        );
     }
 }
 

@@ -31,6 +31,10 @@ use crate::settings::Settings;
 /// and the brief's requests come to fewer.
 const MAX_PASSES: usize = 12;
 
+/// Most requests in one job (OpenAI's batch API limit; its 200 MB file limit comes later for
+/// tarjim's requests of a few kilobytes).
+const MAX_JOB_REQUESTS: usize = 50_000;
+
 /// Where a stage's batch goes.
 #[derive(Debug, Clone)]
 pub enum BatchMode {
@@ -241,6 +245,14 @@ impl Batched {
             return Err(RunError::Batch(format!(
                 "{} requests of the {stage} stage are still unanswered after {MAX_PASSES} \
                  batch passes; the outputs say which",
+                pending.len()
+            )));
+        }
+        if pending.len() > MAX_JOB_REQUESTS {
+            return Err(RunError::Batch(format!(
+                "the {stage} stage has {} requests, more than the {MAX_JOB_REQUESTS} one job may \
+                 hold on OpenAI's batch API; hint: run fewer inputs per command, or use \
+                 --batch-export and split the file",
                 pending.len()
             )));
         }

@@ -42,8 +42,8 @@ pub use batch::{run_batched, BatchEnd, BatchMode};
 pub use estimate::estimate;
 
 use per_article::{
-    note_summary, prepare_all, summarize_record, translate_article, write_article_off_runtime,
-    Prepared,
+    chunk_counts, note_summary, prepare, summarize_record, translate_article,
+    write_article_off_runtime,
 };
 use report::{
     batch_report, brief_report, cache_counts, ending, endpoint_shares, partial, write_run_json,
@@ -142,13 +142,13 @@ pub async fn run(
     let (opened, template, glossary) = open(&settings, &request, &progress, cancel)?;
     let mut inputs = read(&request, &*progress).await?;
     let articles = std::mem::take(&mut inputs.articles);
-    let prepared = prepare_all(&settings, &opened.shared.counter, articles);
+    let chunk_counts = chunk_counts(&settings, &opened.shared.counter, &articles);
     let names_started = Instant::now();
     let stages = Stages::new(
         &settings,
         &opened.shared,
         (template, glossary),
-        &prepared,
+        &articles,
         &progress,
     )
     .await?;
@@ -156,7 +156,7 @@ pub async fn run(
     let prepare_ms = started.elapsed().as_millis();
     let articles_started = Instant::now();
     let out = request.write.then_some(request.out.as_path());
-    let translated = translate_all(&stages.context, prepared, out).await;
+    let translated = translate_all(&stages.context, (articles, &chunk_counts), out).await;
     let articles_ms = articles_started.elapsed().as_millis();
     let brief_started = Instant::now();
     let mut failures = [inputs.failures, translated.failures].concat();
@@ -368,18 +368,18 @@ struct Translated {
 /// written the moment it is done.
 async fn translate_all(
     context: &Arc<Context>,
-    prepared: Vec<Prepared>,
+    (articles, chunk_counts): (Vec<Article>, &[usize]),
     out: Option<&Path>,
 ) -> Translated {
     let progress = &context.progress;
-    let total_chunks = prepared.iter().map(|prepared| prepared.chunks.len()).sum();
-    progress.begin(prepared.len(), total_chunks);
+    let total_chunks = chunk_counts.iter().sum();
+    progress.begin(articles.len(), total_chunks);
     if context.summarizer.uses_llm() {
-        progress.stage_begin("summaries", prepared.len());
+        progress.stage_begin("summaries", articles.len());
     }
     let mut done = Translated {
         article_counts: Counts {
-            total: prepared.len() as u64,
+            total: articles.len() as u64,
             ..Counts::default()
         },
         chunk_counts: Counts {
@@ -389,12 +389,14 @@ async fn translate_all(
         ..Translated::default()
     };
     let article_parallelism = context.translator.runner.concurrency() * 4;
-    let mut records = stream::iter(prepared)
-        .map(|prepared| {
+    let mut records = stream::iter(articles)
+        .map(|article| {
             let context = context.clone();
             let out = out.map(Path::to_path_buf);
             async move {
                 let (mut record, usage) = crate::stage::metered(async {
+                    let settings = &context.settings;
+                    let prepared = prepare(settings, &context.translator.counter, article);
                     let mut record = translate_article(&context, prepared).await;
                     summarize_record(&context, &mut record).await;
                     record

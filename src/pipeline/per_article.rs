@@ -18,14 +18,22 @@ use crate::render;
 use crate::settings::Settings;
 use crate::translate::Preceding;
 
-pub(super) fn prepare_all(
+/// How many chunks each article will be translated in (for the progress bar), without keeping
+/// what preparing them made: at a night's scale the prepared articles would not fit in memory
+/// together, so each is prepared again when its turn comes.
+pub(super) fn chunk_counts(
     settings: &Settings,
     counter: &TokenCounter,
-    articles: Vec<Article>,
-) -> Vec<Prepared> {
+    articles: &[Article],
+) -> Vec<usize> {
     articles
-        .into_iter()
-        .map(|article| prepare(settings, counter, article))
+        .iter()
+        .map(|article| {
+            let cleaned = normalize::clean(&article.text, &settings.normalize);
+            let (_, chunks) =
+                chunk::chunk_article(&cleaned.paragraphs, settings.chunk.max_tokens, counter);
+            chunks.len().min(settings.chunk.max_per_article)
+        })
         .collect()
 }
 
@@ -39,8 +47,14 @@ pub(super) struct Prepared {
     pub(super) error: Option<String>,
 }
 
-pub(super) fn prepare(settings: &Settings, counter: &TokenCounter, article: Article) -> Prepared {
+pub(super) fn prepare(
+    settings: &Settings,
+    counter: &TokenCounter,
+    mut article: Article,
+) -> Prepared {
     let cleaned = normalize::clean(&article.text, &settings.normalize);
+    // The cleaned paragraphs carry the text from here on.
+    article.text = String::new();
     let (sentences, mut chunks) =
         chunk::chunk_article(&cleaned.paragraphs, settings.chunk.max_tokens, counter);
     let mut flags = Vec::new();

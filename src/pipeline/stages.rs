@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
 
-use super::per_article::Prepared;
+use super::per_article::{prepare, Prepared};
 use super::{Context, RunError};
+use crate::article::Article;
 use crate::backend::dispatch::DispatchStats;
 use crate::backend::Stage;
 use crate::brief::BriefInput;
@@ -37,11 +38,11 @@ impl Stages {
         settings: &Settings,
         shared: &Arc<Shared>,
         (template, glossary): (Template, Glossary),
-        prepared: &[Prepared],
+        articles: &[Article],
         progress: &Arc<dyn Progress>,
     ) -> Result<Stages, RunError> {
         let (glossary, names_report) =
-            choose_names(settings, shared, prepared, glossary, &**progress).await?;
+            choose_names(settings, shared, articles, glossary, &**progress).await?;
         let glossary = Arc::new(glossary);
         let translator = Translator {
             runner: StageRunner::new(
@@ -150,7 +151,7 @@ impl Stages {
 pub(super) async fn choose_names(
     settings: &Settings,
     shared: &Arc<Shared>,
-    prepared: &[Prepared],
+    articles: &[Article],
     glossary: Glossary,
     progress: &dyn Progress,
 ) -> Result<(Glossary, Option<NamesReport>), RunError> {
@@ -158,6 +159,9 @@ pub(super) async fn choose_names(
     let Some(runner) = runner.filter(|runner| runner.is_llm() && settings.fidelity.checks) else {
         return Ok((glossary, None));
     };
+    let prepared: Vec<Prepared> = (articles.iter())
+        .map(|article| prepare(settings, &shared.counter, article.clone()))
+        .collect();
     let asked: Vec<&Prepared> = prepared.iter().filter(|p| p.error.is_none()).collect();
     progress.note(&format!(
         "names: asking for the names in {} article(s) before translating",
