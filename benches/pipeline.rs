@@ -102,7 +102,11 @@ fn children_peak_rss_mib() -> f64 {
 }
 
 async fn mock(delay: Duration) -> MockServer {
-    let server = MockServer::start().await;
+    // Not recording requests: at a night's scale the copies would take gigabytes.
+    let server = MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await;
     Mock::given(method("POST"))
         .respond_with(Echo { delay })
         .mount(&server)
@@ -170,16 +174,23 @@ fn paragraph_pool() -> Vec<Vec<String>> {
     articles
 }
 
-/// Write a synthetic night of `count` articles: story `s` (20 articles) retells pool article
-/// `s`, each outlet's copy with the story's two wire paragraphs word for word and every other
-/// paragraph made its own (a number of its own in it), so cache keys differ as real copies do.
+/// Write a synthetic night of `count` articles into the folder `path`, a JSONL file per 1,000
+/// (a feed's hourly dumps; one file may hold at most 20 MB): story `s` (20 articles) retells
+/// pool article `s`, each outlet's copy with the story's two wire paragraphs word for word and
+/// every other paragraph made its own (a number of its own in it), so cache keys differ as
+/// real copies do.
 fn write_synthetic_night(path: &Path, count: usize) -> usize {
     let pool = paragraph_pool();
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    std::fs::create_dir_all(path).unwrap();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path.join("0.jsonl")).unwrap());
     let mut bytes = 0;
     for index in 0..count {
+        if index > 0 && index % 1000 == 0 {
+            let name = format!("{}.jsonl", index / 1000);
+            file = std::io::BufWriter::new(std::fs::File::create(path.join(name)).unwrap());
+        }
         let story = index / 20;
-        let base = &pool[story % pool.len()];
+        let base = &pool[(story * 7919) % pool.len()];
         let wire = &pool[(story * 7 + 3) % pool.len()];
         let mut paragraphs: Vec<String> = base
             .iter()
@@ -209,7 +220,7 @@ async fn scale(instant: &MockServer) {
         .and_then(|count| count.parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("night.jsonl");
+    let input = dir.path().join("night");
     let bytes = write_synthetic_night(&input, count);
     config(dir.path(), &instant.uri(), 16);
     let mut settings = std::fs::read_to_string(dir.path().join("tarjim.toml")).unwrap();

@@ -110,6 +110,20 @@ impl Collector {
     pub fn pending(&self) -> Vec<Pending> {
         lock(&self.pending).values().cloned().collect()
     }
+
+    /// Whether nothing was collected.
+    pub fn is_empty(&self) -> bool {
+        lock(&self.pending).is_empty()
+    }
+
+    /// How many requests were collected, by stage.
+    pub fn counts(&self) -> BTreeMap<&'static str, u64> {
+        let mut counts = BTreeMap::new();
+        for pending in lock(&self.pending).values() {
+            *counts.entry(pending.stage.as_str()).or_default() += 1;
+        }
+        counts
+    }
 }
 
 /// The requests of the earliest stage among `pending`: one batch's worth.

@@ -226,7 +226,10 @@ fn open(
     progress: &Arc<dyn Progress>,
     cancel: CancellationToken,
 ) -> Result<(Opened, Template, Glossary), RunError> {
-    settings.check_for_run()?;
+    if request.write {
+        // An estimate sends nothing, so it needs no API key.
+        settings.check_for_run()?;
+    }
     let deadline = settings.run.deadline().map_err(RunError::Deadline)?;
     let counter = TokenCounter::new(&settings.chunk.encoding).map_err(RunError::Encoding)?;
     let template = Template::load(&settings.prompts.dir, "translate")?;

@@ -19,10 +19,7 @@ pub(super) fn write_run_json(out: &Path, report: &RunReport) -> Result<(), fsuti
 /// Why the brief is partial, when the run stopped early: a brief of half the night must not go
 /// over last night's.
 pub(super) fn partial(shared: &Shared) -> Option<String> {
-    let awaiting_batch = shared
-        .collector
-        .as_ref()
-        .is_some_and(|collector| !collector.pending().is_empty());
+    let awaiting_batch = (shared.collector.as_ref()).is_some_and(|collector| !collector.is_empty());
     if shared.cancel.is_cancelled() {
         Some("the run was interrupted".to_string())
     } else if awaiting_batch {
@@ -93,10 +90,7 @@ pub(super) fn brief_report(brief: &brief::Brief, files: Vec<String>) -> BriefRep
 /// Batch mode: what this pass left for a batch job, and the job answers it took.
 pub(super) fn batch_report(shared: &Shared) -> Option<crate::record::BatchReport> {
     let collector = shared.collector.as_ref()?;
-    let mut collected: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for pending in collector.pending() {
-        *collected.entry(pending.stage.as_str()).or_default() += 1;
-    }
+    let collected = collector.counts();
     Some(crate::record::BatchReport {
         collected,
         answers_taken: collector.used(),

@@ -51,7 +51,17 @@ async fn the_estimate_counts_what_is_not_cached_and_sends_nothing() {
     let server = mock_server(mock.clone()).await;
     let workspace = priced(&server.uri());
 
-    let output = workspace.tarjim(&["estimate", &samples_arg(), "--json"]);
+    // No API key is needed to estimate: nothing is sent.
+    let samples = samples_arg();
+    let args = ["estimate", samples.as_str(), "--json"];
+    let child = (workspace.command(&args))
+        .env_remove(TEST_KEY_ENV)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = wait_with_timeout(child, WORKSPACE_RUN_TIMEOUT, &args);
     assert!(output.status.success(), "{}", stderr(&output));
     let estimate: Value = serde_json::from_slice(&output.stdout).expect("estimate JSON");
     assert_eq!(
