@@ -79,7 +79,7 @@ impl Output {
     }
 }
 
-/// Read a batch output file (`origin` names it in the failure notes).
+/// Read a batch output file; its failure notes name it.
 pub fn read(path: &Path) -> Result<Output, JsonlError> {
     let text = std::fs::read_to_string(path).map_err(|source| JsonlError::Read {
         path: path.to_path_buf(),

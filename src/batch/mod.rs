@@ -106,11 +106,6 @@ impl Collector {
             .collect()
     }
 
-    /// What was collected, in cache-key order (left in place).
-    pub fn pending(&self) -> Vec<Pending> {
-        lock(&self.pending).values().cloned().collect()
-    }
-
     /// Whether nothing was collected.
     pub fn is_empty(&self) -> bool {
         lock(&self.pending).is_empty()
@@ -172,7 +167,7 @@ mod tests {
         let batch = next_batch(collector.take_pending());
         let keys: Vec<&str> = batch.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, ["t1", "t2"]);
-        assert!(collector.pending().is_empty());
+        assert!(collector.is_empty());
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub enum BatchMode {
 #[derive(Debug)]
 pub enum BatchEnd {
     /// Nothing left to ask: the last pass wrote the finished outputs.
-    Done { passes: usize },
+    Done,
     /// A stage's requests were written for another engine to run.
     Exported {
         path: PathBuf,
@@ -109,8 +109,7 @@ pub async fn run_batched(
         let report = batched.pass().await?;
         let pending = batch::next_batch(batched.collector.take_pending());
         if pending.is_empty() || mode.is_none() {
-            let passes = batched.pass;
-            return batched.finish(report, BatchEnd::Done { passes });
+            return batched.finish(report, BatchEnd::Done);
         }
         if report.ending != crate::record::Ending::Complete || batched.cancel.is_cancelled() {
             return batched.finish(report, BatchEnd::Stopped);

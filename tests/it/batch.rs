@@ -140,10 +140,7 @@ async fn batch_jobs_go_stage_by_stage_and_a_stopped_run_resumes_its_job() {
     let server = batch_server(api.clone()).await;
     let workspace = Workspace::new(&server.uri());
     workspace.set_stages("[\"mock\"]", "[]");
-    let config = workspace.path().join("tarjim.toml");
-    let mut settings = std::fs::read_to_string(&config).unwrap();
-    settings.push_str("[backends.mock.price]\ninput_per_million = 1000000.0\n");
-    std::fs::write(&config, settings).unwrap();
+    workspace.append_config("[backends.mock.price]\ninput_per_million = 1000000.0\n");
     let run = |extra: &[&str]| {
         let mut args = vec!["run", "--batch", "--set", "run.batch_poll_s=1"];
         let samples = samples_arg();

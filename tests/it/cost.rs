@@ -31,25 +31,25 @@ impl Respond for Billed {
     }
 }
 
-/// A workspace whose mock backend has a price: 1 per million tokens in, 2 per million out.
-fn priced(base_url: &str) -> Workspace {
-    let workspace = Workspace::new(base_url);
+/// A mock billing `prompt_tokens` per answer, and a workspace whose mock backend has a price:
+/// 1 per million tokens in, 2 per million out.
+async fn priced(prompt_tokens: u64) -> (Billed, wiremock::MockServer, Workspace) {
+    let mock = Billed {
+        calls: Arc::default(),
+        prompt_tokens,
+    };
+    let server = mock_server(mock.clone()).await;
+    let workspace = Workspace::new(&server.uri());
     workspace.set_stages("[\"mock\"]", "[]");
-    let config = workspace.path().join("tarjim.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str("[backends.mock.price]\ninput_per_million = 1.0\noutput_per_million = 2.0\n");
-    std::fs::write(&config, text).unwrap();
-    workspace
+    workspace.append_config(
+        "[backends.mock.price]\ninput_per_million = 1.0\noutput_per_million = 2.0\n",
+    );
+    (mock, server, workspace)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_estimate_counts_what_is_not_cached_and_sends_nothing() {
-    let mock = Billed {
-        calls: Arc::default(),
-        prompt_tokens: 10,
-    };
-    let server = mock_server(mock.clone()).await;
-    let workspace = priced(&server.uri());
+    let (mock, _server, workspace) = priced(10).await;
 
     // No API key is needed to estimate: nothing is sent.
     let samples = samples_arg();
@@ -118,12 +118,7 @@ async fn the_estimate_counts_what_is_not_cached_and_sends_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn usage_and_cost_are_reported_per_article_stage_and_endpoint() {
-    let mock = Billed {
-        calls: Arc::default(),
-        prompt_tokens: 100_000,
-    };
-    let server = mock_server(mock.clone()).await;
-    let workspace = priced(&server.uri());
+    let (mock, _server, workspace) = priced(100_000).await;
     let output = workspace.tarjim(&["run", &samples_arg(), "--out", "out", "--quiet"]);
     assert!(output.status.success(), "{}", stderr(&output));
     let answers = mock.calls.load(Ordering::SeqCst) as f64;
@@ -170,12 +165,7 @@ async fn usage_and_cost_are_reported_per_article_stage_and_endpoint() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn max_cost_refuses_to_start_over_the_estimate_and_stops_dispatch_when_reached() {
-    let mock = Billed {
-        calls: Arc::default(),
-        prompt_tokens: 1_000_000,
-    };
-    let server = mock_server(mock.clone()).await;
-    let workspace = priced(&server.uri());
+    let (mock, _server, workspace) = priced(1_000_000).await;
 
     // Over the estimate: nothing is sent.
     let output = workspace.tarjim(&[

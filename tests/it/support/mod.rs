@@ -464,6 +464,14 @@ impl Workspace {
         std::fs::write(path, config).expect("write config");
     }
 
+    /// Add `text` (TOML) at the end of `tarjim.toml`.
+    pub fn append_config(&self, text: &str) {
+        let path = self.path().join("tarjim.toml");
+        let mut config = std::fs::read_to_string(&path).expect("read config");
+        config.push_str(text);
+        std::fs::write(path, config).expect("write config");
+    }
+
     /// Rewrite `tarjim.toml` with each `(from, to)` replacement applied.
     pub fn edit_config(&self, replacements: &[(&str, &str)]) {
         let path = self.path().join("tarjim.toml");
