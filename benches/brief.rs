@@ -154,7 +154,7 @@ fn time(label: &str, input: &Input) {
         })
         .collect();
     let start = Instant::now();
-    let groups = wire::detect(&texts);
+    let groups = wire::detect_texts(&texts);
     let detect = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
@@ -169,11 +169,8 @@ fn time(label: &str, input: &Input) {
     let similarities = &scored.neighbours;
     let similarity = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let stories = tarjim::brief::linkage::stories(
-        &profiles,
-        &scored,
-        tarjim::brief::linkage::Limits::new(0.15),
-    );
+    let stories =
+        tarjim::brief::linkage::stories(&scored, tarjim::brief::linkage::Limits::new(0.15));
     let central = stories
         .iter()
         .filter_map(|members| group::most_central(similarities, members))

@@ -79,7 +79,7 @@ fn main() {
                 window_days: 3,
                 ..Limits::new(threshold)
             };
-            let stories = linkage::stories(&profiles, &scored, limits);
+            let stories = linkage::stories(&scored, limits);
             let seconds = start.elapsed().as_secs_f64();
             let single = single_link(&scored.neighbours, threshold);
             let (p, r, f) = score(&stories, &pairs, articles.len());

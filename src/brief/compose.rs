@@ -636,6 +636,8 @@ mod tests {
             confidence: 1.0,
             paragraph_flags: english.iter().map(|_| Vec::new()).collect(),
             title_flags: Vec::new(),
+            features: None,
+            stowed: None,
         }
     }
 

@@ -327,6 +327,8 @@ mod tests {
             confidence: 1.0,
             paragraph_flags: vec![Vec::new(); 3],
             title_flags: Vec::new(),
+            features: None,
+            stowed: None,
         }
     }
 

@@ -164,18 +164,71 @@ struct Vector {
     norm: f64,
 }
 
+/// The run's terms, numbered, so that what grouping keeps of each article is numbers.
+#[derive(Debug, Default)]
+pub struct Vocabulary {
+    ids: HashMap<Box<str>, u32>,
+}
+
+/// What grouping keeps of one article: its terms as (term, count), in order of first use in
+/// the article, and its publication day.
+#[derive(Debug, Clone, Default)]
+pub struct Terms {
+    counts: Vec<(u32, u32)>,
+    day: Option<i64>,
+}
+
+impl Vocabulary {
+    /// A profile's words counted under this vocabulary's numbers.
+    pub fn terms(&mut self, profile: &Profile) -> Terms {
+        let mut counts: Vec<(u32, u32)> = Vec::new();
+        let mut slot: HashMap<u32, usize> = HashMap::new();
+        for word in &profile.words {
+            let next = self.ids.len() as u32;
+            let id = match self.ids.get(word.as_str()) {
+                Some(&id) => id,
+                None => {
+                    self.ids.insert(word.as_str().into(), next);
+                    next
+                }
+            };
+            match slot.get(&id) {
+                Some(&at) => counts[at].1 += 1,
+                None => {
+                    slot.insert(id, counts.len());
+                    counts.push((id, 1));
+                }
+            }
+        }
+        counts.shrink_to_fit();
+        Terms {
+            counts,
+            day: profile.day,
+        }
+    }
+}
+
 /// What grouping needs of the articles, computed once: each one's TF-IDF vector scaled to
-/// length 1 (as (term, weight) sorted by term), and its neighbours.
+/// length 1 (as (term, weight) sorted by term), its neighbours, and its day.
 pub struct Scored {
     /// Every article's neighbours (the articles it has a score above 0 with), sorted by
     /// index; an article is not its own neighbour.
     pub neighbours: Vec<Vec<Neighbour>>,
+    /// Taken by [`linkage::stories`](crate::brief::linkage::stories) as its clusters' sums.
     pub(crate) unit_vectors: Vec<Vec<(usize, f64)>>,
+    pub(crate) days: Vec<Option<i64>>,
 }
 
 /// The articles' vectors and neighbours.
 pub fn score(profiles: &[Profile]) -> Scored {
-    let vectors = vectors(profiles);
+    let mut vocabulary = Vocabulary::default();
+    let terms: Vec<Terms> = profiles.iter().map(|p| vocabulary.terms(p)).collect();
+    score_terms(&terms)
+}
+
+/// [`score`] over articles already counted (see [`Vocabulary::terms`]).
+pub fn score_terms(terms: &[Terms]) -> Scored {
+    let vectors = vectors(terms);
     let neighbours = neighbours(&vectors);
     let unit_vectors = vectors
         .into_iter()
@@ -191,6 +244,7 @@ pub fn score(profiles: &[Profile]) -> Scored {
     Scored {
         neighbours,
         unit_vectors,
+        days: terms.iter().map(|terms| terms.day).collect(),
     }
 }
 
@@ -228,19 +282,42 @@ fn cosine(first: &Vector, second: &Vector) -> f64 {
     dot(&first.weights, &second.weights) / denominator
 }
 
-/// TF-IDF vectors: weight `(1 + ln tf) × (ln((1 + n) / (1 + df)) + 1)`. Terms are numbered in
-/// order of first use, so nothing depends on hash order.
-fn vectors(profiles: &[Profile]) -> Vec<Vector> {
-    let mut terms: HashMap<&str, usize> = HashMap::new();
-    let counts: Vec<Vec<(usize, f64)>> = profiles
+/// TF-IDF vectors: weight `(1 + ln tf) × (ln((1 + n) / (1 + df)) + 1)`. Terms are numbered
+/// again in order of first use across the articles in their order, so nothing depends on the
+/// order articles were counted in, nor on hash order.
+fn vectors(terms: &[Terms]) -> Vec<Vector> {
+    let top = terms
         .iter()
-        .map(|profile| term_counts(&profile.words, &mut terms))
+        .flat_map(|t| t.counts.iter().map(|&(id, _)| id as usize + 1))
+        .max()
+        .unwrap_or(0);
+    let mut renumbered = vec![usize::MAX; top];
+    let mut next = 0;
+    let counts: Vec<Vec<(usize, f64)>> = terms
+        .iter()
+        .map(|terms| {
+            let mut counts: Vec<(usize, f64)> = terms
+                .counts
+                .iter()
+                .map(|&(id, count)| {
+                    let slot = &mut renumbered[id as usize];
+                    if *slot == usize::MAX {
+                        *slot = next;
+                        next += 1;
+                    }
+                    (*slot, f64::from(count))
+                })
+                .collect();
+            counts.sort_unstable_by_key(|&(term, _)| term);
+            counts
+        })
         .collect();
-    let mut document_frequency = vec![0.0_f64; terms.len()];
+    drop(renumbered);
+    let mut document_frequency = vec![0.0_f64; next];
     for &(term, _) in counts.iter().flatten() {
         document_frequency[term] += 1.0;
     }
-    let documents = profiles.len().max(MIN_DOCUMENTS) as f64;
+    let documents = terms.len().max(MIN_DOCUMENTS) as f64;
     counts
         .into_iter()
         .map(|counts| {
@@ -256,26 +333,6 @@ fn vectors(profiles: &[Profile]) -> Vec<Vector> {
             Vector { weights, norm }
         })
         .collect()
-}
-
-/// Occurrences of each word, by term id (ids handed out in order of first use).
-fn term_counts<'a>(words: &'a [String], terms: &mut HashMap<&'a str, usize>) -> Vec<(usize, f64)> {
-    let mut ids: Vec<usize> = words
-        .iter()
-        .map(|word| {
-            let next = terms.len();
-            *terms.entry(word.as_str()).or_insert(next)
-        })
-        .collect();
-    ids.sort_unstable();
-    let mut counts: Vec<(usize, f64)> = Vec::new();
-    for id in ids {
-        match counts.last_mut() {
-            Some((last, count)) if *last == id => *count += 1.0,
-            _ => counts.push((id, 1.0)),
-        }
-    }
-    counts
 }
 
 /// Inverted index over the articles seen so far: word → (article, weight), each list capped
@@ -509,7 +566,7 @@ pub(crate) mod tests {
             }
         }
         let limits = crate::brief::linkage::Limits::new(0.15);
-        let groups = crate::brief::linkage::stories(&profiles, &score(&profiles), limits);
+        let groups = crate::brief::linkage::stories(&score(&profiles), limits);
         assert_eq!(groups.len(), 8);
         assert!(groups.iter().all(|g| g.len() == 5));
     }

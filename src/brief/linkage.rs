@@ -15,7 +15,7 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
 
-use crate::brief::group::{dot, Profile, Scored};
+use crate::brief::group::{dot, Scored};
 
 /// The bounds on a story (`brief.story_threshold`, `brief.max_story_articles`,
 /// `brief.window_days`).
@@ -45,8 +45,19 @@ impl Limits {
 /// stories meet; the average similarity of two stories is computed exactly, from the sums of
 /// their members' unit vectors (the mean of all pairwise cosines is the dot product of the two
 /// sums over the product of the sizes), so pairs the sparse index did not score still count.
-pub fn stories(profiles: &[Profile], scored: &Scored, limits: Limits) -> Vec<Vec<usize>> {
-    let mut clusters = Clusters::new(profiles, scored, limits);
+pub fn stories(scored: &Scored, limits: Limits) -> Vec<Vec<usize>> {
+    stories_from(scored.unit_vectors.clone(), scored, limits)
+}
+
+/// [`stories`] that takes the unit vectors out of `scored` instead of copying them (on a large
+/// night they are the largest thing grouping holds).
+pub fn stories_taking_vectors(scored: &mut Scored, limits: Limits) -> Vec<Vec<usize>> {
+    let sums = std::mem::take(&mut scored.unit_vectors);
+    stories_from(sums, scored, limits)
+}
+
+fn stories_from(sums: Vec<Vec<(usize, f64)>>, scored: &Scored, limits: Limits) -> Vec<Vec<usize>> {
+    let mut clusters = Clusters::new(sums, scored, limits);
     clusters.merge_all();
     let mut groups: Vec<Vec<usize>> = clusters
         .members
@@ -96,9 +107,8 @@ impl PartialOrd for Merge {
 }
 
 impl Clusters {
-    fn new(profiles: &[Profile], scored: &Scored, limits: Limits) -> Clusters {
-        let count = profiles.len();
-        let sums = scored.unit_vectors.clone();
+    fn new(sums: Vec<Vec<(usize, f64)>>, scored: &Scored, limits: Limits) -> Clusters {
+        let count = scored.days.len();
         let mut meets: Vec<HashSet<usize>> = vec![HashSet::new(); count];
         for (index, list) in scored.neighbours.iter().enumerate().take(count) {
             for neighbour in list {
@@ -112,7 +122,7 @@ impl Clusters {
             members: (0..count).map(|index| vec![index]).collect(),
             sums,
             meets,
-            days: profiles.iter().map(|p| p.day.map(|d| (d, d))).collect(),
+            days: scored.days.iter().map(|d| d.map(|d| (d, d))).collect(),
             version: vec![0; count],
             heap: BinaryHeap::new(),
             limits,
@@ -225,7 +235,7 @@ fn add(first: &[(usize, f64)], second: &[(usize, f64)]) -> Vec<(usize, f64)> {
 mod tests {
     use super::*;
     use crate::brief::group::tests::synthetic;
-    use crate::brief::group::{most_central, score, Neighbour, COMPARISONS};
+    use crate::brief::group::{most_central, score, Neighbour, Profile, COMPARISONS};
     use crate::fidelity::glossary::Glossary;
 
     fn arabic(glossary: &Glossary, title: &str, lead: &str) -> Profile {
@@ -308,13 +318,13 @@ mod tests {
             }
         }
         let neighbours = score(&night);
-        let groups = stories(&night, &neighbours, Limits::new(THRESHOLD));
+        let groups = stories(&neighbours, Limits::new(THRESHOLD));
         let story_of = |article: usize| groups.iter().position(|g| g.contains(&article));
         assert_eq!(story_of(0), story_of(1), "{groups:?}");
         for (a, b) in [(0, 2), (2, 4), (3, 4), (2, 3)] {
             assert_ne!(story_of(a), story_of(b), "{a} and {b}: {groups:?}");
         }
-        assert!(stories(&[], &score(&[]), Limits::new(THRESHOLD)).is_empty());
+        assert!(stories(&score(&[]), Limits::new(THRESHOLD)).is_empty());
     }
 
     /// The default `brief.story_threshold`.
@@ -365,7 +375,7 @@ mod tests {
         ]);
         let neighbours = score(&chain);
         assert_eq!(single_link(&neighbours.neighbours, 0.3), 1);
-        let groups = stories(&chain, &neighbours, Limits::new(0.3));
+        let groups = stories(&neighbours, Limits::new(0.3));
         assert!(groups.len() >= 3, "{groups:?}");
         assert!(groups.iter().all(|g| !(g.contains(&0) && g.contains(&5))));
         let story = words(&[
@@ -376,7 +386,7 @@ mod tests {
             "zz zy zx zw zv zu",
         ]);
         let neighbours = score(&story);
-        let groups = stories(&story, &neighbours, Limits::new(0.3));
+        let groups = stories(&neighbours, Limits::new(0.3));
         assert_eq!(groups, vec![vec![0, 1, 2, 3], vec![4]]);
     }
 
@@ -388,7 +398,7 @@ mod tests {
             max_size: 3,
             ..Limits::new(THRESHOLD)
         };
-        let groups = stories(&same, &neighbours, limits);
+        let groups = stories(&neighbours, limits);
         assert_eq!(groups, vec![vec![0, 1, 2], vec![3, 4]]);
         for (profile, day) in same
             .iter_mut()
@@ -401,7 +411,7 @@ mod tests {
             ..Limits::new(THRESHOLD)
         };
         // 3 has no date: it joins either way; the first pair takes it.
-        let groups = stories(&same, &neighbours, window);
+        let groups = stories(&score(&same), window);
         assert_eq!(groups, vec![vec![0, 1, 3], vec![2, 4]]);
     }
 
@@ -409,8 +419,8 @@ mod tests {
     fn a_threshold_above_one_keeps_every_article_apart() {
         let texts = words(&["aaa bbb ccc", "aaa bbb ccc", "ggg hhh iii"]);
         let matrix = score(&texts);
-        assert_eq!(stories(&texts, &matrix, Limits::new(1.01)).len(), 3);
-        assert_eq!(stories(&texts, &matrix, Limits::new(0.5)).len(), 2);
+        assert_eq!(stories(&matrix, Limits::new(1.01)).len(), 3);
+        assert_eq!(stories(&matrix, Limits::new(0.5)).len(), 2);
     }
 
     #[test]
@@ -418,7 +428,7 @@ mod tests {
         let (count, size) = (20, 100);
         let profiles = synthetic(count, size, 20);
         let neighbours = score(&profiles);
-        let groups = stories(&profiles, &neighbours, Limits::new(0.15));
+        let groups = stories(&neighbours, Limits::new(0.15));
         let expected: Vec<Vec<usize>> = (0..count)
             .map(|story| (story * size..(story + 1) * size).collect())
             .collect();

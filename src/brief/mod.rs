@@ -16,6 +16,7 @@ pub mod composed;
 pub mod group;
 pub mod linkage;
 pub mod llm;
+pub mod night;
 pub mod rank;
 pub mod wire;
 mod write;
@@ -40,7 +41,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const NO_LLM_NOTE: &str = "extractive: no LLM configured for summaries/brief";
 
 /// What the brief needs to know about one translated article.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct BriefArticle {
     pub id: String,
     pub origin: String,
@@ -60,6 +61,13 @@ pub struct BriefArticle {
     pub paragraph_flags: Vec<Vec<Flag>>,
     /// What the checks found in the English title.
     pub title_flags: Vec<Flag>,
+    /// What grouping and wire-copy detection read of the Arabic (see `night`).
+    #[serde(skip)]
+    pub features: Option<night::Features>,
+    /// Set while the texts above (`arabic`, `english`, `paragraph_flags`) are stowed on disk
+    /// and empty here (see `night`).
+    #[serde(skip)]
+    pub stowed: Option<night::Stowed>,
 }
 
 impl BriefArticle {
@@ -70,12 +78,17 @@ impl BriefArticle {
 
     /// English paragraphs (1-based) with at least one fidelity flag.
     pub fn flagged_paragraphs(&self) -> Vec<usize> {
-        self.paragraph_flags
-            .iter()
-            .enumerate()
-            .filter(|(_, flags)| !flags.is_empty())
-            .map(|(index, _)| index + 1)
-            .collect()
+        match &self.stowed {
+            Some(stowed) => stowed.flagged.clone(),
+            None => night::flagged(&self.paragraph_flags),
+        }
+    }
+
+    /// How many English paragraphs the article has, stowed or not.
+    pub fn paragraph_count(&self) -> usize {
+        self.stowed
+            .as_ref()
+            .map_or(self.english.len(), |stowed| stowed.paragraphs)
     }
 
     /// The English title, the Arabic title, or the id.
@@ -382,22 +395,24 @@ pub fn paragraph_anchor(article: &str, paragraph: usize) -> String {
 }
 
 /// Build the brief. Never fails; what could not be done is in `notes`.
-pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Brief {
+pub async fn build(night: night::Night, input: BriefInput<'_>) -> Brief {
+    let (mut articles, stowage, problems) = night.into_parts();
     articles.sort_by(|a, b| a.id.cmp(&b.id));
-    let texts: Vec<wire::ArticleText<'_>> = articles
-        .iter()
-        .map(|article| wire::ArticleText {
-            id: &article.id,
-            arabic: &article.arabic,
-            english: &article.english,
-        })
+    let features: Vec<night::Features> = articles
+        .iter_mut()
+        .map(|article| article.features.take().unwrap_or_default())
         .collect();
-    let wire_groups = wire::detect(&texts);
+    let (wire_groups, mut causes) = wire_copy(&articles, &features, &stowage);
+    let (neighbours, ranked) = group_and_rank(&articles, features, &wire_groups, &input);
     let wire_index = wire::index(&wire_groups);
-    let (neighbours, ranked) = group_and_rank(&articles, &wire_groups, &input);
-    let known = Known::new(articles.iter().map(|a| (a.id.as_str(), a.english.len())));
+    let known = Known::new(
+        articles
+            .iter()
+            .map(|a| (a.id.as_str(), a.paragraph_count())),
+    );
     let writer = Writer {
         articles: &articles,
+        stowage: &stowage,
         neighbours: &neighbours,
         wire_index: &wire_index,
         known: &known,
@@ -433,6 +448,13 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
         ));
     }
     notes.extend(run_notes(&articles, &input, &written.dropped, &wire_groups));
+    let sources = sources(&articles, &ranked);
+    // The renderers show the written stories' articles in full: put their texts back.
+    for (index, loaded) in std::mem::take(&mut written.loaded) {
+        articles[index] = loaded;
+    }
+    causes.extend(problems);
+    causes.append(&mut written.causes);
     Brief {
         schema_version: SCHEMA_VERSION,
         generated_at: chrono::Utc::now().to_rfc3339(),
@@ -442,33 +464,66 @@ pub async fn build(mut articles: Vec<BriefArticle>, input: BriefInput<'_>) -> Br
         more_stories,
         single_reports,
         wire_copy: wire_groups,
-        sources: sources(&articles, &ranked),
+        sources,
         dropped_citations: written.dropped,
-        causes: written.causes,
+        causes,
         articles,
     }
+}
+
+/// The wire-copy groups among the articles' paragraphs, each with its first copy's text read
+/// back; and the texts that could not be.
+fn wire_copy(
+    articles: &[BriefArticle],
+    features: &[night::Features],
+    stowage: &night::Stowage,
+) -> (Vec<WireGroup>, Vec<String>) {
+    let sketches: Vec<wire::ArticleSketches<'_>> = articles
+        .iter()
+        .zip(features)
+        .map(|(article, features)| wire::ArticleSketches {
+            id: &article.id,
+            paragraphs: &features.sketches,
+        })
+        .collect();
+    let mut groups = wire::detect(&sketches);
+    let position: HashMap<&str, usize> = articles
+        .iter()
+        .enumerate()
+        .map(|(index, article)| (article.id.as_str(), index))
+        .collect();
+    let mut problems = Vec::new();
+    for group in &mut groups {
+        let Some(first) = group.paragraphs.first() else {
+            continue;
+        };
+        let Some(&index) = position.get(first.article.as_str()) else {
+            continue;
+        };
+        match stowage.load(&articles[index]) {
+            Ok(article) => {
+                let at = first.paragraph - 1;
+                group.arabic = article.arabic.get(at).cloned().unwrap_or_default();
+                group.english = article.english.get(at).cloned().unwrap_or_default();
+            }
+            Err(error) => problems.push(error),
+        }
+    }
+    (groups, problems)
 }
 
 /// The articles grouped into stories on their Arabic, and the stories ranked; with each
 /// article's neighbours (for choosing a story's central article).
 fn group_and_rank(
     articles: &[BriefArticle],
+    features: Vec<night::Features>,
     wire_groups: &[WireGroup],
     input: &BriefInput<'_>,
 ) -> (Vec<Vec<group::Neighbour>>, Vec<rank::Ranked>) {
-    let profiles: Vec<group::Profile> = articles
-        .iter()
-        .map(|a| {
-            group::Profile::from_arabic(
-                a.title.as_deref(),
-                &a.arabic,
-                input.glossary,
-                a.published.as_deref(),
-            )
-        })
-        .collect();
-    let scored = group::score(&profiles);
-    let groups = linkage::stories(&profiles, &scored, input.grouping);
+    let terms: Vec<group::Terms> = features.into_iter().map(|f| f.terms).collect();
+    let mut scored = group::score_terms(&terms);
+    drop(terms);
+    let groups = linkage::stories_taking_vectors(&mut scored, input.grouping);
     let ranked = rank::rank(groups, articles, wire_groups);
     (scored.neighbours, ranked)
 }

@@ -173,6 +173,8 @@ mod tests {
             confidence: 1.0,
             paragraph_flags: Vec::new(),
             title_flags: Vec::new(),
+            features: None,
+            stowed: None,
         }
     }
 

@@ -34,6 +34,9 @@ pub const NEAR_DUPLICATE: f64 = 0.7;
 /// Paragraphs shorter than this (normalized characters) are never wire copy.
 const MIN_CHARACTERS: usize = 40;
 const SHINGLE: usize = 5;
+/// About how many shingles a night's sketches keep in all (4 bytes each); past it they are
+/// sampled (see [`sampling_rate`]).
+pub const SHINGLE_BUDGET: usize = 16_000_000;
 /// The most texts a shingle's posting list holds (the first to reach it, in input order).
 pub const POSTINGS: usize = 64;
 /// The most candidates one text verifies with the exact Jaccard.
@@ -106,14 +109,84 @@ pub fn jaccard<T: Eq + std::hash::Hash>(first: &HashSet<T>, second: &HashSet<T>)
     first.intersection(second).count() as f64 / union as f64
 }
 
+/// One paragraph as the detector keeps it from the moment its article is translated until the
+/// brief is built: a hash of its normalized text and the hashes of its (sampled) shingles,
+/// never the text itself, so that a night of 100,000 articles fits in memory.
+#[derive(Debug, Clone)]
+pub struct Sketch {
+    /// The paragraph's number in its article (from 1).
+    pub paragraph: u32,
+    /// Hash of the normalized text: equal hashes are exact copies.
+    text: u64,
+    /// Hashes of the kept shingles, sorted, without repeats.
+    shingles: Box<[u32]>,
+}
+
+/// The sketches of an article's paragraphs long enough to be wire copy. `rate` keeps the
+/// shingles whose hash is a multiple of it (1 keeps every one; see [`sampling_rate`]).
+pub fn sketch(arabic: &[String], rate: u32) -> Vec<Sketch> {
+    let rate = rate.max(1);
+    arabic
+        .iter()
+        .enumerate()
+        .filter_map(|(index, paragraph)| {
+            let normalized = normalize_arabic(paragraph);
+            if normalized.chars().count() < MIN_CHARACTERS {
+                return None;
+            }
+            let mut shingles: Vec<u32> = shingle_slices(&normalized)
+                .map(|shingle| fold(hash(shingle.as_bytes())))
+                .filter(|hash| hash % rate == 0)
+                .collect();
+            shingles.sort_unstable();
+            shingles.dedup();
+            Some(Sketch {
+                paragraph: index as u32 + 1,
+                text: hash(normalized.as_bytes()),
+                shingles: shingles.into_boxed_slice(),
+            })
+        })
+        .collect()
+}
+
+/// How sparsely shingles are kept for a night of `characters` of Arabic: 1 (every shingle, and
+/// the near-duplicate test exact) until the night's shingles pass [`SHINGLE_BUDGET`], then one
+/// in `rate`, so the sketches stay about that size. Sampling by hash keeps the same shingles of
+/// every copy, so the Jaccard of two sampled sets estimates the Jaccard of the full ones; near
+/// the threshold that estimate can fall either side, far from it (wire copy reprinted word for
+/// word) it cannot.
+pub fn sampling_rate(characters: usize) -> u32 {
+    characters.div_ceil(SHINGLE_BUDGET).max(1) as u32
+}
+
+/// 64-bit FNV-1a with a final mix: fixed across runs and platforms (never a seeded hasher).
+fn hash(bytes: &[u8]) -> u64 {
+    let mut state: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in bytes {
+        state ^= u64::from(byte);
+        state = state.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    state ^= state >> 33;
+    state = state.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    state ^ (state >> 33)
+}
+
+fn fold(hash: u64) -> u32 {
+    (hash ^ (hash >> 32)) as u32
+}
+
+/// One article's sketches as the detector sees them.
+pub struct ArticleSketches<'a> {
+    pub id: &'a str,
+    pub paragraphs: &'a [Sketch],
+}
+
 /// One paragraph long enough to be wire copy.
-struct Candidate {
+struct Candidate<'a> {
     reference: ParagraphRef,
     /// Index of the article it belongs to (articles with equal ids count as one).
     article: usize,
-    normalized: String,
-    arabic: String,
-    english: String,
+    sketch: &'a Sketch,
 }
 
 /// Which articles carry a distinct normalized text.
@@ -140,7 +213,7 @@ impl Span {
 
 /// One distinct normalized text and the paragraphs (candidate indices) that carry it.
 struct Text<'a> {
-    normalized: &'a str,
+    shingles: &'a [u32],
     members: Vec<usize>,
     span: Span,
 }
@@ -152,8 +225,9 @@ struct Edge {
     similarity: f64,
 }
 
-/// Find the wire-copy groups among `articles`.
-pub fn detect(articles: &[ArticleText<'_>]) -> Vec<WireGroup> {
+/// Find the wire-copy groups among `articles`' sketches. The groups' `arabic` and `english`
+/// are left empty: the caller, who holds the texts, fills them in (see [`detect_texts`]).
+pub fn detect(articles: &[ArticleSketches<'_>]) -> Vec<WireGroup> {
     let candidates = candidates(articles);
     let texts = distinct_texts(&candidates);
     let tokens = ranked_shingles(&texts);
@@ -161,26 +235,47 @@ pub fn detect(articles: &[ArticleText<'_>]) -> Vec<WireGroup> {
     group(&candidates, &texts, &edges)
 }
 
-fn candidates(articles: &[ArticleText<'_>]) -> Vec<Candidate> {
+/// [`detect`] on texts in memory, every shingle kept, with each group's first copy's Arabic
+/// and English filled in.
+pub fn detect_texts(articles: &[ArticleText<'_>]) -> Vec<WireGroup> {
+    let sketches: Vec<Vec<Sketch>> = articles.iter().map(|a| sketch(a.arabic, 1)).collect();
+    let views: Vec<ArticleSketches<'_>> = articles
+        .iter()
+        .zip(&sketches)
+        .map(|(article, paragraphs)| ArticleSketches {
+            id: article.id,
+            paragraphs,
+        })
+        .collect();
+    let mut groups = detect(&views);
+    let by_id: HashMap<&str, &ArticleText<'_>> = articles.iter().map(|a| (a.id, a)).collect();
+    for group in &mut groups {
+        let Some(first) = group.paragraphs.first() else {
+            continue;
+        };
+        if let Some(article) = by_id.get(first.article.as_str()) {
+            let at = first.paragraph - 1;
+            group.arabic = article.arabic.get(at).cloned().unwrap_or_default();
+            group.english = article.english.get(at).cloned().unwrap_or_default();
+        }
+    }
+    groups
+}
+
+fn candidates<'a>(articles: &[ArticleSketches<'a>]) -> Vec<Candidate<'a>> {
     let mut numbers: HashMap<&str, usize> = HashMap::new();
     let mut candidates = Vec::new();
     for article in articles {
         let next = numbers.len();
         let number = *numbers.entry(article.id).or_insert(next);
-        for (index, arabic) in article.arabic.iter().enumerate() {
-            let normalized = normalize_arabic(arabic);
-            if normalized.chars().count() < MIN_CHARACTERS {
-                continue;
-            }
+        for sketch in article.paragraphs {
             candidates.push(Candidate {
                 reference: ParagraphRef {
                     article: article.id.to_string(),
-                    paragraph: index + 1,
+                    paragraph: sketch.paragraph as usize,
                 },
                 article: number,
-                normalized,
-                arabic: arabic.clone(),
-                english: article.english.get(index).cloned().unwrap_or_default(),
+                sketch,
             });
         }
     }
@@ -188,20 +283,19 @@ fn candidates(articles: &[ArticleText<'_>]) -> Vec<Candidate> {
 }
 
 /// Candidates folded into distinct normalized texts, in order of first appearance.
-fn distinct_texts(candidates: &[Candidate]) -> Vec<Text<'_>> {
-    let mut texts: Vec<Text<'_>> = Vec::new();
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+fn distinct_texts<'a>(candidates: &[Candidate<'a>]) -> Vec<Text<'a>> {
+    let mut texts: Vec<Text<'a>> = Vec::new();
+    let mut seen: HashMap<u64, usize> = HashMap::new();
     for (index, candidate) in candidates.iter().enumerate() {
-        let normalized = candidate.normalized.as_str();
-        match seen.get(normalized) {
+        match seen.get(&candidate.sketch.text) {
             Some(&text) => {
                 texts[text].members.push(index);
                 texts[text].span = texts[text].span.with(candidate.article);
             }
             None => {
-                seen.insert(normalized, texts.len());
+                seen.insert(candidate.sketch.text, texts.len());
                 texts.push(Text {
-                    normalized,
+                    shingles: &candidate.sketch.shingles,
                     members: vec![index],
                     span: Span::One(candidate.article),
                 });
@@ -213,35 +307,34 @@ fn distinct_texts(candidates: &[Candidate]) -> Vec<Text<'_>> {
 
 /// Each text's shingles as token numbers sorted rarest first (ties: first seen first), so a
 /// text's prefix is its rarest shingles under one global order.
-fn ranked_shingles(texts: &[Text<'_>]) -> Vec<Vec<usize>> {
-    let mut ids: HashMap<&str, usize> = HashMap::new();
-    let mut sets: Vec<Vec<usize>> = texts
+fn ranked_shingles(texts: &[Text<'_>]) -> Vec<Vec<u32>> {
+    let mut ids: HashMap<u32, u32> = HashMap::new();
+    let mut sets: Vec<Vec<u32>> = texts
         .iter()
         .map(|text| {
-            let mut set: Vec<usize> = shingle_slices(text.normalized)
-                .map(|shingle| {
-                    let next = ids.len();
+            // The sketch's hashes are distinct, so their ids are too; sorted below.
+            text.shingles
+                .iter()
+                .map(|&shingle| {
+                    let next = ids.len() as u32;
                     *ids.entry(shingle).or_insert(next)
                 })
-                .collect();
-            set.sort_unstable();
-            set.dedup();
-            set
+                .collect()
         })
         .collect();
-    let mut frequency = vec![0usize; ids.len()];
+    let mut frequency = vec![0u32; ids.len()];
     for &id in sets.iter().flatten() {
-        frequency[id] += 1;
+        frequency[id as usize] += 1;
     }
-    let mut order: Vec<usize> = (0..ids.len()).collect();
-    order.sort_unstable_by_key(|&id| (frequency[id], id));
-    let mut rank = vec![0usize; ids.len()];
+    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+    order.sort_unstable_by_key(|&id| (frequency[id as usize], id));
+    let mut rank = vec![0u32; ids.len()];
     for (position, &id) in order.iter().enumerate() {
-        rank[id] = position;
+        rank[id as usize] = position as u32;
     }
     for set in &mut sets {
         for token in set.iter_mut() {
-            *token = rank[*token];
+            *token = rank[*token as usize];
         }
         set.sort_unstable();
     }
@@ -272,9 +365,13 @@ fn prefix_length(size: usize) -> usize {
 }
 
 /// Near-duplicate links between distinct texts (see the module notes for the bounds).
-fn near_duplicates(texts: &[Text<'_>], tokens: &[Vec<usize>]) -> Vec<Edge> {
-    let token_count = tokens.iter().flatten().max().map_or(0, |top| top + 1);
-    let mut postings: Vec<Vec<usize>> = vec![Vec::new(); token_count];
+fn near_duplicates(texts: &[Text<'_>], tokens: &[Vec<u32>]) -> Vec<Edge> {
+    let token_count = tokens
+        .iter()
+        .flatten()
+        .max()
+        .map_or(0, |&top| top as usize + 1);
+    let mut postings: Vec<Vec<u32>> = vec![Vec::new(); token_count];
     let mut shared = vec![0usize; texts.len()];
     let mut seen_by = vec![usize::MAX; texts.len()];
     let mut edges = Vec::new();
@@ -282,7 +379,8 @@ fn near_duplicates(texts: &[Text<'_>], tokens: &[Vec<usize>]) -> Vec<Edge> {
         let prefix = &set[..prefix_length(set.len())];
         let mut found: Vec<usize> = Vec::new();
         for &token in prefix {
-            for &other in &postings[token] {
+            for &other in &postings[token as usize] {
+                let other = other as usize;
                 if seen_by[other] != index {
                     seen_by[other] = index;
                     shared[other] = 0;
@@ -292,8 +390,8 @@ fn near_duplicates(texts: &[Text<'_>], tokens: &[Vec<usize>]) -> Vec<Edge> {
             }
         }
         for &token in prefix {
-            if postings[token].len() < POSTINGS {
-                postings[token].push(index);
+            if postings[token as usize].len() < POSTINGS {
+                postings[token as usize].push(index as u32);
             }
         }
         found.retain(|&other| {
@@ -334,7 +432,7 @@ fn comparable(first: usize, second: usize) -> bool {
 }
 
 /// The shingle Jaccard of two distinct texts when it makes them near-duplicates.
-fn similarity(first: &[usize], second: &[usize]) -> Option<f64> {
+fn similarity(first: &[u32], second: &[u32]) -> Option<f64> {
     if !comparable(first.len(), second.len()) {
         return None;
     }
@@ -350,7 +448,7 @@ fn similarity(first: &[usize], second: &[usize]) -> Option<f64> {
 
 /// The size of the intersection of two sorted, duplicate-free lists, or `None` as soon as it
 /// cannot reach `needed` any more (most candidates are rejected after a short scan).
-fn intersection_reaching(first: &[usize], second: &[usize], needed: usize) -> Option<usize> {
+fn intersection_reaching(first: &[u32], second: &[u32], needed: usize) -> Option<usize> {
     let (mut i, mut j, mut common) = (0, 0, 0);
     while let (Some(a), Some(b)) = (first.get(i), second.get(j)) {
         let left = (first.len() - i).min(second.len() - j);
@@ -390,7 +488,7 @@ pub(super) fn union(parent: &mut [usize], first: usize, second: usize) {
 /// Groups of linked texts, in order of first appearance. A text is in a group when its copies
 /// span several articles or a near-duplicate link reaches it; a group's weakest similarity is
 /// the lowest of its own links (1.0 when it has none: exact copies only).
-fn group(candidates: &[Candidate], texts: &[Text<'_>], edges: &[Edge]) -> Vec<WireGroup> {
+fn group(candidates: &[Candidate<'_>], texts: &[Text<'_>], edges: &[Edge]) -> Vec<WireGroup> {
     let mut parent: Vec<usize> = (0..texts.len()).collect();
     let mut linked: Vec<bool> = texts.iter().map(|t| t.span == Span::Many).collect();
     for edge in edges {
@@ -417,9 +515,9 @@ fn group(candidates: &[Candidate], texts: &[Text<'_>], edges: &[Edge]) -> Vec<Wi
             .flat_map(|&text| texts[text].members.iter().copied())
             .collect();
         paragraphs.sort_unstable();
-        let Some(first) = paragraphs.first().and_then(|&i| candidates.get(i)) else {
+        if paragraphs.is_empty() {
             continue;
-        };
+        }
         groups.push(WireGroup {
             id: format!("wire-{}", groups.len() + 1),
             paragraphs: paragraphs
@@ -428,8 +526,8 @@ fn group(candidates: &[Candidate], texts: &[Text<'_>], edges: &[Edge]) -> Vec<Wi
                 .collect(),
             exact: members.len() == 1,
             similarity: weakest[root],
-            arabic: first.arabic.clone(),
-            english: first.english.clone(),
+            arabic: String::new(),
+            english: String::new(),
         });
     }
     groups
@@ -484,7 +582,7 @@ mod tests {
                 english: &english,
             },
         ];
-        let groups = detect(&articles);
+        let groups = detect_texts(&articles);
         assert_eq!(groups.len(), 1, "{groups:?}");
         let refs: Vec<(&str, usize)> = groups[0]
             .paragraphs
@@ -525,7 +623,7 @@ mod tests {
                 english: &english,
             },
         ];
-        assert!(detect(&articles).is_empty());
+        assert!(detect_texts(&articles).is_empty());
         assert_eq!(normalize_arabic("إِلى  أحمد، ـمدرسة"), "الي احمد مدرسه");
     }
 
@@ -664,13 +762,49 @@ mod tests {
             })
             .collect();
         let texts = articles(&ids, &arabic);
-        let found: Vec<(Vec<ParagraphRef>, bool, f64)> = detect(&texts)
+        let found: Vec<(Vec<ParagraphRef>, bool, f64)> = detect_texts(&texts)
             .into_iter()
             .map(|group| (group.paragraphs, group.exact, group.similarity))
             .collect();
         let expected = all_pairs(&texts);
         assert!(expected.len() > 1 && expected.iter().any(|g| !g.1));
         assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn sampled_sketches_still_find_copies_reprinted_with_small_changes() {
+        assert_eq!(sampling_rate(SHINGLE_BUDGET), 1);
+        assert_eq!(sampling_rate(10 * SHINGLE_BUDGET), 10);
+        let letters: Vec<char> = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي".chars().collect();
+        let mut next = sequence(0xB0B);
+        let ids: Vec<String> = (0..200).map(|i| format!("article-{i:03}")).collect();
+        let arabic: Vec<Vec<String>> = (0..200)
+            .map(|i| {
+                // A paragraph of its own: 12 words of random letters.
+                let own: Vec<String> = (0..12)
+                    .map(|_| (0..5).map(|_| letters[next(letters.len())]).collect())
+                    .collect();
+                vec![
+                    format!("{SHARED} وأضاف المصدر أن الاشتباكات تواصلت حتى المساء {i}"),
+                    own.join(" "),
+                ]
+            })
+            .collect();
+        let full: Vec<Vec<Sketch>> = arabic.iter().map(|a| sketch(a, 1)).collect();
+        let sampled: Vec<Vec<Sketch>> = arabic.iter().map(|a| sketch(a, 4)).collect();
+        let kept = |sketches: &[Vec<Sketch>]| -> usize {
+            sketches.iter().flatten().map(|s| s.shingles.len()).sum()
+        };
+        assert!(kept(&sampled) * 3 < kept(&full), "about a quarter is kept");
+        let views: Vec<ArticleSketches<'_>> = ids
+            .iter()
+            .zip(&sampled)
+            .map(|(id, paragraphs)| ArticleSketches { id, paragraphs })
+            .collect();
+        let groups = detect(&views);
+        assert_eq!(groups.len(), 1, "only the reprinted paragraph is wire copy");
+        assert_eq!(groups[0].paragraphs.len(), 200);
+        assert!(groups[0].paragraphs.iter().all(|r| r.paragraph == 1));
     }
 
     #[test]
@@ -690,7 +824,7 @@ mod tests {
                     .collect()
             })
             .collect();
-        let groups = detect(&articles(&ids, &arabic));
+        let groups = detect_texts(&articles(&ids, &arabic));
         assert_eq!(groups.len(), templates.len());
         for (number, group) in groups.iter().enumerate() {
             assert_eq!(group.paragraphs.len(), count);

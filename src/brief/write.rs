@@ -7,12 +7,16 @@ use std::collections::HashMap;
 use crate::brief::citations::{Citation, DroppedCitation, Known};
 use crate::brief::rank::{self, StoryLine};
 use crate::brief::wire::ParagraphRef;
-use crate::brief::{annotate, compose, composed, group, llm, BriefArticle, BriefInput, Story};
+use crate::brief::{
+    annotate, compose, composed, group, llm, night, BriefArticle, BriefInput, Story,
+};
 use crate::settings::BriefMode;
 
 /// What writing the top stories needs, shared by every story.
 pub(super) struct Writer<'a> {
     pub(super) articles: &'a [BriefArticle],
+    /// Where the articles' texts are, when not in `articles` (see `night`).
+    pub(super) stowage: &'a night::Stowage,
     pub(super) neighbours: &'a [Vec<group::Neighbour>],
     pub(super) wire_index: &'a HashMap<ParagraphRef, String>,
     pub(super) known: &'a Known,
@@ -28,6 +32,8 @@ pub(super) struct Written {
     pub(super) notes: Vec<String>,
     pub(super) causes: Vec<String>,
     pub(super) dropped: Vec<DroppedCitation>,
+    /// The written stories' articles with their texts read back, by position in `articles`.
+    pub(super) loaded: Vec<(usize, BriefArticle)>,
 }
 
 impl Writer<'_> {
@@ -48,6 +54,33 @@ impl Writer<'_> {
             .or_else(|| group::most_central(self.neighbours, members))
     }
 
+    /// A story's articles with their texts (read back when stowed). An article whose text
+    /// cannot be read stays without it, and the brief's causes say so.
+    fn load_members(&self, ranked: &rank::Ranked, written: &mut Written) -> Vec<BriefArticle> {
+        let mut loaded = Vec::new();
+        for &index in &ranked.members {
+            let Some(article) = self.articles.get(index) else {
+                continue;
+            };
+            match self.stowage.load(article) {
+                Ok(full) => {
+                    if article.stowed.is_some() {
+                        written.loaded.push((index, full.clone()));
+                    }
+                    loaded.push(full);
+                }
+                Err(error) => {
+                    written.notes.push(format!(
+                        "{error}; its story was written without that article's text"
+                    ));
+                    written.causes.push(error);
+                    loaded.push(article.clone());
+                }
+            }
+        }
+        loaded
+    }
+
     fn members(&self, ranked: &rank::Ranked) -> Vec<&BriefArticle> {
         ranked
             .members
@@ -65,7 +98,8 @@ impl Writer<'_> {
     /// extractive (each falls back to the next).
     pub(super) async fn write(&self, id: &str, ranked: &rank::Ranked, written: &mut Written) {
         let input = self.input;
-        let story_articles = self.members(ranked);
+        let loaded = self.load_members(ranked, written);
+        let story_articles: Vec<&BriefArticle> = loaded.iter().collect();
         let central = self.central_article(ranked).map(|a| a.id.as_str());
         let mut failed: Vec<String> = Vec::new();
         let mut story = None;
@@ -244,6 +278,8 @@ mod tests {
             confidence: 0.5,
             paragraph_flags: vec![vec![flag], Vec::new()],
             title_flags: Vec::new(),
+            features: None,
+            stowed: None,
         };
         let entry = |paragraph: usize| TimelineEntry {
             date: "1991-09-20".into(),

@@ -18,6 +18,7 @@ use futures::stream::{self, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use crate::article::{self, Article};
+use crate::brief::night::Night;
 use crate::brief::{self, BriefArticle, BriefInput};
 use crate::cache::Cache;
 use crate::chunk::TokenCounter;
@@ -42,8 +43,7 @@ pub use batch::{run_batched, BatchEnd, BatchMode};
 pub use estimate::estimate;
 
 use per_article::{
-    chunk_counts, note_summary, prepare, summarize_record, translate_article,
-    write_article_off_runtime,
+    chunk_counts, finish_off_runtime, note_summary, prepare, summarize_record, translate_article,
 };
 use report::{
     batch_report, brief_report, cache_counts, ending, endpoint_shares, partial, write_run_json,
@@ -163,7 +163,7 @@ pub async fn run(
     let brief = write_brief(
         out,
         partial(&opened.shared),
-        translated.brief_articles,
+        translated.night,
         stages.brief_input(&settings, translated.left_out),
         &mut failures,
         &*progress,
@@ -355,9 +355,9 @@ async fn read(request: &RunRequest, progress: &dyn Progress) -> Result<Inputs, R
 }
 
 /// What translating and summarizing every article gave.
-#[derive(Default)]
 struct Translated {
-    brief_articles: Vec<BriefArticle>,
+    /// What the brief keeps of each article that did not fail.
+    night: Night,
     /// Articles left out of the brief, with why.
     left_out: Vec<(String, String)>,
     failures: Vec<Failure>,
@@ -380,7 +380,14 @@ async fn translate_all(
     if context.summarizer.uses_llm() {
         progress.stage_begin("summaries", articles.len());
     }
+    let characters = articles
+        .iter()
+        .map(|article| article.text.chars().count())
+        .sum();
     let mut done = Translated {
+        night: Night::new(out, characters),
+        left_out: Vec::new(),
+        failures: Vec::new(),
         article_counts: Counts {
             total: articles.len() as u64,
             ..Counts::default()
@@ -389,13 +396,16 @@ async fn translate_all(
             total: total_chunks as u64,
             ..Counts::default()
         },
-        ..Translated::default()
+        summary_counts: Counts::default(),
+        dropped_lines: BTreeMap::new(),
     };
     let article_parallelism = context.translator.runner.concurrency() * 4;
+    let preparer = done.night.preparer(context.summarizer.glossary.clone());
     let mut records = stream::iter(articles)
         .map(|article| {
             let context = context.clone();
             let out = out.map(Path::to_path_buf);
+            let preparer = preparer.clone();
             async move {
                 let (mut record, usage) = crate::stage::metered(async {
                     let settings = &context.settings;
@@ -409,15 +419,12 @@ async fn translate_all(
                 if context.summarizer.uses_llm() {
                     context.progress.stage_step("summaries");
                 }
-                match out {
-                    Some(out) => write_article_off_runtime(out, record).await,
-                    None => (record, Ok(())),
-                }
+                finish_off_runtime(out, record, preparer).await
             }
         })
         .buffer_unordered(article_parallelism.max(1));
-    while let Some((record, written)) = records.next().await {
-        done.count(&record, written, &**progress);
+    while let Some((record, written, ready)) = records.next().await {
+        done.count(&record, written, ready, &**progress);
     }
     done
 }
@@ -428,6 +435,7 @@ impl Translated {
         &mut self,
         record: &ArticleRecord,
         written: Result<(), fsutil::WriteError>,
+        ready: Option<brief::night::Ready>,
         progress: &dyn Progress,
     ) {
         let translated = record
@@ -459,9 +467,10 @@ impl Translated {
                 .or_default() += 1;
         }
         note_summary(record, &mut self.summary_counts, progress);
-        match &record.error {
-            None => self.brief_articles.push(brief_article(record)),
-            Some(error) => self.left_out.push((record.id.clone(), error.clone())),
+        match (&record.error, ready) {
+            (None, Some(ready)) => self.night.keep(ready),
+            (None, None) => {}
+            (Some(error), _) => self.left_out.push((record.id.clone(), error.clone())),
         }
         progress.article_done(&record.id, record.error.is_some());
     }
@@ -491,6 +500,8 @@ fn brief_article(record: &ArticleRecord) -> BriefArticle {
         confidence: record.confidence,
         paragraph_flags: record.flags_by_paragraph(),
         title_flags: record.title_flags.clone(),
+        features: None,
+        stowed: None,
     }
 }
 
@@ -502,12 +513,12 @@ fn brief_article(record: &ArticleRecord) -> BriefArticle {
 async fn write_brief(
     out: Option<&Path>,
     partial: Option<String>,
-    articles: Vec<BriefArticle>,
+    night: Night,
     input: BriefInput<'_>,
     failures: &mut Vec<Failure>,
     progress: &dyn Progress,
 ) -> Option<BriefReport> {
-    let mut brief = brief::build(articles, input).await;
+    let mut brief = brief::build(night, input).await;
     let stem = match &partial {
         Some(why) => {
             brief.notes.insert(

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use super::Context;
 use crate::article::Article;
+use crate::brief::night::{Preparer, Ready};
 use crate::chunk::{self, Chunk, Sentence, TokenCounter};
 use crate::fidelity::{self};
 use crate::fsutil;
@@ -377,18 +378,25 @@ pub(super) fn assemble(cleaned: &Cleaned, chunks: &[ChunkRecord]) -> Vec<String>
     paragraphs
 }
 
-/// [`write_article`] on a blocking thread. It syncs two files to disk, and every article future
-/// is polled by the one task that runs the stream: writing inline stalled all the others (and
-/// their requests) for each fsync, which made a 5,000-article run several times slower.
-pub(super) async fn write_article_off_runtime(
-    out: PathBuf,
+/// Off the runtime (it is the costly part of finishing an article): write the article's files
+/// when there is an output folder, and make it ready for the brief unless it failed.
+pub(super) async fn finish_off_runtime(
+    out: Option<PathBuf>,
     record: ArticleRecord,
-) -> (ArticleRecord, Result<(), fsutil::WriteError>) {
-    let writing = tokio::task::spawn_blocking(move || {
-        let written = write_article(&out, &record);
-        (record, written)
+    preparer: Preparer,
+) -> (ArticleRecord, Result<(), fsutil::WriteError>, Option<Ready>) {
+    let finishing = tokio::task::spawn_blocking(move || {
+        let written = match &out {
+            Some(out) => write_article(out, &record),
+            None => Ok(()),
+        };
+        let ready = record
+            .error
+            .is_none()
+            .then(|| preparer.ready(super::brief_article(&record)));
+        (record, written, ready)
     });
-    match writing.await {
+    match finishing.await {
         Ok(done) => done,
         Err(error) => std::panic::resume_unwind(error.into_panic()),
     }

@@ -1,0 +1,362 @@
+//! What the brief holds of a night's articles between translating them and building it.
+//!
+//! A night can hold 100,000 articles, and their Arabic and English several gigabytes. The
+//! brief needs the texts of only the articles it writes about (the top stories' members and
+//! each wire group's first copy); grouping and wire-copy detection need only numbers. So each
+//! article is kept as its metadata, summary and [`Features`] (its terms for grouping, its
+//! paragraphs' sketches for wire copy), and its texts are stowed in an unnamed temporary file
+//! in the output folder (the system removes it when the run ends, however it ends) and read
+//! back for the articles written. Without an output folder (an estimate), or when the file
+//! cannot be written, the texts stay in memory.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::brief::group::{Profile, Terms, Vocabulary};
+use crate::brief::wire::{self, Sketch};
+use crate::brief::BriefArticle;
+use crate::fidelity::glossary::Glossary;
+use crate::fidelity::Flag;
+
+/// What grouping and wire-copy detection read of an article's Arabic, computed when the
+/// article is added so that its texts need not be kept.
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    pub terms: Terms,
+    pub sketches: Vec<Sketch>,
+}
+
+/// Where a stowed article's texts are, and what the brief needs to know of them meanwhile.
+#[derive(Debug, Clone)]
+pub struct Stowed {
+    offset: u64,
+    length: u64,
+    pub paragraphs: usize,
+    /// English paragraphs (from 1) with at least one fidelity flag.
+    pub flagged: Vec<usize>,
+}
+
+/// An article's texts as stowed.
+#[derive(Deserialize)]
+struct Texts {
+    arabic: Vec<String>,
+    english: Vec<String>,
+    paragraph_flags: Vec<Vec<Flag>>,
+}
+
+/// The night's articles as the brief keeps them while they are translated.
+pub struct Night {
+    articles: Vec<BriefArticle>,
+    vocabulary: Vocabulary,
+    rate: u32,
+    file: Option<File>,
+    end: u64,
+    problems: Vec<String>,
+}
+
+impl Night {
+    /// A night of about `characters` of Arabic whose texts are stowed in `folder` (kept in
+    /// memory when `None`, or when no file can be made there).
+    pub fn new(folder: Option<&Path>, characters: usize) -> Night {
+        let mut problems = Vec::new();
+        let file = folder.and_then(|folder| match tempfile::tempfile_in(folder) {
+            Ok(file) => Some(file),
+            Err(error) => {
+                problems.push(format!(
+                    "could not make a temporary file in {} ({error}); the articles' texts were \
+                     kept in memory",
+                    folder.display()
+                ));
+                None
+            }
+        });
+        Night {
+            articles: Vec::new(),
+            vocabulary: Vocabulary::default(),
+            rate: wire::sampling_rate(characters),
+            file,
+            end: 0,
+            problems,
+        }
+    }
+
+    /// A night held in memory, every shingle kept (small runs and tests).
+    pub fn in_memory(articles: Vec<BriefArticle>, glossary: &Glossary) -> Night {
+        let mut night = Night::new(None, 0);
+        for article in articles {
+            night.add(article, glossary);
+        }
+        night
+    }
+
+    /// What makes articles ready to keep, to be used off the runtime (it is the costly part).
+    pub fn preparer(&self, glossary: Arc<Glossary>) -> Preparer {
+        Preparer {
+            rate: self.rate,
+            stow: self.file.is_some(),
+            glossary,
+        }
+    }
+
+    /// Keep `article`: its features computed, its texts stowed when there is a file.
+    pub fn add(&mut self, article: BriefArticle, glossary: &Glossary) {
+        let ready = ready(article, glossary, self.rate, self.file.is_some());
+        self.keep(ready);
+    }
+
+    /// Keep an article made ready by [`Preparer::ready`].
+    pub fn keep(&mut self, ready: Ready) {
+        let Ready {
+            mut article,
+            profile,
+            sketches,
+            texts,
+        } = ready;
+        article.features = Some(Features {
+            terms: self.vocabulary.terms(&profile),
+            sketches,
+        });
+        if let (Some(file), Some(texts)) = (self.file.as_mut(), texts) {
+            match stow(file, self.end, &texts) {
+                Ok(length) => {
+                    article.stowed = Some(Stowed {
+                        offset: self.end,
+                        length,
+                        paragraphs: article.english.len(),
+                        flagged: flagged(&article.paragraph_flags),
+                    });
+                    self.end += length;
+                    article.arabic = Vec::new();
+                    article.english = Vec::new();
+                    article.paragraph_flags = Vec::new();
+                }
+                Err(error) => {
+                    self.problems.push(format!(
+                        "could not stow article {}'s text ({error}); it was kept in memory",
+                        article.id
+                    ));
+                }
+            }
+        }
+        self.articles.push(article);
+    }
+
+    pub fn len(&self) -> usize {
+        self.articles.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.articles.is_empty()
+    }
+
+    /// The articles, where their texts are, and what went wrong keeping them.
+    pub fn into_parts(self) -> (Vec<BriefArticle>, Stowage, Vec<String>) {
+        let stowage = Stowage {
+            file: self.file.map(Mutex::new),
+        };
+        (self.articles, stowage, self.problems)
+    }
+}
+
+/// Makes articles ready to keep: what grouping and wire-copy detection read of the Arabic, and
+/// the texts serialized for stowing. Cheap to clone, and `Send`, for a blocking task.
+#[derive(Clone)]
+pub struct Preparer {
+    rate: u32,
+    stow: bool,
+    glossary: Arc<Glossary>,
+}
+
+/// An article ready to be kept (see [`Night::keep`]).
+pub struct Ready {
+    article: BriefArticle,
+    profile: Profile,
+    sketches: Vec<Sketch>,
+    /// The texts as they will be stowed (when they will be).
+    texts: Option<std::io::Result<Vec<u8>>>,
+}
+
+impl Preparer {
+    pub fn ready(&self, article: BriefArticle) -> Ready {
+        ready(article, &self.glossary, self.rate, self.stow)
+    }
+}
+
+/// `article` made ready: its profile, its paragraphs' sketches at `rate`, and its texts
+/// serialized when they are to be stowed.
+fn ready(article: BriefArticle, glossary: &Glossary, rate: u32, stow: bool) -> Ready {
+    let profile = Profile::from_arabic(
+        article.title.as_deref(),
+        &article.arabic,
+        glossary,
+        article.published.as_deref(),
+    );
+    let sketches = wire::sketch(&article.arabic, rate);
+    let texts = stow.then(|| {
+        let texts = TextsRef {
+            arabic: &article.arabic,
+            english: &article.english,
+            paragraph_flags: &article.paragraph_flags,
+        };
+        serde_json::to_vec(&texts).map_err(std::io::Error::other)
+    });
+    Ready {
+        article,
+        profile,
+        sketches,
+        texts,
+    }
+}
+
+/// [`Texts`] borrowed, for writing.
+#[derive(Serialize)]
+struct TextsRef<'a> {
+    arabic: &'a [String],
+    english: &'a [String],
+    paragraph_flags: &'a [Vec<Flag>],
+}
+
+/// Write serialized texts at `offset`; their length.
+fn stow(file: &mut File, offset: u64, texts: &std::io::Result<Vec<u8>>) -> std::io::Result<u64> {
+    let bytes = texts
+        .as_ref()
+        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(bytes)?;
+    Ok(bytes.len() as u64)
+}
+
+/// Paragraphs (from 1) with at least one flag.
+pub(super) fn flagged(paragraph_flags: &[Vec<Flag>]) -> Vec<usize> {
+    paragraph_flags
+        .iter()
+        .enumerate()
+        .filter(|(_, flags)| !flags.is_empty())
+        .map(|(index, _)| index + 1)
+        .collect()
+}
+
+/// The stowed texts, read back on demand.
+pub struct Stowage {
+    file: Option<Mutex<File>>,
+}
+
+impl Stowage {
+    /// Nothing stowed.
+    pub fn none() -> Stowage {
+        Stowage { file: None }
+    }
+
+    /// `article` with its texts: itself when they are in memory, else read back.
+    pub fn load(&self, article: &BriefArticle) -> Result<BriefArticle, String> {
+        let Some(stowed) = &article.stowed else {
+            return Ok(article.clone());
+        };
+        let read = || -> std::io::Result<Texts> {
+            let file = self
+                .file
+                .as_ref()
+                .ok_or_else(|| std::io::Error::other("no file holds the stowed texts"))?;
+            let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            file.seek(SeekFrom::Start(stowed.offset))?;
+            let mut bytes = vec![0; stowed.length as usize];
+            file.read_exact(&mut bytes)?;
+            serde_json::from_slice(&bytes).map_err(std::io::Error::other)
+        };
+        let texts = read().map_err(|error| {
+            format!("could not read back article {}'s text: {error}", article.id)
+        })?;
+        let mut loaded = article.clone();
+        loaded.arabic = texts.arabic;
+        loaded.english = texts.english;
+        loaded.paragraph_flags = texts.paragraph_flags;
+        loaded.stowed = None;
+        Ok(loaded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(id: &str, flagged: bool) -> BriefArticle {
+        let flag = Flag {
+            kind: crate::fidelity::FlagKind::Number,
+            message: "a number".into(),
+            arabic: None,
+            english: None,
+        };
+        BriefArticle {
+            id: id.into(),
+            origin: format!("{id}.txt"),
+            title: Some("عنوان".into()),
+            arabic: vec![
+                "وكانت أذربيجان قد أعلنت صباح الثلاثاء بدء عمليات عسكرية في إقليم قره باغ".into(),
+                "فقرة ثانية".into(),
+            ],
+            english: vec![format!("{id} first"), format!("{id} second")],
+            paragraph_flags: vec![if flagged { vec![flag] } else { Vec::new() }, Vec::new()],
+            ..BriefArticle::default()
+        }
+    }
+
+    #[test]
+    fn stowed_texts_come_back_whole_and_the_article_stays_countable() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut night = Night::new(Some(folder.path()), 1_000);
+        let glossary = Glossary::default();
+        night.add(article("a", true), &glossary);
+        night.add(article("b", false), &glossary);
+        let (articles, stowage, problems) = night.into_parts();
+        assert!(problems.is_empty(), "{problems:?}");
+        for (kept, original) in articles
+            .iter()
+            .zip([article("a", true), article("b", false)])
+        {
+            // Held lean: no texts, but its paragraph count, flags and features.
+            assert!(kept.english.is_empty() && kept.arabic.is_empty());
+            assert_eq!(kept.paragraph_count(), 2);
+            assert_eq!(kept.flagged_paragraphs(), original.flagged_paragraphs());
+            let features = kept.features.as_ref().unwrap();
+            assert_eq!(
+                features.sketches.len(),
+                1,
+                "the short paragraph is no wire copy"
+            );
+            let loaded = stowage.load(kept).unwrap();
+            assert_eq!(loaded.arabic, original.arabic);
+            assert_eq!(loaded.english, original.english);
+            assert_eq!(loaded.paragraph_flags, original.paragraph_flags);
+            assert!(loaded.stowed.is_none());
+        }
+        // Nothing is left in the folder: the file has no name.
+        assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn without_a_file_the_texts_stay_and_a_missing_one_is_an_error_not_a_panic() {
+        let night = Night::new(Some(Path::new("/nonexistent/folder")), 0);
+        let (_, _, problems) = night.into_parts();
+        assert!(problems[0].contains("/nonexistent/folder"), "{problems:?}");
+
+        let mut night = Night::new(None, 0);
+        night.add(article("a", false), &Glossary::default());
+        let (articles, stowage, _) = night.into_parts();
+        assert_eq!(articles[0].english.len(), 2);
+        assert_eq!(stowage.load(&articles[0]).unwrap().english.len(), 2);
+
+        let mut lost = articles[0].clone();
+        lost.stowed = Some(Stowed {
+            offset: 0,
+            length: 10,
+            paragraphs: 2,
+            flagged: Vec::new(),
+        });
+        let error = Stowage::none().load(&lost).unwrap_err();
+        assert!(error.contains("article a"), "{error}");
+    }
+}
