@@ -1,7 +1,10 @@
-//! Writing files people read: atomically, and never outside the output folder.
+//! Writing files people read: atomically, and never outside the output folder; and setting
+//! bytes aside on disk for the rest of a run ([`Spill`]).
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -73,6 +76,64 @@ pub fn join_inside(root: &Path, name: &str) -> Result<PathBuf, WriteError> {
     Ok(root.join(relative))
 }
 
+/// Bytes set aside on disk for the rest of the run, so that a night of 100,000 articles need
+/// not hold all its text in memory: an unnamed temporary file, which the system removes when
+/// the process ends, however it ends.
+#[derive(Debug)]
+pub struct Spill {
+    /// The file and where the next bytes go.
+    file: Mutex<(File, u64)>,
+}
+
+/// Where [`Spill::put`] put some bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    offset: u64,
+    length: u64,
+}
+
+impl Span {
+    pub fn len(&self) -> u64 {
+        self.length
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+}
+
+impl Spill {
+    /// A spill file in `folder` (it never has a name there).
+    pub fn new_in(folder: &Path) -> std::io::Result<Spill> {
+        let file = tempfile::tempfile_in(folder)?;
+        Ok(Spill {
+            file: Mutex::new((file, 0)),
+        })
+    }
+
+    pub fn put(&self, bytes: &[u8]) -> std::io::Result<Span> {
+        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let (file, end) = &mut *guard;
+        file.seek(SeekFrom::Start(*end))?;
+        file.write_all(bytes)?;
+        let span = Span {
+            offset: *end,
+            length: bytes.len() as u64,
+        };
+        *end += span.length;
+        Ok(span)
+    }
+
+    pub fn get(&self, span: Span) -> std::io::Result<Vec<u8>> {
+        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let (file, _) = &mut *guard;
+        file.seek(SeekFrom::Start(span.offset))?;
+        let mut bytes = vec![0; span.length as usize];
+        file.read_exact(&mut bytes)?;
+        Ok(bytes)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +174,17 @@ mod tests {
             std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
             1
         );
+    }
+
+    #[test]
+    fn spilled_bytes_come_back_and_leave_no_file() {
+        let folder = tempfile::tempdir().unwrap();
+        let spill = Spill::new_in(folder.path()).unwrap();
+        let first = spill.put("مرحبا".as_bytes()).unwrap();
+        let second = spill.put(b"second").unwrap();
+        assert_eq!(spill.get(second).unwrap(), b"second");
+        assert_eq!(spill.get(first).unwrap(), "مرحبا".as_bytes());
+        assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0);
+        assert!(Spill::new_in(&folder.path().join("missing")).is_err());
     }
 }

@@ -38,7 +38,7 @@ pub struct Dropped {
 }
 
 /// The cleaned article body.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Cleaned {
     /// Paragraphs in order, each non-empty, whitespace collapsed.
     pub paragraphs: Vec<String>,

@@ -48,6 +48,9 @@ pub struct RunReport {
     pub finished_at: String,
     pub duration_ms: u128,
     pub timings: Timings,
+    /// The process's peak resident memory so far, in MiB (Linux; absent elsewhere).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_mib: Option<u64>,
     pub ending: Ending,
     pub inputs: Vec<String>,
     pub out: PathBuf,

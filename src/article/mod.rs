@@ -22,6 +22,7 @@ mod reader;
 #[cfg(test)]
 mod tests;
 
+use crate::fsutil::{Span, Spill};
 use reader::Reader;
 
 /// One news article as read from disk or stdin, before cleaning.
@@ -42,8 +43,57 @@ pub struct Article {
     /// The encoding the input was in ("UTF-8", "windows-1256", "UTF-16LE" ...).
     #[serde(default = "utf8_name")]
     pub encoding: String,
-    /// Body text, raw (not yet normalized), title line removed.
+    /// Body text, raw (not yet normalized), title line removed; empty while it waits on disk
+    /// (see [`Article::body`]).
     pub text: String,
+    /// Where the body waits on disk, when the run set it aside after reading (a night's text
+    /// need not all be in memory at once).
+    #[serde(skip)]
+    pub spilled: Option<Spilled>,
+}
+
+/// An article body set aside in the run's spill file.
+#[derive(Debug, Clone)]
+pub struct Spilled {
+    pub spill: std::sync::Arc<Spill>,
+    pub span: Span,
+}
+
+impl PartialEq for Spilled {
+    fn eq(&self, other: &Spilled) -> bool {
+        std::sync::Arc::ptr_eq(&self.spill, &other.spill) && self.span == other.span
+    }
+}
+
+impl Article {
+    /// The body text, read back from disk when it was set aside.
+    pub fn body(&self) -> Result<std::borrow::Cow<'_, str>, String> {
+        let Some(spilled) = &self.spilled else {
+            return Ok(std::borrow::Cow::Borrowed(&self.text));
+        };
+        let bytes = spilled.spill.get(spilled.span).map_err(|error| {
+            format!(
+                "could not read back the text of {} set aside after reading it: {error}",
+                self.origin
+            )
+        })?;
+        String::from_utf8(bytes)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|error| {
+                format!(
+                    "the text of {} set aside after reading it came back damaged: {error}",
+                    self.origin
+                )
+            })
+    }
+
+    /// The body's length in bytes, wherever it is.
+    pub fn body_len(&self) -> usize {
+        match &self.spilled {
+            Some(spilled) => spilled.span.len() as usize,
+            None => self.text.len(),
+        }
+    }
 }
 
 fn utf8_name() -> String {
@@ -99,7 +149,19 @@ const DIGEST_CHARS: usize = 8;
 /// Every article in `inputs` (files, folders read recursively in sorted order, globs, `-` for
 /// stdin), plus one error per input that could not be read. Never panics on bad input.
 pub fn read_inputs(inputs: &[String]) -> (Vec<Article>, Vec<InputError>) {
-    let mut reader = Reader::default();
+    read_inputs_spilling(inputs, None)
+}
+
+/// [`read_inputs`], each article's body set aside in `spill` as soon as it is read (kept in
+/// memory when that fails).
+pub fn read_inputs_spilling(
+    inputs: &[String],
+    spill: Option<std::sync::Arc<Spill>>,
+) -> (Vec<Article>, Vec<InputError>) {
+    let mut reader = Reader {
+        spill,
+        ..Reader::default()
+    };
     for input in inputs {
         reader.read_input(input);
     }

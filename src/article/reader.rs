@@ -19,6 +19,8 @@ pub(super) struct Reader {
     pub(super) errors: Vec<InputError>,
     /// Full body digest -> id and outlet of the first article with that body.
     pub(super) seen: HashMap<String, (String, Option<String>)>,
+    /// Where bodies are set aside as they are read (none: kept in memory).
+    pub(super) spill: Option<std::sync::Arc<Spill>>,
 }
 
 impl Reader {
@@ -323,6 +325,19 @@ impl Reader {
         } else {
             self.seen.insert(digest, (id.clone(), draft.source.clone()));
         }
+        let (text, spilled) = match &self.spill {
+            Some(spill) => match spill.put(draft.text.as_bytes()) {
+                Ok(span) => (
+                    String::new(),
+                    Some(Spilled {
+                        spill: spill.clone(),
+                        span,
+                    }),
+                ),
+                Err(_) => (draft.text, None),
+            },
+            None => (draft.text, None),
+        };
         self.articles.push(Article {
             id,
             origin: draft.origin,
@@ -335,7 +350,8 @@ impl Reader {
             } else {
                 draft.encoding.to_string()
             },
-            text: draft.text,
+            text,
+            spilled,
         });
     }
 }

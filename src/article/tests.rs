@@ -454,3 +454,28 @@ fn ids_are_safe_file_names() {
         "000_d24ed62e350e2f11"
     );
 }
+
+#[test]
+fn bodies_set_aside_on_disk_come_back_as_read_and_a_lost_one_is_an_error() {
+    let folder = tempfile::tempdir().unwrap();
+    let spill = std::sync::Arc::new(Spill::new_in(folder.path()).unwrap());
+    let inputs = vec![sample("")];
+    let (kept, _) = read_inputs(&inputs);
+    let (spilled, _) = read_inputs_spilling(&inputs, Some(spill));
+    assert_eq!(kept.len(), spilled.len());
+    for (kept, spilled) in kept.iter().zip(&spilled) {
+        assert!(spilled.text.is_empty() && spilled.spilled.is_some());
+        assert_eq!(spilled.id, kept.id);
+        assert_eq!(spilled.body().unwrap(), kept.text);
+        assert_eq!(spilled.body_len(), kept.text.len());
+    }
+    // A span the file does not hold (the disk lost it): an error that names the input.
+    let mut lost = spilled[0].clone();
+    let elsewhere = Spill::new_in(folder.path()).unwrap();
+    lost.spilled = Some(Spilled {
+        spill: std::sync::Arc::new(Spill::new_in(folder.path()).unwrap()),
+        span: elsewhere.put(b"0123456789").unwrap(),
+    });
+    let error = lost.body().unwrap_err();
+    assert!(error.contains(&lost.origin), "{error}");
+}

@@ -1,4 +1,4 @@
-// Over 600 lines only with its tests: the code is 562 lines, the brief's shape and the order it is built in.
+// Over 600 lines only with its tests: the code is 553 lines, the brief's shape and the order it is built in.
 //! The combined brief across a run: articles grouped into stories, each with a headline, a
 //! synthesis, cited key facts, agreements and differences, entities and a timeline; wire copy
 //! reported once; and a list of every source.
@@ -17,7 +17,9 @@ pub mod group;
 pub mod linkage;
 pub mod llm;
 pub mod night;
+mod notes;
 pub mod rank;
+mod stories;
 pub mod wire;
 mod write;
 
@@ -398,12 +400,10 @@ pub fn paragraph_anchor(article: &str, paragraph: usize) -> String {
 pub async fn build(night: night::Night, input: BriefInput<'_>) -> Brief {
     let (mut articles, stowage, problems) = night.into_parts();
     articles.sort_by(|a, b| a.id.cmp(&b.id));
-    let features: Vec<night::Features> = articles
-        .iter_mut()
-        .map(|article| article.features.take().unwrap_or_default())
-        .collect();
-    let (wire_groups, mut causes) = wire_copy(&articles, &features, &stowage);
-    let (neighbours, ranked) = group_and_rank(&articles, features, &wire_groups, &input);
+    let features = stories::take_features(&mut articles);
+    let (wire_groups, mut causes) = stories::wire_copy(&articles, &features, &stowage);
+    let (neighbours, ranked) =
+        stories::group_and_rank(&articles, features, &wire_groups, input.grouping);
     let wire_index = wire::index(&wire_groups);
     let known = Known::new(
         articles
@@ -438,7 +438,7 @@ pub async fn build(night: night::Night, input: BriefInput<'_>) -> Brief {
         }
     }
     let single_reports = rank::by_outlet(&singles);
-    let mut notes = method_notes(writer.use_llm, input.summaries_use_llm);
+    let mut notes = notes::method_notes(writer.use_llm, input.summaries_use_llm);
     notes.append(&mut written.notes);
     if ranked.len() > top {
         notes.push(format!(
@@ -447,7 +447,12 @@ pub async fn build(night: night::Night, input: BriefInput<'_>) -> Brief {
             singles.len()
         ));
     }
-    notes.extend(run_notes(&articles, &input, &written.dropped, &wire_groups));
+    notes.extend(notes::run_notes(
+        &articles,
+        &input,
+        &written.dropped,
+        &wire_groups,
+    ));
     let sources = sources(&articles, &ranked);
     // The renderers show the written stories' articles in full: put their texts back.
     for (index, loaded) in std::mem::take(&mut written.loaded) {
@@ -458,7 +463,7 @@ pub async fn build(night: night::Night, input: BriefInput<'_>) -> Brief {
     Brief {
         schema_version: SCHEMA_VERSION,
         generated_at: chrono::Utc::now().to_rfc3339(),
-        method: brief_method(&written.stories),
+        method: notes::brief_method(&written.stories),
         notes,
         stories: written.stories,
         more_stories,
@@ -469,100 +474,6 @@ pub async fn build(night: night::Night, input: BriefInput<'_>) -> Brief {
         causes,
         articles,
     }
-}
-
-/// The wire-copy groups among the articles' paragraphs, each with its first copy's text read
-/// back; and the texts that could not be.
-fn wire_copy(
-    articles: &[BriefArticle],
-    features: &[night::Features],
-    stowage: &night::Stowage,
-) -> (Vec<WireGroup>, Vec<String>) {
-    let sketches: Vec<wire::ArticleSketches<'_>> = articles
-        .iter()
-        .zip(features)
-        .map(|(article, features)| wire::ArticleSketches {
-            id: &article.id,
-            paragraphs: &features.sketches,
-        })
-        .collect();
-    let mut groups = wire::detect(&sketches);
-    let position: HashMap<&str, usize> = articles
-        .iter()
-        .enumerate()
-        .map(|(index, article)| (article.id.as_str(), index))
-        .collect();
-    let mut problems = Vec::new();
-    for group in &mut groups {
-        let Some(first) = group.paragraphs.first() else {
-            continue;
-        };
-        let Some(&index) = position.get(first.article.as_str()) else {
-            continue;
-        };
-        match stowage.load(&articles[index]) {
-            Ok(article) => {
-                let at = first.paragraph - 1;
-                group.arabic = article.arabic.get(at).cloned().unwrap_or_default();
-                group.english = article.english.get(at).cloned().unwrap_or_default();
-            }
-            Err(error) => problems.push(error),
-        }
-    }
-    (groups, problems)
-}
-
-/// The articles grouped into stories on their Arabic, and the stories ranked; with each
-/// article's neighbours (for choosing a story's central article).
-fn group_and_rank(
-    articles: &[BriefArticle],
-    features: Vec<night::Features>,
-    wire_groups: &[WireGroup],
-    input: &BriefInput<'_>,
-) -> (Vec<Vec<group::Neighbour>>, Vec<rank::Ranked>) {
-    let terms: Vec<group::Terms> = features.into_iter().map(|f| f.terms).collect();
-    let mut scored = group::score_terms(&terms);
-    drop(terms);
-    let groups = linkage::stories_taking_vectors(&mut scored, input.grouping);
-    let ranked = rank::rank(groups, articles, wire_groups);
-    (scored.neighbours, ranked)
-}
-
-/// What the brief says about the run as a whole: articles left out, citations removed, wire
-/// copy, flagged English.
-fn run_notes(
-    articles: &[BriefArticle],
-    input: &BriefInput<'_>,
-    dropped: &[DroppedCitation],
-    wire_groups: &[WireGroup],
-) -> Vec<String> {
-    let mut notes = Vec::new();
-    for (article, error) in &input.left_out {
-        notes.push(format!("article {article} is not in the brief: {error}"));
-    }
-    if !dropped.is_empty() {
-        notes.push(format!(
-            "{} citation(s) given by the model named articles or paragraphs that do not exist; they were removed (see dropped_citations)",
-            dropped.len()
-        ));
-    }
-    if !wire_groups.is_empty() {
-        notes.push(format!(
-            "{} group(s) of paragraphs appear in several articles (wire copy); each group counts as one source",
-            wire_groups.len()
-        ));
-    }
-    let flagged = articles
-        .iter()
-        .filter(|article| !article.flagged_paragraphs().is_empty())
-        .count();
-    if flagged > 0 {
-        notes.push(format!(
-            "{flagged} of {} articles have paragraphs whose English the checks flagged (a number, date or name that does not match the Arabic, or missing text); facts resting only on them are marked, and each article's page says what was found",
-            articles.len()
-        ));
-    }
-    notes
 }
 
 /// `auto` resolved: one request per story when the brief stage's first backend may answer
@@ -581,28 +492,6 @@ pub fn resolve_mode(mode: BriefMode, runner: Option<&StageRunner>) -> BriefMode 
             }
         }
         chosen => chosen,
-    }
-}
-
-fn method_notes(brief_llm: bool, summaries_llm: bool) -> Vec<String> {
-    match (brief_llm, summaries_llm) {
-        (false, false) => vec![NO_LLM_NOTE.to_string()],
-        (false, true) => vec!["extractive: no LLM configured for the brief".to_string()],
-        (true, false) => vec!["extractive summaries: no LLM configured for summaries".to_string()],
-        (true, true) => Vec::new(),
-    }
-}
-
-fn brief_method(stories: &[Story]) -> String {
-    let methods: BTreeSet<&str> = stories.iter().map(|story| story.method.as_str()).collect();
-    match methods.len() {
-        0 => "extractive".into(),
-        1 => methods
-            .into_iter()
-            .next()
-            .unwrap_or("extractive")
-            .to_string(),
-        _ => "mixed".into(),
     }
 }
 

@@ -9,10 +9,8 @@
 //! back for the articles written. Without an output folder (an estimate), or when the file
 //! cannot be written, the texts stay in memory.
 
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +19,8 @@ use crate::brief::wire::{self, Sketch};
 use crate::brief::BriefArticle;
 use crate::fidelity::glossary::Glossary;
 use crate::fidelity::Flag;
+use crate::fsutil::{Span, Spill};
+use crate::summarize::Summary;
 
 /// What grouping and wire-copy detection read of an article's Arabic, computed when the
 /// article is added so that its texts need not be kept.
@@ -33,19 +33,19 @@ pub struct Features {
 /// Where a stowed article's texts are, and what the brief needs to know of them meanwhile.
 #[derive(Debug, Clone)]
 pub struct Stowed {
-    offset: u64,
-    length: u64,
+    span: Span,
     pub paragraphs: usize,
     /// English paragraphs (from 1) with at least one fidelity flag.
     pub flagged: Vec<usize>,
 }
 
-/// An article's texts as stowed.
+/// An article's texts (and summary) as stowed.
 #[derive(Deserialize)]
 struct Texts {
     arabic: Vec<String>,
     english: Vec<String>,
     paragraph_flags: Vec<Vec<Flag>>,
+    summary: Option<Summary>,
 }
 
 /// The night's articles as the brief keeps them while they are translated.
@@ -53,8 +53,7 @@ pub struct Night {
     articles: Vec<BriefArticle>,
     vocabulary: Vocabulary,
     rate: u32,
-    file: Option<File>,
-    end: u64,
+    spill: Option<Spill>,
     problems: Vec<String>,
 }
 
@@ -63,8 +62,8 @@ impl Night {
     /// memory when `None`, or when no file can be made there).
     pub fn new(folder: Option<&Path>, characters: usize) -> Night {
         let mut problems = Vec::new();
-        let file = folder.and_then(|folder| match tempfile::tempfile_in(folder) {
-            Ok(file) => Some(file),
+        let spill = folder.and_then(|folder| match Spill::new_in(folder) {
+            Ok(spill) => Some(spill),
             Err(error) => {
                 problems.push(format!(
                     "could not make a temporary file in {} ({error}); the articles' texts were \
@@ -78,8 +77,7 @@ impl Night {
             articles: Vec::new(),
             vocabulary: Vocabulary::default(),
             rate: wire::sampling_rate(characters),
-            file,
-            end: 0,
+            spill,
             problems,
         }
     }
@@ -97,14 +95,14 @@ impl Night {
     pub fn preparer(&self, glossary: Arc<Glossary>) -> Preparer {
         Preparer {
             rate: self.rate,
-            stow: self.file.is_some(),
+            stow: self.spill.is_some(),
             glossary,
         }
     }
 
     /// Keep `article`: its features computed, its texts stowed when there is a file.
     pub fn add(&mut self, article: BriefArticle, glossary: &Glossary) {
-        let ready = ready(article, glossary, self.rate, self.file.is_some());
+        let ready = ready(article, glossary, self.rate, self.spill.is_some());
         self.keep(ready);
     }
 
@@ -120,19 +118,19 @@ impl Night {
             terms: self.vocabulary.terms(&profile),
             sketches,
         });
-        if let (Some(file), Some(texts)) = (self.file.as_mut(), texts) {
-            match stow(file, self.end, &texts) {
-                Ok(length) => {
+        if let (Some(spill), Some(texts)) = (self.spill.as_ref(), texts) {
+            let put = texts.map_err(std::io::Error::other);
+            match put.and_then(|bytes| spill.put(&bytes)) {
+                Ok(span) => {
                     article.stowed = Some(Stowed {
-                        offset: self.end,
-                        length,
+                        span,
                         paragraphs: article.english.len(),
                         flagged: flagged(&article.paragraph_flags),
                     });
-                    self.end += length;
                     article.arabic = Vec::new();
                     article.english = Vec::new();
                     article.paragraph_flags = Vec::new();
+                    article.summary = None;
                 }
                 Err(error) => {
                     self.problems.push(format!(
@@ -155,9 +153,7 @@ impl Night {
 
     /// The articles, where their texts are, and what went wrong keeping them.
     pub fn into_parts(self) -> (Vec<BriefArticle>, Stowage, Vec<String>) {
-        let stowage = Stowage {
-            file: self.file.map(Mutex::new),
-        };
+        let stowage = Stowage { spill: self.spill };
         (self.articles, stowage, self.problems)
     }
 }
@@ -177,7 +173,7 @@ pub struct Ready {
     profile: Profile,
     sketches: Vec<Sketch>,
     /// The texts as they will be stowed (when they will be).
-    texts: Option<std::io::Result<Vec<u8>>>,
+    texts: Option<serde_json::Result<Vec<u8>>>,
 }
 
 impl Preparer {
@@ -201,8 +197,9 @@ fn ready(article: BriefArticle, glossary: &Glossary, rate: u32, stow: bool) -> R
             arabic: &article.arabic,
             english: &article.english,
             paragraph_flags: &article.paragraph_flags,
+            summary: &article.summary,
         };
-        serde_json::to_vec(&texts).map_err(std::io::Error::other)
+        serde_json::to_vec(&texts)
     });
     Ready {
         article,
@@ -218,16 +215,7 @@ struct TextsRef<'a> {
     arabic: &'a [String],
     english: &'a [String],
     paragraph_flags: &'a [Vec<Flag>],
-}
-
-/// Write serialized texts at `offset`; their length.
-fn stow(file: &mut File, offset: u64, texts: &std::io::Result<Vec<u8>>) -> std::io::Result<u64> {
-    let bytes = texts
-        .as_ref()
-        .map_err(|error| std::io::Error::other(error.to_string()))?;
-    file.seek(SeekFrom::Start(offset))?;
-    file.write_all(bytes)?;
-    Ok(bytes.len() as u64)
+    summary: &'a Option<Summary>,
 }
 
 /// Paragraphs (from 1) with at least one flag.
@@ -242,13 +230,13 @@ pub(super) fn flagged(paragraph_flags: &[Vec<Flag>]) -> Vec<usize> {
 
 /// The stowed texts, read back on demand.
 pub struct Stowage {
-    file: Option<Mutex<File>>,
+    spill: Option<Spill>,
 }
 
 impl Stowage {
     /// Nothing stowed.
     pub fn none() -> Stowage {
-        Stowage { file: None }
+        Stowage { spill: None }
     }
 
     /// `article` with its texts: itself when they are in memory, else read back.
@@ -257,14 +245,11 @@ impl Stowage {
             return Ok(article.clone());
         };
         let read = || -> std::io::Result<Texts> {
-            let file = self
-                .file
+            let spill = self
+                .spill
                 .as_ref()
                 .ok_or_else(|| std::io::Error::other("no file holds the stowed texts"))?;
-            let mut file = file.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            file.seek(SeekFrom::Start(stowed.offset))?;
-            let mut bytes = vec![0; stowed.length as usize];
-            file.read_exact(&mut bytes)?;
+            let bytes = spill.get(stowed.span)?;
             serde_json::from_slice(&bytes).map_err(std::io::Error::other)
         };
         let texts = read().map_err(|error| {
@@ -274,6 +259,7 @@ impl Stowage {
         loaded.arabic = texts.arabic;
         loaded.english = texts.english;
         loaded.paragraph_flags = texts.paragraph_flags;
+        loaded.summary = texts.summary;
         loaded.stowed = None;
         Ok(loaded)
     }
@@ -350,9 +336,9 @@ mod tests {
         assert_eq!(stowage.load(&articles[0]).unwrap().english.len(), 2);
 
         let mut lost = articles[0].clone();
+        let elsewhere = Spill::new_in(&std::env::temp_dir()).unwrap();
         lost.stowed = Some(Stowed {
-            offset: 0,
-            length: 10,
+            span: elsewhere.put(b"0123456789").unwrap(),
             paragraphs: 2,
             flagged: Vec::new(),
         });

@@ -140,9 +140,9 @@ pub async fn run(
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339();
     let (opened, template, glossary) = open(&settings, &request, &progress, cancel)?;
-    let mut inputs = read(&request, &*progress).await?;
+    let mut inputs = read(&request, &settings, &*progress).await?;
     let articles = std::mem::take(&mut inputs.articles);
-    let chunk_counts = chunk_counts(&settings, &opened.shared.counter, &articles);
+    let sizes = chunk_counts(&settings, &opened.shared.counter, &articles);
     let names_started = Instant::now();
     let stages = Stages::new(
         &settings,
@@ -156,7 +156,7 @@ pub async fn run(
     let prepare_ms = started.elapsed().as_millis();
     let articles_started = Instant::now();
     let out = request.write.then_some(request.out.as_path());
-    let translated = translate_all(&stages.context, (articles, &chunk_counts), out).await;
+    let translated = translate_all(&stages.context, (articles, sizes), out).await;
     let articles_ms = articles_started.elapsed().as_millis();
     let brief_started = Instant::now();
     let mut failures = [inputs.failures, translated.failures].concat();
@@ -170,7 +170,6 @@ pub async fn run(
     )
     .await;
     progress.finish();
-
     let report = RunReport {
         tarjim_version: env!("CARGO_PKG_VERSION"),
         started_at,
@@ -182,6 +181,7 @@ pub async fn run(
             articles_ms,
             brief_ms: brief_started.elapsed().as_millis(),
         },
+        peak_rss_mib: report::peak_rss_mib(),
         ending: ending(&opened.shared),
         inputs: request.inputs,
         out: request.out.clone(),
@@ -269,6 +269,17 @@ fn open(
     Ok((opened, template, glossary))
 }
 
+/// Where each article's body waits from the moment it is read until its turn comes: an unnamed
+/// file beside the cache (none, so held in memory, when no file can be made there).
+fn input_spill(settings: &Settings) -> Option<Arc<fsutil::Spill>> {
+    let cache = settings.cache_path();
+    let folder = match cache.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fsutil::Spill::new_in(&folder).ok().map(Arc::new)
+}
+
 /// The night's articles, and what was wrong with the inputs that gave none.
 struct Inputs {
     articles: Vec<Article>,
@@ -281,10 +292,15 @@ struct Inputs {
 
 /// Read every input (off the runtime), then lock and prepare the output folder. No article at
 /// all is an error that writes nothing, so an empty inbox cannot replace last night's brief.
-async fn read(request: &RunRequest, progress: &dyn Progress) -> Result<Inputs, RunError> {
+async fn read(
+    request: &RunRequest,
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> Result<Inputs, RunError> {
+    let spill = input_spill(settings);
     let (articles, input_errors) = {
         let inputs = request.inputs.clone();
-        tokio::task::spawn_blocking(move || article::read_inputs(&inputs))
+        tokio::task::spawn_blocking(move || article::read_inputs_spilling(&inputs, spill))
             .await
             .unwrap_or_else(|error| {
                 (
@@ -371,7 +387,7 @@ struct Translated {
 /// written the moment it is done.
 async fn translate_all(
     context: &Arc<Context>,
-    (articles, chunk_counts): (Vec<Article>, &[usize]),
+    (articles, (chunk_counts, characters)): (Vec<Article>, (Vec<usize>, usize)),
     out: Option<&Path>,
 ) -> Translated {
     let progress = &context.progress;
@@ -380,10 +396,6 @@ async fn translate_all(
     if context.summarizer.uses_llm() {
         progress.stage_begin("summaries", articles.len());
     }
-    let characters = articles
-        .iter()
-        .map(|article| article.text.chars().count())
-        .sum();
     let mut done = Translated {
         night: Night::new(out, characters),
         left_out: Vec::new(),

@@ -19,23 +19,34 @@ use crate::render;
 use crate::settings::Settings;
 use crate::translate::Preceding;
 
-/// How many chunks each article will be translated in (for the progress bar), without keeping
-/// what preparing them made: at a night's scale the prepared articles would not fit in memory
-/// together, so each is prepared again when its turn comes.
+/// How many chunks each article will be translated in (for the progress bar), and how many
+/// characters of cleaned Arabic the night has, without keeping what preparing them made: at a
+/// night's scale the prepared articles would not fit in memory together, so each is prepared
+/// again when its turn comes.
 pub(super) fn chunk_counts(
     settings: &Settings,
     counter: &TokenCounter,
     articles: &[Article],
-) -> Vec<usize> {
-    articles
+) -> (Vec<usize>, usize) {
+    let mut characters = 0;
+    let counts = articles
         .iter()
         .map(|article| {
-            let cleaned = normalize::clean(&article.text, &settings.normalize);
+            let Ok(text) = article.body() else {
+                return 0;
+            };
+            let cleaned = normalize::clean(&text, &settings.normalize);
+            characters += cleaned
+                .paragraphs
+                .iter()
+                .map(|p| p.chars().count())
+                .sum::<usize>();
             let (_, chunks) =
                 chunk::chunk_article(&cleaned.paragraphs, settings.chunk.max_tokens, counter);
             chunks.len().min(settings.chunk.max_per_article)
         })
-        .collect()
+        .collect();
+    (counts, characters)
 }
 
 /// An article cleaned and chunked, ready to translate.
@@ -53,9 +64,13 @@ pub(super) fn prepare(
     counter: &TokenCounter,
     mut article: Article,
 ) -> Prepared {
-    let cleaned = normalize::clean(&article.text, &settings.normalize);
+    let (cleaned, unreadable) = match article.body() {
+        Ok(text) => (normalize::clean(&text, &settings.normalize), None),
+        Err(error) => (Cleaned::default(), Some(error)),
+    };
     // The cleaned paragraphs carry the text from here on.
     article.text = String::new();
+    article.spilled = None;
     let (sentences, mut chunks) =
         chunk::chunk_article(&cleaned.paragraphs, settings.chunk.max_tokens, counter);
     let mut flags = Vec::new();
@@ -93,12 +108,14 @@ pub(super) fn prepare(
              ٹ ڈ ے) make {share}% of it; the translation and its checks assume Arabic"
         ));
     }
-    let error = chunks.is_empty().then(|| {
-        format!(
-            "{}: no text left to translate after cleaning ({} lines dropped as boilerplate)",
-            article.origin,
-            cleaned.dropped.len()
-        )
+    let error = unreadable.or_else(|| {
+        chunks.is_empty().then(|| {
+            format!(
+                "{}: no text left to translate after cleaning ({} lines dropped as boilerplate)",
+                article.origin,
+                cleaned.dropped.len()
+            )
+        })
     });
     Prepared {
         article,

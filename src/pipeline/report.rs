@@ -97,3 +97,11 @@ pub(super) fn batch_report(shared: &Shared) -> Option<crate::record::BatchReport
         ..Default::default()
     })
 }
+
+/// The process's peak resident memory so far, in MiB: `VmHWM` of `/proc/self/status` (Linux).
+pub(super) fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
