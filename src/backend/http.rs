@@ -411,7 +411,11 @@ fn classify(
             if lower.contains("context_length")
                 || lower.contains("maximum context length")
                 || lower.contains("too many tokens")
-                || lower.contains("too long") =>
+                || lower.contains("too long")
+                // llama.cpp's server: `exceed_context_size_error`, "request (N tokens)
+                // exceeds the available context size (M tokens)".
+                || lower.contains("exceed_context_size")
+                || lower.contains("exceeds the available context size") =>
         {
             BackendError::ContextLength {
                 url: url.to_string(),

@@ -224,3 +224,101 @@ async fn a_refused_parameter_is_a_setting_to_change_not_a_retry() {
         assert!(body["max_completion_tokens"].as_u64().is_some(), "{body}");
     }
 }
+
+/// A run against a real llama.cpp server (`llama-server` built from llama.cpp's own sources,
+/// the default GGUF, `-c 8192 -np 2`, the brief `composed`), recorded through a proxy: every
+/// request tarjim sent and the server's answer, in
+/// `tests/fixtures/servers/llama-server-session.jsonl`. Replayed, the same run asks exactly
+/// those requests, reads the server's answers (with the fields it adds, `timings` and the
+/// rest), keeps `json_schema` for the structured stages, and has the model write the summary
+/// and the story, as the real run did.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recorded_llama_server_run_replays_request_for_request() {
+    let recorded: Vec<Value> = fixture("llama-server-session.jsonl")
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|pair: &Value| pair["path"] == "/v1/chat/completions")
+        .collect();
+    assert!(
+        recorded.len() >= 3,
+        "translate, summarize and brief answers"
+    );
+    let misses = Arc::new(AtomicUsize::new(0));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let (missed, asked) = (misses.clone(), answered.clone());
+    let server = mock_server(move |request: &Request| {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let same = |pair: &&Value| {
+            pair["request"]["messages"] == body["messages"]
+                && pair["request"]["response_format"] == body["response_format"]
+        };
+        match recorded.iter().find(same) {
+            Some(pair) => {
+                asked.fetch_add(1, Ordering::SeqCst);
+                let status = pair["status"].as_u64().unwrap() as u16;
+                ResponseTemplate::new(status).set_body_json(pair["response"].clone())
+            }
+            None => {
+                missed.fetch_add(1, Ordering::SeqCst);
+                ResponseTemplate::new(418).set_body_string("not in the recording")
+            }
+        }
+    })
+    .await;
+    let workspace = Workspace::new(&server.uri());
+    workspace.append_config("\n[brief]\nmode = \"composed\"\n");
+    // The brief's prompt names each article's input as given: relative, as when recorded.
+    one_article(&workspace);
+    let output = workspace.tarjim(&["run", "article.txt", "--out", "out", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        misses.load(Ordering::SeqCst),
+        0,
+        "a request the real run did not send"
+    );
+    let run = workspace.read_json("run.json");
+    assert_eq!(run["requests"], answered.load(Ordering::SeqCst) as u64);
+    assert_eq!(run["stages"]["summarize"][0]["structured"], "json_schema");
+    assert_eq!(run["summaries"]["failed"], 0, "{:#}", run["summaries"]);
+    assert!(
+        run["tokens_in"].as_u64().unwrap() > 0,
+        "usage read from the answers"
+    );
+    let brief = workspace.read_json("brief.json");
+    assert_eq!(
+        brief["stories"][0]["method"], "composed",
+        "{:#}",
+        brief["stories"][0]
+    );
+}
+
+/// llama.cpp's server answers a prompt longer than a slot's context with HTTP 400
+/// `exceed_context_size_error` (the body recorded from a real one): that is the input being too
+/// long for the model, said so, and not asked again.
+#[tokio::test(flavor = "multi_thread")]
+async fn llama_server_context_overflow_is_named_as_such() {
+    let body = fixture("llama-server-context-overflow.json");
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
+    let server = mock_server(move |_: &Request| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        ResponseTemplate::new(400).set_body_raw(body.clone(), "application/json")
+    })
+    .await;
+    let workspace = Workspace::new(&server.uri());
+    workspace.set_stages("[]", "[]");
+    let article = one_article(&workspace);
+    let output = workspace.tarjim(&["run", &article, "--out", "out"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("input too long for the model's context"),
+        "{text}"
+    );
+    let run = workspace.read_json("run.json");
+    let translate = &run["stages"]["translate"][0];
+    assert_eq!(
+        translate["attempts"], translate["requests"],
+        "{translate:#}"
+    );
+}
