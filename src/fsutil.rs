@@ -92,16 +92,6 @@ pub struct Span {
     length: u64,
 }
 
-impl Span {
-    pub fn len(&self) -> u64 {
-        self.length
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.length == 0
-    }
-}
-
 impl Spill {
     /// A spill file in `folder` (it never has a name there).
     pub fn new_in(folder: &Path) -> std::io::Result<Spill> {

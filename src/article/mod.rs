@@ -86,14 +86,6 @@ impl Article {
                 )
             })
     }
-
-    /// The body's length in bytes, wherever it is.
-    pub fn body_len(&self) -> usize {
-        match &self.spilled {
-            Some(spilled) => spilled.span.len() as usize,
-            None => self.text.len(),
-        }
-    }
 }
 
 fn utf8_name() -> String {

@@ -82,15 +82,6 @@ impl Night {
         }
     }
 
-    /// A night held in memory, every shingle kept (small runs and tests).
-    pub fn in_memory(articles: Vec<BriefArticle>, glossary: &Glossary) -> Night {
-        let mut night = Night::new(None, 0);
-        for article in articles {
-            night.add(article, glossary);
-        }
-        night
-    }
-
     /// What makes articles ready to keep, to be used off the runtime (it is the costly part).
     pub fn preparer(&self, glossary: Arc<Glossary>) -> Preparer {
         Preparer {
@@ -101,6 +92,7 @@ impl Night {
     }
 
     /// Keep `article`: its features computed, its texts stowed when there is a file.
+    #[cfg(test)]
     pub fn add(&mut self, article: BriefArticle, glossary: &Glossary) {
         let ready = ready(article, glossary, self.rate, self.spill.is_some());
         self.keep(ready);
@@ -141,14 +133,6 @@ impl Night {
             }
         }
         self.articles.push(article);
-    }
-
-    pub fn len(&self) -> usize {
-        self.articles.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.articles.is_empty()
     }
 
     /// The articles, where their texts are, and what went wrong keeping them.
@@ -235,6 +219,7 @@ pub struct Stowage {
 
 impl Stowage {
     /// Nothing stowed.
+    #[cfg(test)]
     pub fn none() -> Stowage {
         Stowage { spill: None }
     }
