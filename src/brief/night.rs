@@ -48,6 +48,9 @@ struct Texts {
     summary: Option<Summary>,
 }
 
+/// The most problems keeping texts that are reported (the rest are the same problem).
+const MAX_PROBLEMS: usize = 10;
+
 /// The night's articles as the brief keeps them while they are translated.
 pub struct Night {
     articles: Vec<BriefArticle>,
@@ -124,12 +127,14 @@ impl Night {
                     article.paragraph_flags = Vec::new();
                     article.summary = None;
                 }
-                Err(error) => {
+                // A full disk would say so once per article: the first few say it.
+                Err(error) if self.problems.len() < MAX_PROBLEMS => {
                     self.problems.push(format!(
                         "could not stow article {}'s text ({error}); it was kept in memory",
                         article.id
                     ));
                 }
+                Err(_) => {}
             }
         }
         self.articles.push(article);
