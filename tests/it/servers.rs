@@ -172,22 +172,8 @@ async fn a_refused_parameter_is_a_setting_to_change_not_a_retry() {
         ),
         ("openai-temperature.json", "temperature = 1"),
     ] {
-        let body = fixture(fixture_name);
-        let requests = Arc::new(AtomicUsize::new(0));
-        let counter = requests.clone();
-        let server = mock_server(move |_: &Request| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            ResponseTemplate::new(400).set_body_raw(body.clone(), "application/json")
-        })
-        .await;
-        let workspace = Workspace::new(&server.uri());
-        workspace.set_stages("[]", "[]");
-        let article = one_article(&workspace);
-        let output = workspace.tarjim(&["run", &article, "--out", "out"]);
-        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-        let text = stderr(&output);
+        let (text, run, requests) = translate_against_400(fixture_name).await;
         assert!(text.contains(hint), "{fixture_name}: {text}");
-        let run = workspace.read_json("run.json");
         let translate = &run["stages"]["translate"][0];
         assert_eq!(
             translate["attempts"], translate["requests"],
@@ -297,7 +283,23 @@ async fn a_recorded_llama_server_run_replays_request_for_request() {
 /// long for the model, said so, and not asked again.
 #[tokio::test(flavor = "multi_thread")]
 async fn llama_server_context_overflow_is_named_as_such() {
-    let body = fixture("llama-server-context-overflow.json");
+    let (text, run, _) = translate_against_400("llama-server-context-overflow.json").await;
+    assert!(
+        text.contains("input too long for the model's context"),
+        "{text}"
+    );
+    let translate = &run["stages"]["translate"][0];
+    assert_eq!(
+        translate["attempts"], translate["requests"],
+        "{translate:#}"
+    );
+}
+
+/// A run of one article, translation only, against a server answering every request with HTTP
+/// 400 and the fixture `name`: its stderr (it must exit 1), run.json, and the requests the
+/// server saw.
+async fn translate_against_400(name: &str) -> (String, Value, Arc<AtomicUsize>) {
+    let body = fixture(name);
     let requests = Arc::new(AtomicUsize::new(0));
     let counter = requests.clone();
     let server = mock_server(move |_: &Request| {
@@ -309,16 +311,6 @@ async fn llama_server_context_overflow_is_named_as_such() {
     workspace.set_stages("[]", "[]");
     let article = one_article(&workspace);
     let output = workspace.tarjim(&["run", &article, "--out", "out"]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let text = stderr(&output);
-    assert!(
-        text.contains("input too long for the model's context"),
-        "{text}"
-    );
-    let run = workspace.read_json("run.json");
-    let translate = &run["stages"]["translate"][0];
-    assert_eq!(
-        translate["attempts"], translate["requests"],
-        "{translate:#}"
-    );
+    assert_eq!(output.status.code(), Some(1), "{name}: {}", stderr(&output));
+    (stderr(&output), workspace.read_json("run.json"), requests)
 }
