@@ -180,8 +180,9 @@ fn single_link(neighbours: &[Vec<Neighbour>], threshold: f64) -> Vec<Vec<usize>>
         node
     }
     for (index, list) in neighbours.iter().enumerate() {
-        for neighbour in list.iter().filter(|n| n.similarity >= threshold) {
-            let (a, b) = (find(&mut parent, index), find(&mut parent, neighbour.index));
+        for neighbour in list.iter().filter(|n| f64::from(n.similarity) >= threshold) {
+            let other = neighbour.index as usize;
+            let (a, b) = (find(&mut parent, index), find(&mut parent, other));
             parent[a.max(b)] = a.min(b);
         }
     }

@@ -154,13 +154,14 @@ pub fn day_number(published: &str) -> Option<i64> {
 /// Another article's similarity to this one (0..1, above 0).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Neighbour {
-    pub index: usize,
-    pub similarity: f64,
+    pub index: u32,
+    pub similarity: f32,
 }
 
-/// One article as numbers: TF-IDF weights by term (sorted by id) and their norm.
+/// One article as numbers: TF-IDF weights by term (sorted by id) and their norm. Weights are
+/// kept as `f32` (a night holds some twenty million of them); sums and products are `f64`.
 struct Vector {
-    weights: Vec<(usize, f64)>,
+    weights: Vec<(u32, f32)>,
     norm: f64,
 }
 
@@ -215,7 +216,7 @@ pub struct Scored {
     /// index; an article is not its own neighbour.
     pub neighbours: Vec<Vec<Neighbour>>,
     /// Taken by [`linkage::stories`](crate::brief::linkage::stories) as its clusters' sums.
-    pub(crate) unit_vectors: Vec<Vec<(usize, f64)>>,
+    pub(crate) unit_vectors: Vec<Vec<(u32, f32)>>,
     pub(crate) days: Vec<Option<i64>>,
 }
 
@@ -223,11 +224,13 @@ pub struct Scored {
 pub fn score(profiles: &[Profile]) -> Scored {
     let mut vocabulary = Vocabulary::default();
     let terms: Vec<Terms> = profiles.iter().map(|p| vocabulary.terms(p)).collect();
-    score_terms(&terms)
+    score_terms(terms)
 }
 
-/// [`score`] over articles already counted (see [`Vocabulary::terms`]).
-pub fn score_terms(terms: &[Terms]) -> Scored {
+/// [`score`] over articles already counted (see [`Vocabulary::terms`]); each article's terms
+/// are dropped as soon as its vector is made.
+pub fn score_terms(terms: Vec<Terms>) -> Scored {
+    let days = terms.iter().map(|terms| terms.day).collect();
     let vectors = vectors(terms);
     let neighbours = neighbours(&vectors);
     let unit_vectors = vectors
@@ -237,14 +240,14 @@ pub fn score_terms(terms: &[Terms]) -> Scored {
             vector
                 .weights
                 .into_iter()
-                .map(|(t, w)| (t, w / norm))
+                .map(|(t, w)| (t, (f64::from(w) / norm) as f32))
                 .collect()
         })
         .collect();
     Scored {
         neighbours,
         unit_vectors,
-        days: terms.iter().map(|terms| terms.day).collect(),
+        days,
     }
 }
 
@@ -254,22 +257,22 @@ fn neighbours(vectors: &[Vector]) -> Vec<Vec<Neighbour>> {
     let mut index = Index::new(vectors);
     for (article, vector) in vectors.iter().enumerate() {
         for other in index.candidates(article, vector) {
-            let similarity = cosine(vector, &vectors[other]);
+            let similarity = cosine(vector, &vectors[other]) as f32;
             if similarity > 0.0 {
                 neighbours[article].push(Neighbour {
-                    index: other,
+                    index: other as u32,
                     similarity,
                 });
                 neighbours[other].push(Neighbour {
-                    index: article,
+                    index: article as u32,
                     similarity,
                 });
             }
         }
-        index.add(article, vector);
     }
     for list in &mut neighbours {
         list.sort_unstable_by_key(|neighbour| neighbour.index);
+        list.shrink_to_fit();
     }
     neighbours
 }
@@ -285,60 +288,53 @@ fn cosine(first: &Vector, second: &Vector) -> f64 {
 /// TF-IDF vectors: weight `(1 + ln tf) × (ln((1 + n) / (1 + df)) + 1)`. Terms are numbered
 /// again in order of first use across the articles in their order, so nothing depends on the
 /// order articles were counted in, nor on hash order.
-fn vectors(terms: &[Terms]) -> Vec<Vector> {
+fn vectors(terms: Vec<Terms>) -> Vec<Vector> {
     let top = terms
         .iter()
         .flat_map(|t| t.counts.iter().map(|&(id, _)| id as usize + 1))
         .max()
         .unwrap_or(0);
-    let mut renumbered = vec![usize::MAX; top];
-    let mut next = 0;
-    let counts: Vec<Vec<(usize, f64)>> = terms
-        .iter()
+    let mut renumbered = vec![u32::MAX; top];
+    let mut document_frequency: Vec<u32> = Vec::new();
+    for &(id, _) in terms.iter().flat_map(|t| &t.counts) {
+        let slot = &mut renumbered[id as usize];
+        if *slot == u32::MAX {
+            *slot = document_frequency.len() as u32;
+            document_frequency.push(0);
+        }
+        document_frequency[*slot as usize] += 1;
+    }
+    let documents = terms.len().max(MIN_DOCUMENTS) as f64;
+    terms
+        .into_iter()
         .map(|terms| {
-            let mut counts: Vec<(usize, f64)> = terms
+            let mut weights: Vec<(u32, f32)> = terms
                 .counts
                 .iter()
                 .map(|&(id, count)| {
-                    let slot = &mut renumbered[id as usize];
-                    if *slot == usize::MAX {
-                        *slot = next;
-                        next += 1;
-                    }
-                    (*slot, f64::from(count))
-                })
-                .collect();
-            counts.sort_unstable_by_key(|&(term, _)| term);
-            counts
-        })
-        .collect();
-    drop(renumbered);
-    let mut document_frequency = vec![0.0_f64; next];
-    for &(term, _) in counts.iter().flatten() {
-        document_frequency[term] += 1.0;
-    }
-    let documents = terms.len().max(MIN_DOCUMENTS) as f64;
-    counts
-        .into_iter()
-        .map(|counts| {
-            let weights: Vec<(usize, f64)> = counts
-                .into_iter()
-                .map(|(term, count)| {
-                    let frequency = document_frequency.get(term).copied().unwrap_or(1.0);
+                    let term = renumbered[id as usize];
+                    let frequency = f64::from(document_frequency[term as usize]);
                     let idf = ((1.0 + documents) / (1.0 + frequency)).ln() + 1.0;
-                    (term, (1.0 + count.ln()) * idf)
+                    (term, ((1.0 + f64::from(count).ln()) * idf) as f32)
                 })
                 .collect();
-            let norm = weights.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+            weights.sort_unstable_by_key(|&(term, _)| term);
+            let norm = weights
+                .iter()
+                .map(|&(_, w)| f64::from(w) * f64::from(w))
+                .sum::<f64>()
+                .sqrt();
             Vector { weights, norm }
         })
         .collect()
 }
 
-/// Inverted index over the articles seen so far: word → (article, weight), each list capped
-/// at [`POSTINGS`].
+/// Inverted index: per word, the first [`POSTINGS`] articles that have it (in article order)
+/// with their scaled weight, one flat array for the night. Probing an article reads only the
+/// entries before it, which are what an index built as it went would have held.
 struct Index {
-    words: Vec<Vec<(usize, f64)>>,
+    starts: Vec<usize>,
+    entries: Vec<(u32, f32)>,
     tally: Tally,
 }
 
@@ -370,11 +366,35 @@ impl Index {
     fn new(vectors: &[Vector]) -> Index {
         let words = vectors
             .iter()
-            .flat_map(|v| v.weights.iter().map(|w| w.0))
+            .flat_map(|v| v.weights.iter().map(|w| w.0 as usize))
             .max()
             .map_or(0, |top| top + 1);
+        let mut held = vec![0u32; words];
+        for &(term, _) in vectors.iter().flat_map(|v| &v.weights) {
+            let held = &mut held[term as usize];
+            *held = (*held + 1).min(POSTINGS as u32);
+        }
+        let mut starts = Vec::with_capacity(words + 1);
+        starts.push(0);
+        for &count in &held {
+            starts.push(starts[starts.len() - 1] + count as usize);
+        }
+        let mut entries = vec![(0, 0.0); starts[words]];
+        held.fill(0);
+        for (article, vector) in vectors.iter().enumerate() {
+            let scale = if vector.norm > 0.0 { vector.norm } else { 1.0 };
+            for &(term, weight) in &vector.weights {
+                let (term, filled) = (term as usize, held[term as usize] as usize);
+                if starts[term] + filled < starts[term + 1] {
+                    entries[starts[term] + filled] =
+                        (article as u32, (f64::from(weight) / scale) as f32);
+                    held[term] += 1;
+                }
+            }
+        }
         Index {
-            words: vec![Vec::new(); words],
+            starts,
+            entries,
             tally: Tally {
                 partial: vec![0.0; vectors.len()],
                 probed_by: vec![usize::MAX; vectors.len()],
@@ -390,8 +410,13 @@ impl Index {
         tally.found.clear();
         let scale = if vector.norm > 0.0 { vector.norm } else { 1.0 };
         for &(term, weight) in &vector.weights {
-            for &(other, other_weight) in self.words.get(term).into_iter().flatten() {
-                tally.credit(article, other, weight * other_weight / scale);
+            let (start, end) = (self.starts[term as usize], self.starts[term as usize + 1]);
+            let earlier = self.entries[start..end].iter();
+            for &(other, other_weight) in
+                earlier.take_while(|(other, _)| (*other as usize) < article)
+            {
+                let amount = f64::from(weight) * f64::from(other_weight) / scale;
+                tally.credit(article, other as usize, amount);
             }
         }
         let (partial, mut found) = (&tally.partial, std::mem::take(&mut tally.found));
@@ -403,26 +428,17 @@ impl Index {
         found.sort_unstable_by(order);
         found
     }
-
-    fn add(&mut self, article: usize, vector: &Vector) {
-        let scale = if vector.norm > 0.0 { vector.norm } else { 1.0 };
-        for &(term, weight) in &vector.weights {
-            if let Some(list) = self.words.get_mut(term).filter(|l| l.len() < POSTINGS) {
-                list.push((article, weight / scale));
-            }
-        }
-    }
 }
 
 /// The dot product of two sparse vectors sorted by term.
-pub(crate) fn dot(first: &[(usize, f64)], second: &[(usize, f64)]) -> f64 {
+pub(crate) fn dot(first: &[(u32, f32)], second: &[(u32, f32)]) -> f64 {
     let (mut i, mut j, mut total) = (0, 0, 0.0);
     while let (Some(&(a, x)), Some(&(b, y))) = (first.get(i), second.get(j)) {
         match a.cmp(&b) {
             Ordering::Less => i += 1,
             Ordering::Greater => j += 1,
             Ordering::Equal => {
-                total += x * y;
+                total += f64::from(x) * f64::from(y);
                 i += 1;
                 j += 1;
             }
@@ -430,7 +446,6 @@ pub(crate) fn dot(first: &[(usize, f64)], second: &[(usize, f64)]) -> f64 {
     }
     total
 }
-
 /// The member most similar to the rest of its story (ties: the first): the sum of its listed
 /// similarities to the other members.
 pub fn most_central(neighbours: &[Vec<Neighbour>], members: &[usize]) -> Option<usize> {
@@ -449,8 +464,8 @@ pub fn most_central_of(
             .get(i)
             .into_iter()
             .flatten()
-            .filter(|n| n.index != i && set.contains(&n.index))
-            .map(|n| n.similarity)
+            .filter(|n| n.index as usize != i && set.contains(&(n.index as usize)))
+            .map(|n| f64::from(n.similarity))
             .sum()
     };
     candidates
@@ -555,12 +570,13 @@ pub(crate) mod tests {
         for (i, row) in matrix.iter().enumerate() {
             let listed: HashMap<usize, f64> = neighbours[i]
                 .iter()
-                .map(|n| (n.index, n.similarity))
+                .map(|n| (n.index as usize, f64::from(n.similarity)))
                 .collect();
             for (j, &expected) in row.iter().enumerate().filter(|(j, _)| *j != i) {
                 let found = listed.get(&j).copied().unwrap_or(0.0);
+                // Weights and similarities are kept as f32.
                 assert!(
-                    (found - expected).abs() < 1e-12,
+                    (found - expected).abs() < 1e-6,
                     "{i} {j}: {found} {expected}"
                 );
             }

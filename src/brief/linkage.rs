@@ -13,7 +13,7 @@
 //! stories meet at all. Order is deterministic: largest story first, then input order.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 
 use crate::brief::group::{dot, Scored};
 
@@ -56,7 +56,7 @@ pub fn stories_taking_vectors(scored: &mut Scored, limits: Limits) -> Vec<Vec<us
     stories_from(sums, scored, limits)
 }
 
-fn stories_from(sums: Vec<Vec<(usize, f64)>>, scored: &Scored, limits: Limits) -> Vec<Vec<usize>> {
+fn stories_from(sums: Vec<Vec<(u32, f32)>>, scored: &Scored, limits: Limits) -> Vec<Vec<usize>> {
     let mut clusters = Clusters::new(sums, scored, limits);
     clusters.merge_all();
     let mut groups: Vec<Vec<usize>> = clusters
@@ -72,8 +72,13 @@ fn stories_from(sums: Vec<Vec<(usize, f64)>>, scored: &Scored, limits: Limits) -
 /// clusters it meets, and its first and last publication day.
 struct Clusters {
     members: Vec<Vec<usize>>,
-    sums: Vec<Vec<(usize, f64)>>,
-    meets: Vec<HashSet<usize>>,
+    sums: Vec<Vec<(u32, f32)>>,
+    /// The clusters each cluster meets. An entry may name a cluster merged since: it stands
+    /// for the cluster that took it in (see [`Clusters::live`]); a list is brought up to date
+    /// when its cluster is offered.
+    meets: Vec<Vec<u32>>,
+    /// The cluster each cluster was merged into (itself while it is live).
+    merged_into: Vec<u32>,
     days: Vec<Option<(i64, i64)>>,
     version: Vec<u32>,
     heap: BinaryHeap<Merge>,
@@ -107,21 +112,28 @@ impl PartialOrd for Merge {
 }
 
 impl Clusters {
-    fn new(sums: Vec<Vec<(usize, f64)>>, scored: &Scored, limits: Limits) -> Clusters {
+    fn new(sums: Vec<Vec<(u32, f32)>>, scored: &Scored, limits: Limits) -> Clusters {
         let count = scored.days.len();
-        let mut meets: Vec<HashSet<usize>> = vec![HashSet::new(); count];
+        let mut meets: Vec<Vec<u32>> = vec![Vec::new(); count];
         for (index, list) in scored.neighbours.iter().enumerate().take(count) {
             for neighbour in list {
-                if neighbour.index < count && neighbour.index != index {
-                    meets[index].insert(neighbour.index);
-                    meets[neighbour.index].insert(index);
+                let other = neighbour.index as usize;
+                if other < count && other != index {
+                    meets[index].push(other as u32);
+                    meets[other].push(index as u32);
                 }
             }
+        }
+        for list in &mut meets {
+            list.sort_unstable();
+            list.dedup();
+            list.shrink_to_fit();
         }
         let mut clusters = Clusters {
             members: (0..count).map(|index| vec![index]).collect(),
             sums,
             meets,
+            merged_into: (0..count as u32).collect(),
             days: scored.days.iter().map(|d| d.map(|d| (d, d))).collect(),
             version: vec![0; count],
             heap: BinaryHeap::new(),
@@ -136,9 +148,15 @@ impl Clusters {
     /// Queue the merges of `cluster` with the clusters it meets that are allowed (size, time
     /// window) and whose average similarity reaches the threshold.
     fn offer(&mut self, cluster: usize) {
-        let mut others: Vec<usize> = self.meets[cluster].iter().copied().collect();
+        let mut others = std::mem::take(&mut self.meets[cluster]);
+        for other in &mut others {
+            *other = self.live(*other as usize) as u32;
+        }
         others.sort_unstable();
-        for other in others {
+        others.dedup();
+        others.retain(|&other| other as usize != cluster);
+        for &other in &others {
+            let other = other as usize;
             if !self.allowed(cluster, other) {
                 continue;
             }
@@ -154,6 +172,17 @@ impl Clusters {
                 });
             }
         }
+        self.meets[cluster] = others;
+    }
+
+    /// The live cluster that `cluster` is now part of (path halving).
+    fn live(&mut self, mut cluster: usize) -> usize {
+        while self.merged_into[cluster] as usize != cluster {
+            let next = self.merged_into[self.merged_into[cluster] as usize];
+            self.merged_into[cluster] = next;
+            cluster = next as usize;
+        }
+        cluster
     }
 
     /// Whether the two clusters may become one story: not over the size cap, and their
@@ -174,13 +203,9 @@ impl Clusters {
             if current != merge.versions || self.members[gone].is_empty() {
                 continue;
             }
-            for other in std::mem::take(&mut self.meets[gone]) {
-                self.meets[other].remove(&gone);
-                if other != keep {
-                    self.meets[other].insert(keep);
-                    self.meets[keep].insert(other);
-                }
-            }
+            let met = std::mem::take(&mut self.meets[gone]);
+            self.meets[keep].extend(met);
+            self.merged_into[gone] = keep as u32;
             let members = std::mem::take(&mut self.members[gone]);
             self.members[keep].extend(members);
             self.members[keep].sort_unstable();
@@ -198,7 +223,7 @@ impl Clusters {
 }
 
 /// The sum of two sparse vectors sorted by term.
-fn add(first: &[(usize, f64)], second: &[(usize, f64)]) -> Vec<(usize, f64)> {
+fn add(first: &[(u32, f32)], second: &[(u32, f32)]) -> Vec<(u32, f32)> {
     let mut sum = Vec::with_capacity(first.len() + second.len());
     let (mut i, mut j) = (0, 0);
     loop {
@@ -350,8 +375,9 @@ mod tests {
             node
         }
         for (index, list) in neighbours.iter().enumerate() {
-            for neighbour in list.iter().filter(|n| n.similarity >= threshold) {
-                let (a, b) = (find(&mut parent, index), find(&mut parent, neighbour.index));
+            for neighbour in list.iter().filter(|n| f64::from(n.similarity) >= threshold) {
+                let other = neighbour.index as usize;
+                let (a, b) = (find(&mut parent, index), find(&mut parent, other));
                 parent[a.max(b)] = a.min(b);
             }
         }

@@ -65,8 +65,7 @@ pub(super) fn group_and_rank(
     grouping: linkage::Limits,
 ) -> (Vec<Vec<group::Neighbour>>, Vec<rank::Ranked>) {
     let terms: Vec<group::Terms> = features.into_iter().map(|f| f.terms).collect();
-    let mut scored = group::score_terms(&terms);
-    drop(terms);
+    let mut scored = group::score_terms(terms);
     let groups = linkage::stories_taking_vectors(&mut scored, grouping);
     let ranked = rank::rank(groups, articles, wire_groups);
     (scored.neighbours, ranked)

@@ -183,21 +183,21 @@ pub struct ArticleSketches<'a> {
 
 /// One paragraph long enough to be wire copy.
 struct Candidate<'a> {
-    reference: ParagraphRef,
-    /// Index of the article it belongs to (articles with equal ids count as one).
-    article: usize,
+    /// Number of the article it belongs to (articles with equal ids count as one).
+    article: u32,
+    paragraph: u32,
     sketch: &'a Sketch,
 }
 
 /// Which articles carry a distinct normalized text.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Span {
-    One(usize),
+    One(u32),
     Many,
 }
 
 impl Span {
-    fn with(self, article: usize) -> Span {
+    fn with(self, article: u32) -> Span {
         match self {
             Span::One(first) if first == article => self,
             _ => Span::Many,
@@ -211,28 +211,50 @@ impl Span {
     }
 }
 
-/// One distinct normalized text and the paragraphs (candidate indices) that carry it.
+/// One distinct normalized text (its copies are the candidates whose `text_of` is its index).
 struct Text<'a> {
     shingles: &'a [u32],
-    members: Vec<usize>,
     span: Span,
 }
 
 /// A near-duplicate link between two distinct texts.
 struct Edge {
-    first: usize,
-    second: usize,
+    first: u32,
+    second: u32,
     similarity: f64,
+}
+
+/// Lists of numbers stored one after another (a night's worth of small `Vec`s would cost more
+/// in headers and allocator slack than in numbers).
+struct Lists {
+    /// Where each list starts in `items`, plus the end of the last.
+    starts: Vec<usize>,
+    items: Vec<u32>,
+}
+
+impl Lists {
+    fn get(&self, index: usize) -> &[u32] {
+        &self.items[self.starts[index]..self.starts[index + 1]]
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn get_mut(&mut self, index: usize) -> &mut [u32] {
+        &mut self.items[self.starts[index]..self.starts[index + 1]]
+    }
 }
 
 /// Find the wire-copy groups among `articles`' sketches. The groups' `arabic` and `english`
 /// are left empty: the caller, who holds the texts, fills them in (see [`detect_texts`]).
 pub fn detect(articles: &[ArticleSketches<'_>]) -> Vec<WireGroup> {
-    let candidates = candidates(articles);
-    let texts = distinct_texts(&candidates);
+    let (ids, candidates) = candidates(articles);
+    let (texts, text_of) = distinct_texts(&candidates);
     let tokens = ranked_shingles(&texts);
     let edges = near_duplicates(&texts, &tokens);
-    group(&candidates, &texts, &edges)
+    drop(tokens);
+    group(&ids, &candidates, &texts, &text_of, &edges)
 }
 
 /// [`detect`] on texts in memory, every shingle kept, with each group's first copy's Arabic
@@ -262,83 +284,102 @@ pub fn detect_texts(articles: &[ArticleText<'_>]) -> Vec<WireGroup> {
     groups
 }
 
-fn candidates<'a>(articles: &[ArticleSketches<'a>]) -> Vec<Candidate<'a>> {
-    let mut numbers: HashMap<&str, usize> = HashMap::new();
+/// The articles' ids by number (equal ids share one) and their paragraphs as candidates.
+fn candidates<'a>(articles: &[ArticleSketches<'a>]) -> (Vec<&'a str>, Vec<Candidate<'a>>) {
+    let mut numbers: HashMap<&str, u32> = HashMap::new();
+    let mut ids = Vec::new();
     let mut candidates = Vec::new();
     for article in articles {
-        let next = numbers.len();
-        let number = *numbers.entry(article.id).or_insert(next);
+        let number = *numbers.entry(article.id).or_insert_with(|| {
+            ids.push(article.id);
+            ids.len() as u32 - 1
+        });
         for sketch in article.paragraphs {
             candidates.push(Candidate {
-                reference: ParagraphRef {
-                    article: article.id.to_string(),
-                    paragraph: sketch.paragraph as usize,
-                },
                 article: number,
+                paragraph: sketch.paragraph,
                 sketch,
             });
         }
     }
-    candidates
+    (ids, candidates)
 }
 
-/// Candidates folded into distinct normalized texts, in order of first appearance.
-fn distinct_texts<'a>(candidates: &[Candidate<'a>]) -> Vec<Text<'a>> {
+/// Candidates folded into distinct normalized texts, in order of first appearance, and the
+/// text each candidate carries.
+fn distinct_texts<'a>(candidates: &[Candidate<'a>]) -> (Vec<Text<'a>>, Vec<u32>) {
     let mut texts: Vec<Text<'a>> = Vec::new();
-    let mut seen: HashMap<u64, usize> = HashMap::new();
-    for (index, candidate) in candidates.iter().enumerate() {
-        match seen.get(&candidate.sketch.text) {
-            Some(&text) => {
-                texts[text].members.push(index);
-                texts[text].span = texts[text].span.with(candidate.article);
-            }
-            None => {
-                seen.insert(candidate.sketch.text, texts.len());
-                texts.push(Text {
-                    shingles: &candidate.sketch.shingles,
-                    members: vec![index],
-                    span: Span::One(candidate.article),
-                });
-            }
+    let mut text_of = Vec::with_capacity(candidates.len());
+    let mut seen: HashMap<u64, u32> = HashMap::new();
+    for candidate in candidates {
+        let next = texts.len() as u32;
+        let text = *seen.entry(candidate.sketch.text).or_insert(next);
+        if text == next {
+            texts.push(Text {
+                shingles: &candidate.sketch.shingles,
+                span: Span::One(candidate.article),
+            });
+        } else {
+            let span = &mut texts[text as usize].span;
+            *span = span.with(candidate.article);
         }
+        text_of.push(text);
     }
-    texts
+    (texts, text_of)
 }
 
 /// Each text's shingles as token numbers sorted rarest first (ties: first seen first), so a
-/// text's prefix is its rarest shingles under one global order.
-fn ranked_shingles(texts: &[Text<'_>]) -> Vec<Vec<u32>> {
-    let mut ids: HashMap<u32, u32> = HashMap::new();
-    let mut sets: Vec<Vec<u32>> = texts
-        .iter()
-        .map(|text| {
-            // The sketch's hashes are distinct, so their ids are too; sorted below.
-            text.shingles
-                .iter()
-                .map(|&shingle| {
-                    let next = ids.len() as u32;
-                    *ids.entry(shingle).or_insert(next)
-                })
-                .collect()
-        })
-        .collect();
-    let mut frequency = vec![0u32; ids.len()];
-    for &id in sets.iter().flatten() {
+/// text's prefix is its rarest shingles under one global order. Flat arrays and a sorted
+/// table rather than a hash map: at a night's scale the map's slack was the largest thing held.
+fn ranked_shingles(texts: &[Text<'_>]) -> Lists {
+    let mut starts = Vec::with_capacity(texts.len() + 1);
+    starts.push(0);
+    let mut items: Vec<u32> = Vec::with_capacity(texts.iter().map(|t| t.shingles.len()).sum());
+    for text in texts {
+        items.extend_from_slice(text.shingles);
+        starts.push(items.len());
+    }
+    let count = number_by_first_use(&mut items);
+    let mut frequency = vec![0u32; count];
+    for &id in &items {
         frequency[id as usize] += 1;
     }
-    let mut order: Vec<u32> = (0..ids.len() as u32).collect();
+    let mut order: Vec<u32> = (0..count as u32).collect();
     order.sort_unstable_by_key(|&id| (frequency[id as usize], id));
-    let mut rank = vec![0u32; ids.len()];
+    // `frequency` becomes each id's rank.
+    let rank = &mut frequency;
     for (position, &id) in order.iter().enumerate() {
         rank[id as usize] = position as u32;
     }
-    for set in &mut sets {
-        for token in set.iter_mut() {
-            *token = rank[*token as usize];
-        }
-        set.sort_unstable();
+    drop(order);
+    for item in &mut items {
+        *item = rank[*item as usize];
+    }
+    let mut sets = Lists { starts, items };
+    for index in 0..sets.len() {
+        // A sketch's hashes are distinct, so their ranks are too.
+        sets.get_mut(index).sort_unstable();
     }
     sets
+}
+
+/// Replace each hash in `items` with its number in order of first appearance; the count of
+/// distinct hashes.
+fn number_by_first_use(items: &mut [u32]) -> usize {
+    let mut distinct = items.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut number = vec![u32::MAX; distinct.len()];
+    let mut next = 0;
+    for item in items.iter_mut() {
+        let (Ok(at) | Err(at)) = distinct.binary_search(item);
+        if number[at] == u32::MAX {
+            number[at] = next;
+            next += 1;
+        }
+        *item = number[at];
+    }
+    next as usize
 }
 
 /// The shingles of a normalized text as slices of it (the whole text when it is shorter than a
@@ -365,51 +406,82 @@ fn prefix_length(size: usize) -> usize {
 }
 
 /// Near-duplicate links between distinct texts (see the module notes for the bounds).
-fn near_duplicates(texts: &[Text<'_>], tokens: &[Vec<u32>]) -> Vec<Edge> {
-    let token_count = tokens
-        .iter()
-        .flatten()
-        .max()
-        .map_or(0, |&top| top as usize + 1);
-    let mut postings: Vec<Vec<u32>> = vec![Vec::new(); token_count];
-    let mut shared = vec![0usize; texts.len()];
-    let mut seen_by = vec![usize::MAX; texts.len()];
+fn near_duplicates(texts: &[Text<'_>], tokens: &Lists) -> Vec<Edge> {
+    let postings = postings(tokens);
+    let mut shared = vec![0u32; texts.len()];
+    let mut seen_by = vec![u32::MAX; texts.len()];
     let mut edges = Vec::new();
-    for (index, set) in tokens.iter().enumerate() {
+    for index in 0..tokens.len() {
+        let set = tokens.get(index);
         let prefix = &set[..prefix_length(set.len())];
         let mut found: Vec<usize> = Vec::new();
         for &token in prefix {
-            for &other in &postings[token as usize] {
-                let other = other as usize;
-                if seen_by[other] != index {
-                    seen_by[other] = index;
-                    shared[other] = 0;
-                    found.push(other);
+            // A posting list is in text order; the texts before this one are the ones it
+            // would have held when this text was reached.
+            let earlier = postings.get(token as usize).iter();
+            for &other in earlier.take_while(|&&other| (other as usize) < index) {
+                if seen_by[other as usize] != index as u32 {
+                    seen_by[other as usize] = index as u32;
+                    shared[other as usize] = 0;
+                    found.push(other as usize);
                 }
-                shared[other] += 1;
-            }
-        }
-        for &token in prefix {
-            if postings[token as usize].len() < POSTINGS {
-                postings[token as usize].push(index as u32);
+                shared[other as usize] += 1;
             }
         }
         found.retain(|&other| {
-            texts[other].span.meets(texts[index].span) && comparable(tokens[other].len(), set.len())
+            texts[other].span.meets(texts[index].span)
+                && comparable(tokens.get(other).len(), set.len())
         });
         let key = |&other: &usize| (std::cmp::Reverse(shared[other]), other);
         best_first(&mut found, VERIFICATIONS, key);
         for &other in &found {
-            if let Some(similarity) = similarity(&tokens[other], set) {
+            if let Some(similarity) = similarity(tokens.get(other), set) {
                 edges.push(Edge {
-                    first: other,
-                    second: index,
+                    first: other as u32,
+                    second: index as u32,
                     similarity,
                 });
             }
         }
     }
     edges
+}
+
+/// Per token, the first [`POSTINGS`] texts (in text order) that have it in their prefix.
+fn postings(tokens: &Lists) -> Lists {
+    let prefix = |index: usize| {
+        let set = tokens.get(index);
+        &set[..prefix_length(set.len())]
+    };
+    let token_count = tokens.items.iter().max().map_or(0, |&top| top as usize + 1);
+    let mut held = vec![0u32; token_count];
+    for index in 0..tokens.len() {
+        for &token in prefix(index) {
+            let held = &mut held[token as usize];
+            *held = (*held + 1).min(POSTINGS as u32);
+        }
+    }
+    let mut starts = Vec::with_capacity(token_count + 1);
+    starts.push(0);
+    for &count in &held {
+        starts.push(starts[starts.len() - 1] + count as usize);
+    }
+    let mut lists = Lists {
+        items: vec![0; starts[token_count]],
+        starts,
+    };
+    held.fill(0);
+    for index in 0..tokens.len() {
+        for &token in prefix(index) {
+            let token = token as usize;
+            let filled = held[token] as usize;
+            if lists.starts[token] + filled < lists.starts[token + 1] {
+                lists.items[lists.starts[token] + filled] = index as u32;
+                held[token] += 1;
+            }
+        }
+    }
+    lists
 }
 
 /// Keep the `limit` smallest items by `key`, sorted, without sorting the rest.
@@ -488,33 +560,39 @@ pub(super) fn union(parent: &mut [usize], first: usize, second: usize) {
 /// Groups of linked texts, in order of first appearance. A text is in a group when its copies
 /// span several articles or a near-duplicate link reaches it; a group's weakest similarity is
 /// the lowest of its own links (1.0 when it has none: exact copies only).
-fn group(candidates: &[Candidate<'_>], texts: &[Text<'_>], edges: &[Edge]) -> Vec<WireGroup> {
+fn group(
+    ids: &[&str],
+    candidates: &[Candidate<'_>],
+    texts: &[Text<'_>],
+    text_of: &[u32],
+    edges: &[Edge],
+) -> Vec<WireGroup> {
     let mut parent: Vec<usize> = (0..texts.len()).collect();
     let mut linked: Vec<bool> = texts.iter().map(|t| t.span == Span::Many).collect();
     for edge in edges {
-        union(&mut parent, edge.first, edge.second);
-        linked[edge.first] = true;
-        linked[edge.second] = true;
+        let (first, second) = (edge.first as usize, edge.second as usize);
+        union(&mut parent, first, second);
+        linked[first] = true;
+        linked[second] = true;
     }
     let mut weakest = vec![1.0_f64; texts.len()];
     for edge in edges {
-        let root = find(&mut parent, edge.first);
+        let root = find(&mut parent, edge.first as usize);
         weakest[root] = weakest[root].min(edge.similarity);
     }
-    let mut components: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    // Per component (by root): its distinct texts, and its paragraphs in candidate order.
+    let mut components: BTreeMap<usize, (usize, Vec<usize>)> = BTreeMap::new();
     for (index, _) in linked.iter().enumerate().filter(|(_, &linked)| linked) {
-        components
-            .entry(find(&mut parent, index))
-            .or_default()
-            .push(index);
+        components.entry(find(&mut parent, index)).or_default().0 += 1;
+    }
+    for (candidate, &text) in text_of.iter().enumerate() {
+        if linked[text as usize] {
+            let root = find(&mut parent, text as usize);
+            components.entry(root).or_default().1.push(candidate);
+        }
     }
     let mut groups = Vec::new();
-    for (root, members) in components {
-        let mut paragraphs: Vec<usize> = members
-            .iter()
-            .flat_map(|&text| texts[text].members.iter().copied())
-            .collect();
-        paragraphs.sort_unstable();
+    for (root, (distinct, paragraphs)) in components {
         if paragraphs.is_empty() {
             continue;
         }
@@ -522,9 +600,12 @@ fn group(candidates: &[Candidate<'_>], texts: &[Text<'_>], edges: &[Edge]) -> Ve
             id: format!("wire-{}", groups.len() + 1),
             paragraphs: paragraphs
                 .iter()
-                .map(|&i| candidates[i].reference.clone())
+                .map(|&i| ParagraphRef {
+                    article: ids[candidates[i].article as usize].to_string(),
+                    paragraph: candidates[i].paragraph as usize,
+                })
                 .collect(),
-            exact: members.len() == 1,
+            exact: distinct == 1,
             similarity: weakest[root],
             arabic: String::new(),
             english: String::new(),
