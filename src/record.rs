@@ -128,7 +128,7 @@ pub struct CacheCounts {
     pub misses: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StageBackend {
     pub backend: String,
     pub kind: &'static str,
@@ -194,8 +194,8 @@ pub struct BatchReport {
     pub collected: BTreeMap<&'static str, u64>,
     /// Answers from batch jobs taken (checked and cached), every pass.
     pub answers_taken: u64,
-    /// Passes of the run (the counters under `stages` are the last pass's; `cost` is every
-    /// pass's).
+    /// Passes of the run. Requests, tokens and cost (in all, per stage, per endpoint) are
+    /// every pass's together; `cache` is the last pass's.
     pub passes: usize,
     /// Each batch job of the run, in order.
     pub jobs: Vec<BatchJob>,
@@ -331,4 +331,73 @@ pub struct BriefReport {
     pub notes: Vec<String>,
     /// The technical causes behind the notes (e.g. why a model's answer was unusable).
     pub causes: Vec<String>,
+}
+
+/// A run's request counters (`requests`, `attempts`, tokens, and the same per stage and backend
+/// and per endpoint), summed over the passes of a batch run, each of which counts only what it
+/// sent or took.
+#[derive(Debug, Default)]
+pub struct Counters {
+    stages: BTreeMap<&'static str, Vec<StageBackend>>,
+    endpoints: BTreeMap<String, Vec<crate::backend::dispatch::EndpointShare>>,
+    requests: u64,
+    attempts: u64,
+    tokens_in: u64,
+    tokens_in_evaluated: u64,
+    tokens_out: u64,
+}
+
+impl Counters {
+    /// Add one pass's counters.
+    pub fn add(&mut self, report: &RunReport) {
+        for (stage, backends) in &report.stages {
+            let into = self.stages.entry(stage).or_default();
+            for backend in backends {
+                match into.iter_mut().find(|b| b.backend == backend.backend) {
+                    Some(sum) => {
+                        sum.requests += backend.requests;
+                        sum.attempts += backend.attempts;
+                        sum.failures += backend.failures;
+                        sum.tokens_in += backend.tokens_in;
+                        sum.tokens_in_evaluated += backend.tokens_in_evaluated;
+                        sum.tokens_out += backend.tokens_out;
+                        sum.cost += backend.cost;
+                        sum.structured = backend.structured.or(sum.structured);
+                    }
+                    None => into.push(backend.clone()),
+                }
+            }
+        }
+        for (backend, shares) in &report.endpoints {
+            let into = self.endpoints.entry(backend.clone()).or_default();
+            for share in shares {
+                match into.iter_mut().find(|s| s.endpoint == share.endpoint) {
+                    Some(sum) => {
+                        sum.attempts += share.attempts;
+                        sum.failures += share.failures;
+                        sum.cost += share.cost;
+                        sum.cooling_down = share.cooling_down;
+                    }
+                    None => into.push(share.clone()),
+                }
+            }
+        }
+        self.requests += report.requests;
+        self.attempts += report.attempts;
+        self.tokens_in += report.tokens_in;
+        self.tokens_in_evaluated += report.tokens_in_evaluated;
+        self.tokens_out += report.tokens_out;
+    }
+
+    /// Put the sums of the earlier passes and of `last` into `last`.
+    pub fn write_into(mut self, last: &mut RunReport) {
+        self.add(last);
+        last.stages = self.stages;
+        last.endpoints = self.endpoints;
+        last.requests = self.requests;
+        last.attempts = self.attempts;
+        last.tokens_in = self.tokens_in;
+        last.tokens_in_evaluated = self.tokens_in_evaluated;
+        last.tokens_out = self.tokens_out;
+    }
 }

@@ -24,7 +24,7 @@ use crate::backend::BackendError;
 use crate::batch::provider::{Job, Provider};
 use crate::batch::{self, jsonl, Collector, Pending};
 use crate::progress::Progress;
-use crate::record::{BatchJob, RunReport};
+use crate::record::{BatchJob, Counters, RunReport};
 use crate::settings::Settings;
 
 /// Most passes one run makes: translate, its two repairs, summaries and their stricter retry,
@@ -102,6 +102,7 @@ pub async fn run_batched(
         deadline,
         pass: 0,
         spent: 0.0,
+        earlier: Counters::default(),
         jobs: Vec::new(),
     };
     batched.import(imports)?;
@@ -127,6 +128,7 @@ pub async fn run_batched(
         if let Some(end) = end {
             return batched.finish(report, end);
         }
+        batched.earlier.add(&report);
     }
 }
 
@@ -142,6 +144,8 @@ struct Batched {
     pass: usize,
     /// What every pass so far cost.
     spent: f64,
+    /// The requests and tokens of the passes before the current one.
+    earlier: Counters,
     jobs: Vec<BatchJob>,
 }
 
@@ -175,6 +179,8 @@ impl Batched {
                 max_cost: request.max_cost.map(|cap| (cap - self.spent).max(0.0)),
                 collector: Some(self.collector.clone()),
                 write: request.write,
+                // The deadline holds for the whole run, every pass together.
+                deadline_at: self.deadline,
             },
             self.progress.clone(),
             self.cancel.clone(),
@@ -191,12 +197,14 @@ impl Batched {
         Ok(report)
     }
 
-    /// The last pass's report with the whole run's cost and jobs, written as run.json.
+    /// The last pass's report with the whole run's counters, cost and jobs, written as
+    /// run.json.
     fn finish(
         self,
         mut report: RunReport,
         end: BatchEnd,
     ) -> Result<(RunReport, BatchEnd), RunError> {
+        self.earlier.write_into(&mut report);
         report.cost = self.spent;
         if let Some(batch) = &mut report.batch {
             batch.passes = self.pass;

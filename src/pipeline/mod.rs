@@ -113,6 +113,9 @@ pub struct RunRequest {
     pub collector: Option<Arc<crate::batch::Collector>>,
     /// Write the outputs (false for an estimate: nothing is written, not even the folder).
     pub write: bool,
+    /// When the run must stop sending, if it started earlier than this pass (a batch run's
+    /// later passes); otherwise `run.deadline` counts from the start.
+    pub deadline_at: Option<tokio::time::Instant>,
 }
 
 impl RunRequest {
@@ -125,6 +128,7 @@ impl RunRequest {
             max_cost: None,
             collector: None,
             write: true,
+            deadline_at: None,
         }
     }
 }
@@ -212,10 +216,11 @@ pub async fn run(
     Ok(report)
 }
 
-/// What the run holds from start to end: the cache, locked against a second run.
+/// What the run holds from start to end: the cache, locked against a second run (an estimate,
+/// which sends and writes nothing, reads it beside a run without the lock).
 struct Opened {
     shared: Arc<Shared>,
-    _cache_lock: crate::lock::RunLock,
+    _cache_lock: Option<crate::lock::RunLock>,
 }
 
 /// Check the settings for a run, lock and open the cache, load the template and glossary, and
@@ -230,10 +235,19 @@ fn open(
         // An estimate sends nothing, so it needs no API key.
         settings.check_for_run()?;
     }
-    let deadline = settings.run.deadline().map_err(RunError::Deadline)?;
+    let deadline = match request.deadline_at {
+        Some(at) => Some(at),
+        None => (settings.run.deadline().map_err(RunError::Deadline)?)
+            .map(|limit| tokio::time::Instant::now() + limit),
+    };
     let counter = TokenCounter::new(&settings.chunk.encoding).map_err(RunError::Encoding)?;
     let template = Template::load(&settings.prompts.dir, "translate")?;
-    let cache_lock = crate::lock::acquire(&[crate::lock::cache_lock_path(&settings.cache_path())])?;
+    let cache_lock = match request.write {
+        true => Some(crate::lock::acquire(&[crate::lock::cache_lock_path(
+            &settings.cache_path(),
+        )])?),
+        false => None,
+    };
     let cache = Cache::open(&settings.cache_path())?;
     let note_progress = progress.clone();
     let shared = Arc::new(Shared {
@@ -252,7 +266,7 @@ fn open(
         let shared = shared.clone();
         let shown = settings.run.deadline.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(deadline).await;
+            tokio::time::sleep_until(deadline).await;
             shared.halt(
                 Halt::DeadlinePassed,
                 &format!(

@@ -220,6 +220,20 @@ async fn batch_jobs_go_stage_by_stage_and_a_stopped_run_resumes_its_job() {
     let taken = report["batch"]["answers_taken"].as_f64().unwrap();
     assert!(taken > 0.0, "{report}");
     assert_eq!(report["cost"].as_f64().unwrap(), taken * 5.0, "{report}");
+    // Each pass counts what it took; run.json holds every pass's counts, not the last's.
+    let requests = |stage: &str| report["stages"][stage][0]["requests"].as_u64().unwrap();
+    assert_eq!(
+        requests("translate"),
+        first_job.len() as u64,
+        "every translation taken, over two jobs: {report}"
+    );
+    assert_eq!(requests("summarize"), 5, "{report}");
+    assert_eq!(report["requests"].as_f64().unwrap(), taken, "{report}");
+    let stage_cost: f64 = ["translate", "summarize"]
+        .iter()
+        .map(|stage| report["stages"][stage][0]["cost"].as_f64().unwrap())
+        .sum();
+    assert_eq!(stage_cost, report["cost"].as_f64().unwrap(), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

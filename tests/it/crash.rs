@@ -151,7 +151,8 @@ async fn sighup_stops_like_ctrl_c() {
 }
 
 /// Harm 9: two runs on the same cache and output folder sent every request twice. The second
-/// run now exits 75 at once, naming the first run's pid, and sends nothing.
+/// run now exits 75 at once, naming the first run's pid, and sends nothing; an estimate, which
+/// sends nothing and writes nothing, still answers.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_run_on_the_same_cache_and_output_exits_naming_the_first() {
     let schedule = Schedule::clean();
@@ -181,6 +182,17 @@ async fn a_second_run_on_the_same_cache_and_output_exits_naming_the_first() {
     assert!(stderr.contains(&format!("pid {pid}")), "{stderr}");
     assert!(stderr.contains("cache.sqlite.lock"), "{stderr}");
     assert_eq!(second_schedule.requests(), 0, "the second run sent nothing");
+    // An estimate only reads the cache: it answers while the run holds the lock.
+    let estimate = tarjim_command(dir.path(), &["estimate", &samples])
+        .spawn()
+        .unwrap();
+    let estimate = wait_with_timeout(estimate, RUN_TIMEOUT, &["estimate"]);
+    let stderr = checked_stderr(&estimate);
+    assert_eq!(estimate.status.code(), Some(0), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&estimate.stdout).contains("requests"),
+        "{stderr}"
+    );
     Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
