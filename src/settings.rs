@@ -93,6 +93,9 @@ pub struct RunSettings {
     pub article_timeout_s: u64,
     /// Batch mode (`run --batch`): seconds between two looks at a submitted job.
     pub batch_poll_s: u64,
+    /// Batch mode: the most requests in one job (OpenAI's batch API takes 50,000); a stage
+    /// with more goes out as several jobs at once.
+    pub batch_max_requests: usize,
 }
 
 impl RunSettings {
@@ -253,6 +256,11 @@ impl Settings {
         if self.chunk.max_per_article == 0 {
             return Err(SettingsError::Check(
                 "chunk.max_per_article must be at least 1".into(),
+            ));
+        }
+        if self.run.batch_max_requests == 0 {
+            return Err(SettingsError::Check(
+                "run.batch_max_requests must be at least 1".into(),
             ));
         }
         if self.chunk.max_tokens == 0 {

@@ -11,6 +11,7 @@
 //! of its requests, so a stopped run resumes polling it instead of submitting again; requests
 //! the job did not answer are collected again and go in the next job.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,9 +32,9 @@ use crate::settings::Settings;
 /// and the brief's requests come to fewer.
 const MAX_PASSES: usize = 12;
 
-/// Most requests in one job (OpenAI's batch API limit; its 200 MB file limit comes later for
-/// tarjim's requests of a few kilobytes).
-const MAX_JOB_REQUESTS: usize = 50_000;
+/// Most bytes in one job's file (OpenAI's batch API takes 200 MB; the most requests in one job
+/// is `run.batch_max_requests`).
+const MAX_JOB_BYTES: usize = 190 * 1024 * 1024;
 
 /// Where a stage's batch goes.
 #[derive(Debug, Clone)]
@@ -240,8 +241,8 @@ impl Batched {
         })
     }
 
-    /// Send the batch to the provider (or resume it) and take its answers for the next pass;
-    /// an end when the run stopped while waiting.
+    /// Send the batch to the provider as one job or several (or resume them) and take their
+    /// answers for the next pass; an end when the run stopped while waiting.
     async fn submit(
         &mut self,
         pending: &[Pending],
@@ -255,23 +256,29 @@ impl Batched {
                 pending.len()
             )));
         }
-        if pending.len() > MAX_JOB_REQUESTS {
-            return Err(RunError::Batch(format!(
-                "the {stage} stage has {} requests, more than the {MAX_JOB_REQUESTS} one job may \
-                 hold on OpenAI's batch API; hint: run fewer inputs per command, or use \
-                 --batch-export and split the file",
-                pending.len()
-            )));
+        let parts = parts(text, self.settings.run.batch_max_requests, MAX_JOB_BYTES);
+        if parts.len() > 1 {
+            self.progress.note(&format!(
+                "batch: the {stage} stage's {} requests go out as {} jobs (at most {} requests \
+                 each, run.batch_max_requests)",
+                pending.len(),
+                parts.len(),
+                self.settings.run.batch_max_requests
+            ));
         }
-        let Some((job, output)) = self.submitted(pending, text).await? else {
+        let Some(done) = self.submitted(pending, &parts).await? else {
             return Ok(Some(BatchEnd::Stopped));
         };
-        self.jobs.push(BatchJob {
-            stage,
-            job,
-            requests: pending.len(),
-            answered: output.answers.len(),
-        });
+        let mut output = jsonl::Output::default();
+        for ((range, _), (job, answers)) in parts.iter().zip(done) {
+            self.jobs.push(BatchJob {
+                stage,
+                job,
+                requests: range.len(),
+                answered: answers.answers.len(),
+            });
+            output.extend(answers);
+        }
         if output.answers.is_empty() {
             return Err(RunError::Batch(format!(
                 "the batch job of the {stage} stage answered none of its {} requests{}",
@@ -292,6 +299,25 @@ impl Batched {
     }
 }
 
+/// A batch's JSONL cut into jobs of at most `max_requests` lines and `max_bytes` (a line
+/// longer than that is a job alone): each job's range of the requests and its text.
+fn parts(text: &str, max_requests: usize, max_bytes: usize) -> Vec<(Range<usize>, &str)> {
+    let mut parts = Vec::new();
+    let (mut first, mut count, mut from, mut to) = (0, 0, 0, 0);
+    for line in text.split_inclusive('\n') {
+        if count > 0 && (count >= max_requests || to - from + line.len() > max_bytes) {
+            parts.push((first..first + count, &text[from..to]));
+            (first, count, from) = (first + count, 0, to);
+        }
+        count += 1;
+        to += line.len();
+    }
+    if count > 0 {
+        parts.push((first..first + count, &text[from..to]));
+    }
+    parts
+}
+
 fn first_reason(failed: &[(String, String)]) -> String {
     failed
         .first()
@@ -308,14 +334,14 @@ fn sha256(text: &str) -> String {
 }
 
 impl Batched {
-    /// Submit `text` (the requests `pending`) to the backend's batch API, or resume the job
-    /// saved for the same requests, wait for it, and read its output, with the job's id;
-    /// `None` when the run was stopped while waiting (the job stays saved).
+    /// Submit each part of the batch to the backend's batch API, or resume the job saved for
+    /// the same requests, wait for them all, and read their outputs, with each job's id; `None`
+    /// when the run was stopped while waiting (the jobs stay saved).
     async fn submitted(
         &self,
         pending: &[Pending],
-        text: &str,
-    ) -> Result<Option<(String, jsonl::Output)>, RunError> {
+        parts: &[(Range<usize>, &str)],
+    ) -> Result<Option<Vec<(String, jsonl::Output)>>, RunError> {
         let backend = &pending[0].backend;
         let http = (self.settings.backend(backend))
             .and_then(|settings| settings.http())
@@ -325,44 +351,62 @@ impl Batched {
         let failed = |error: BackendError| {
             RunError::Batch(format!("the {stage} stage's batch job: {error}"))
         };
-        let mut state = self
-            .saved_or_submitted(&provider, pending, text)
-            .await
-            .map_err(|error| match error {
-                Submit::Backend(error) => failed(error),
-                Submit::Run(error) => error,
-            })?;
-        let Some(job) = self.waited(&provider, &mut state).await? else {
+        let state_path = self.folder().join("state.json");
+        let mut saved = read_states(&state_path);
+        let mut states = Vec::with_capacity(parts.len());
+        for (range, text) in parts {
+            let state = self
+                .saved_or_submitted(&provider, &pending[range.clone()], text, &mut saved)
+                .await
+                .map_err(|error| match error {
+                    Submit::Backend(error) => failed(error),
+                    Submit::Run(error) => error,
+                })?;
+            states.push(state);
+        }
+        write_states(&state_path, &states)?;
+        let Some(jobs) = self.waited(&provider, &mut states).await? else {
             return Ok(None);
         };
-        let mut output = jsonl::Output::default();
-        for (file, kind) in [
-            (&job.output_file_id, "output"),
-            (&job.error_file_id, "errors"),
-        ] {
-            let Some(file) = file else { continue };
-            let path = self.folder().join(format!("{}.{kind}.jsonl", job.id));
-            provider.download(file, &path).await.map_err(failed)?;
-            output.extend(jsonl::read(&path).map_err(batch_error)?);
+        let mut done = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let mut output = jsonl::Output::default();
+            for (file, kind) in [
+                (&job.output_file_id, "output"),
+                (&job.error_file_id, "errors"),
+            ] {
+                let Some(file) = file else { continue };
+                let path = self.folder().join(format!("{}.{kind}.jsonl", job.id));
+                provider.download(file, &path).await.map_err(failed)?;
+                output.extend(jsonl::read(&path).map_err(batch_error)?);
+            }
+            done.push((job.id, output));
         }
-        Ok(Some((job.id, output)))
+        Ok(Some(done))
     }
 
     fn folder(&self) -> PathBuf {
         self.request.out.join("batch")
     }
 
-    /// The job saved for these same requests, or a new one (uploaded, created and saved).
+    /// The job saved for these same requests, or a new one (uploaded, created, and saved among
+    /// `saved` before anything else happens, so a run stopped after submitting one part of a
+    /// stage does not submit it again).
     async fn saved_or_submitted(
         &self,
         provider: &Provider,
         pending: &[Pending],
         text: &str,
+        saved: &mut Vec<State>,
     ) -> Result<State, Submit> {
         let hash = sha256(text);
         let stage = pending[0].stage.as_str();
         let state_path = self.folder().join("state.json");
-        if let Some(state) = read_state(&state_path).filter(|state| state.input_sha256 == hash) {
+        if let Some(state) = saved
+            .iter()
+            .find(|state| state.input_sha256 == hash)
+            .cloned()
+        {
             self.progress.note(&format!(
                 "batch: resuming job {} ({} {stage} requests, submitted before)",
                 state.batch_id, state.requests
@@ -385,41 +429,55 @@ impl Batched {
             batch_id: job.id,
             status: job.status,
         };
-        write_state(&state_path, &state).map_err(Submit::Run)?;
+        saved.push(state.clone());
+        write_states(&state_path, saved).map_err(Submit::Run)?;
         Ok(state)
     }
 
-    /// Poll the job until it is over; `None` when the run is interrupted or its deadline
-    /// passes first.
+    /// Poll the jobs until every one is over; `None` when the run is interrupted or its
+    /// deadline passes first.
     async fn waited(
         &self,
         provider: &Provider,
-        state: &mut State,
-    ) -> Result<Option<Job>, RunError> {
+        states: &mut [State],
+    ) -> Result<Option<Vec<Job>>, RunError> {
         let state_path = self.folder().join("state.json");
         let poll = Duration::from_secs(self.settings.run.batch_poll_s);
         let far = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
+        let mut over: Vec<Option<Job>> = vec![None; states.len()];
         loop {
-            let job = provider.job(&state.batch_id).await.map_err(|error| {
-                RunError::Batch(format!("the {} stage's batch job: {error}", state.stage))
-            })?;
-            if job.status != state.status {
-                state.status = job.status.clone();
-                write_state(&state_path, state)?;
-                self.progress
-                    .note(&format!("batch: job {} is {}", job.id, job.status));
+            for (state, over) in states.iter_mut().zip(&mut over) {
+                if over.is_some() {
+                    continue;
+                }
+                let job = provider.job(&state.batch_id).await.map_err(|error| {
+                    RunError::Batch(format!("the {} stage's batch job: {error}", state.stage))
+                })?;
+                if job.status != state.status {
+                    state.status = job.status.clone();
+                    self.progress
+                        .note(&format!("batch: job {} is {}", job.id, job.status));
+                }
+                if job.is_over() {
+                    *over = Some(job);
+                }
             }
-            if job.is_over() {
-                return Ok(Some(job));
+            write_states(&state_path, states)?;
+            if over.iter().all(Option::is_some) {
+                return Ok(Some(over.into_iter().flatten().collect()));
             }
+            let waiting: Vec<String> = (states.iter().zip(&over))
+                .filter(|(_, over)| over.is_none())
+                .map(|(state, _)| format!("{} ({})", state.batch_id, state.status))
+                .collect();
             tokio::select! {
                 _ = tokio::time::sleep(poll) => {}
                 _ = self.cancel.cancelled() => return Ok(None),
                 _ = tokio::time::sleep_until(self.deadline.unwrap_or(far)) => {
                     self.progress.note(&format!(
-                        "batch: the run's deadline passed while job {} was {}; run the same \
-                         command again to resume it",
-                        job.id, job.status
+                        "batch: the run's deadline passed while job {} was waited for; run \
+                         the same command again to resume it",
+                        waiting.join(", ")
                     ));
                     return Ok(None);
                 }
@@ -440,11 +498,49 @@ impl From<BackendError> for Submit {
     }
 }
 
-fn read_state(path: &Path) -> Option<State> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+/// `state.json` as saved: the jobs of the stage in flight (one job, as earlier versions saved
+/// it, is read too).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Saved {
+    Jobs(Vec<State>),
+    Job(State),
 }
 
-fn write_state(path: &Path, state: &State) -> Result<(), RunError> {
-    let text = serde_json::to_vec_pretty(state).unwrap_or_default();
+fn read_states(path: &Path) -> Vec<State> {
+    let saved = std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    match saved {
+        Some(Saved::Jobs(states)) => states,
+        Some(Saved::Job(state)) => vec![state],
+        None => Vec::new(),
+    }
+}
+
+fn write_states(path: &Path, states: &[State]) -> Result<(), RunError> {
+    let text = serde_json::to_vec_pretty(states).unwrap_or_default();
     Ok(crate::fsutil::write_atomic(path, &text)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parts;
+
+    #[test]
+    fn a_batch_is_cut_by_requests_and_by_bytes_without_losing_a_line() {
+        let text = "{\"a\":1}\n{\"b\":22}\n{\"c\":333}\n{\"d\":4}\n{\"e\":5}\n";
+        let cut = parts(text, 2, 1000);
+        let ranges: Vec<_> = cut.iter().map(|(range, _)| range.clone()).collect();
+        assert_eq!(ranges, [0..2, 2..4, 4..5]);
+        assert_eq!(cut.iter().map(|(_, t)| *t).collect::<String>(), text);
+        assert_eq!(cut[1].1, "{\"c\":333}\n{\"d\":4}\n");
+        // 8 + 9 bytes fit in 20, a third line would not; the long line goes alone.
+        let cut = parts(text, 10, 20);
+        let ranges: Vec<_> = cut.iter().map(|(range, _)| range.clone()).collect();
+        assert_eq!(ranges, [0..2, 2..4, 4..5]);
+        let cut = parts(text, 10, 5);
+        assert_eq!(cut.len(), 5, "every line alone, none dropped");
+        assert!(parts("", 10, 10).is_empty());
+    }
 }

@@ -156,7 +156,7 @@ async fn batch_jobs_go_stage_by_stage_and_a_stopped_run_resumes_its_job() {
     assert!(text.contains("resume"), "{text}");
     assert_eq!(api.jobs.lock().unwrap().len(), 1, "{text}");
     let state = workspace.read_json("batch/state.json");
-    assert_eq!(state["batch_id"], "batch-0");
+    assert_eq!(state[0]["batch_id"], "batch-0");
     let first_job = api.jobs.lock().unwrap()[0].clone();
     assert_eq!(
         stages_of(&first_job),
@@ -234,6 +234,63 @@ async fn batch_jobs_go_stage_by_stage_and_a_stopped_run_resumes_its_job() {
         .map(|stage| report["stages"][stage][0]["cost"].as_f64().unwrap())
         .sum();
     assert_eq!(stage_cost, report["cost"].as_f64().unwrap(), "{report}");
+}
+
+/// A stage over `run.batch_max_requests` goes out as several jobs at once; a run stopped while
+/// they run resumes every one of them, submitting none again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stage_over_the_job_limit_goes_out_as_several_jobs_and_resumes_them_all() {
+    let api = BatchApi::default();
+    let server = batch_server(api.clone()).await;
+    let workspace = Workspace::new(&server.uri());
+    workspace.set_stages("[\"mock\"]", "[]");
+    let samples = samples_arg();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--batch", "--set", "run.batch_poll_s=1"];
+        args.extend_from_slice(&["--set", "run.batch_max_requests=40"]);
+        args.extend_from_slice(&[samples.as_str(), "--out", "out"]);
+        args.extend_from_slice(extra);
+        workspace.tarjim(&args)
+    };
+
+    let output = run(&["--deadline", "3s"]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("as 3 jobs"), "{text}");
+    let sizes: Vec<usize> = api.jobs.lock().unwrap().iter().map(Vec::len).collect();
+    assert_eq!(sizes, [40, 40, 9], "89 translate requests, 40 a job");
+    let state = workspace.read_json("batch/state.json");
+    let saved: Vec<&str> = (0..3)
+        .map(|i| state[i]["batch_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(saved, ["batch-0", "batch-1", "batch-2"], "{state}");
+
+    api.finish.store(true, Ordering::SeqCst);
+    let output = run(&[]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    for id in ["batch-0", "batch-1", "batch-2"] {
+        assert!(text.contains(&format!("resuming job {id}")), "{text}");
+    }
+    assert_eq!(
+        api.uploads.load(Ordering::SeqCst),
+        4,
+        "three translate jobs uploaded once each, then the summaries: {text}"
+    );
+    let report = workspace.read_json("run.json");
+    let jobs: Vec<(&str, u64)> = report["batch"]["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|job| {
+            let stage = job["stage"].as_str().unwrap();
+            (stage, job["answered"].as_u64().unwrap())
+        })
+        .collect();
+    let expected = [("translate", 40), ("translate", 40), ("translate", 9)];
+    assert_eq!(jobs, [&expected[..], &[("summarize", 5)]].concat());
+    assert_eq!(report["chunks"]["succeeded"], 89, "{report}");
+    assert_eq!(api.live_calls.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
