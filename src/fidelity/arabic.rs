@@ -77,6 +77,14 @@ pub fn final_alef_maqsura_as_ya(text: &str) -> String {
         .collect()
 }
 
+/// The words of `text` as written beside their folded form, split as [`folded_words`] splits.
+pub fn words_and_folds(text: &str) -> Vec<(&str, String)> {
+    text.split(|character: char| !(character.is_alphanumeric() || is_ignorable(character)))
+        .map(|word| (word, fold(word)))
+        .filter(|(_, folded)| !folded.is_empty())
+        .collect()
+}
+
 /// The folded words of `text`, split at anything that is neither a letter nor a digit.
 pub fn folded_words(text: &str) -> Vec<String> {
     text.split(|character: char| !(character.is_alphanumeric() || is_ignorable(character)))

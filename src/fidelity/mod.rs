@@ -11,6 +11,7 @@
 pub mod arabic;
 pub mod dates;
 pub mod glossary;
+pub mod magnitudes;
 pub mod numbers;
 
 use serde::{Deserialize, Serialize};
@@ -183,6 +184,49 @@ pub fn check_numbers(source: &str, english: &str) -> Vec<Flag> {
             .english(&number.written)
         },
     ));
+    flags.extend(check_magnitudes(source, english, &arabic_numbers));
+    flags
+}
+
+/// A vague quantity in the English ("tens of thousands") must be in the Arabic, as one of the
+/// same size or as a number of that size (see `magnitudes`).
+fn check_magnitudes(source: &str, english: &str, arabic_numbers: &[numbers::Number]) -> Vec<Flag> {
+    let arabic = magnitudes::arabic(source);
+    let english = magnitudes::english(english);
+    let mut flags = Vec::new();
+    let mut seen = Vec::new();
+    for found in &english {
+        let in_arabic = arabic.iter().any(|a| a.exponent == found.exponent)
+            || (arabic_numbers.iter()).any(|n| magnitudes::exponent_of(n.value) == found.exponent);
+        if in_arabic || seen.contains(&found.exponent) {
+            continue;
+        }
+        seen.push(found.exponent);
+        // The Arabic quantity it most likely renders: one the English has no match for.
+        let counterpart = (arabic.iter())
+            .find(|a| !english.iter().any(|e| e.exponent == a.exponent))
+            .or(arabic.first());
+        let flag = match counterpart {
+            Some(original) => Flag::new(
+                FlagKind::Number,
+                format!(
+                    "the English says \"{}\" where the Arabic has {} (\"{}\")",
+                    found.written,
+                    original.written,
+                    magnitudes::gloss(original.exponent)
+                ),
+            )
+            .arabic(&original.written),
+            None => Flag::new(
+                FlagKind::Number,
+                format!(
+                    "the English says \"{}\", a quantity the Arabic does not give",
+                    found.written
+                ),
+            ),
+        };
+        flags.push(flag.english(&found.written));
+    }
     flags
 }
 

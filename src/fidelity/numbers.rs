@@ -185,7 +185,7 @@ fn is_decade(text: &str, written: &str) -> bool {
 }
 
 /// The value of an Arabic number word (folded, without its prefixes), when it is one.
-fn arabic_word_value(folded: &str) -> Option<f64> {
+pub(super) fn arabic_word_value(folded: &str) -> Option<f64> {
     const WORDS: [(&str, f64); 44] = [
         ("واحد", 1.0),
         ("واحده", 1.0),

@@ -41,6 +41,26 @@ fn a_wrong_number_is_flagged_both_ways() {
     assert!(flags[1].message.contains("3,000"), "{flags:?}");
 }
 
+/// The default model's "tens of thousands of sites" for عشرات المواقع (sample 002): no digit on
+/// either side, so only the magnitude check sees it.
+#[test]
+fn a_vague_quantity_made_larger_is_flagged() {
+    let source =
+        "أكدت وزارة الدفاع الأذربيجانية أن عملياتها العسكرية مستمرة، وأنها سيطرت على عشرات المواقع.";
+    let good = "The Azerbaijani Defense Ministry said its military operations were continuing and that it had taken control of dozens of positions.";
+    assert_eq!(check(source, good, &built_in()), []);
+    let bad = "The Azerbaijani Defense Ministry said its military operations were continuing and that it had taken control of tens of thousands of sites.";
+    let flags = check(source, bad, &built_in());
+    assert_eq!(kinds(&flags), [FlagKind::Number], "{flags:?}");
+    assert!(flags[0].message.contains("tens of thousands"), "{flags:?}");
+    assert!(flags[0].message.contains("dozens"), "{flags:?}");
+    assert_eq!(flags[0].arabic.as_deref(), Some("عشرات"));
+    // A number of that size is the same quantity: 30 ألف may be "tens of thousands".
+    let source = "قُتل ما يصل إلى 30 ألف شخص.";
+    let loose = "Tens of thousands of people, up to 30,000, were killed.";
+    assert_eq!(check(source, loose, &built_in()), []);
+}
+
 #[test]
 fn arabic_indic_digits_and_number_words_raise_nothing() {
     let source =

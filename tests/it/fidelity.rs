@@ -1,7 +1,8 @@
 //! Fidelity end to end: the real binary on the five samples against a scripted mock that
 //! answers with the errors the small default model made on them (an actor not in the source, a
-//! wrong month, a misspelled name, a mangled place name, a key point cut mid-sentence). Every one
-//! must be flagged where the analyst reads: the article's JSON and page, and the brief.
+//! wrong month, a misspelled name, a mangled place name, dozens made tens of thousands, a key
+//! point cut mid-sentence). Every one must be flagged where the analyst reads: the article's
+//! JSON and page, and the brief.
 
 use crate::support::*;
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use serde_json::{json, Value};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 /// Source sentences of the samples and the bad English the mock gives for them.
-const BAD: [(&str, &str); 5] = [
+const BAD: [(&str, &str); 6] = [
     (
         "وأعلنت وزارة الدفاع الأذربيجانية، أمس الثلاثاء، إطلاق عملية عسكرية",
         "The Ministry of Defense of Saudi Arabia announced yesterday, Tuesday, the launch of a military \"counter-terrorism\" operation in Karabakh to restore constitutional order.",
@@ -26,6 +27,10 @@ const BAD: [(&str, &str); 5] = [
     (
         "ذكرت وزارة الدفاع الأذربيجانية أن \"عمليات مكافحة الإرهاب المحلية في قره باغ مستمرة بنجاح",
         "Earlier, on Wednesday morning, the Ministry of Defense said that \"local counter-terrorism operations in Cirque Baga are continuing successfully, and positions of Arabia's forces and military equipment were destroyed\".",
+    ),
+    (
+        "دعا وزير الخارجية الأمريكي، أنتوني بلينكن، الثلاثاء 19 سبتمبر",
+        "US Secretary of State Antony Blinken on Tuesday, September 19, 2023, called for an end to the military operations that broke out between Azerbaijan and Armenia in the Karabakh region, while the Azerbaijani Defense Ministry confirmed that its operations were continuing and that it had taken control of tens of thousands of sites, demanding that Armenian fighters surrender.",
     ),
     (
         "وأعلنت وزارة الدفاع في أذربيجان، أمس الثلاثاء، أنّها بدأت",
@@ -291,6 +296,14 @@ async fn the_small_models_errors_are_flagged_where_the_analyst_reads() {
     assert!(summary["key_points"]
         .to_string()
         .contains("which the paragraphs it cites do not"));
+
+    // "Tens of thousands of sites" for عشرات المواقع ("dozens of positions"): no digit anywhere.
+    let (_, other) = article_json(&workspace, "002_");
+    let other_flags = chunk_flags(&other);
+    assert!(
+        (other_flags.iter()).any(|(k, m)| k == "number" && m.contains("tens of thousands")),
+        "{other_flags:#?}"
+    );
 
     // The article page shows the doubts under the paragraphs they concern.
     let page = workspace.read_text(&format!("articles/{id}.en.md"));
