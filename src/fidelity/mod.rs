@@ -13,6 +13,7 @@ pub mod dates;
 pub mod glossary;
 pub mod magnitudes;
 pub mod numbers;
+pub mod titles;
 
 use serde::{Deserialize, Serialize};
 
@@ -147,6 +148,7 @@ pub fn check(source: &str, translation: &str, glossary: &Glossary) -> Vec<Flag> 
     flags.extend(check_numbers(source, english));
     flags.extend(check_dates(source, english));
     flags.extend(check_names(source, english, glossary));
+    flags.extend(check_titles(source, english));
     flags.extend(check_coverage(source, english));
     flags.extend(check_leftover_arabic(english));
     flags.extend(check_meta_text(english));
@@ -322,6 +324,20 @@ pub fn check_dates(source: &str, english: &str) -> Vec<Flag> {
         flags.push(flag);
     }
     flags
+}
+
+/// Offices the English gives that the Arabic does not name (see `titles`).
+pub fn check_titles(source: &str, english: &str) -> Vec<Flag> {
+    titles::missing(source, english)
+        .into_iter()
+        .map(|(written, arabic)| {
+            Flag::new(
+                FlagKind::NotInSource,
+                format!("the English says \"{written}\", but the Arabic names no such office ({arabic})"),
+            )
+            .english(&written)
+        })
+        .collect()
 }
 
 /// Names: a glossary name the English mentions must be in the Arabic, and a glossary name in the

@@ -1,7 +1,7 @@
 //! Fidelity end to end: the real binary on the five samples against a scripted mock that
 //! answers with the errors the small default model made on them (an actor not in the source, a
-//! wrong month, a misspelled name, a mangled place name, dozens made tens of thousands, a key
-//! point cut mid-sentence). Every one must be flagged where the analyst reads: the article's
+//! wrong month, a misspelled name, a mangled place name, dozens made tens of thousands, a
+//! spokeswoman made a minister, a key point cut mid-sentence). Every one must be flagged where the analyst reads: the article's
 //! JSON and page, and the brief.
 
 use crate::support::*;
@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 /// Source sentences of the samples and the bad English the mock gives for them.
-const BAD: [(&str, &str); 6] = [
+const BAD: [(&str, &str); 7] = [
     (
         "وأعلنت وزارة الدفاع الأذربيجانية، أمس الثلاثاء، إطلاق عملية عسكرية",
         "The Ministry of Defense of Saudi Arabia announced yesterday, Tuesday, the launch of a military \"counter-terrorism\" operation in Karabakh to restore constitutional order.",
@@ -27,6 +27,10 @@ const BAD: [(&str, &str); 6] = [
     (
         "ذكرت وزارة الدفاع الأذربيجانية أن \"عمليات مكافحة الإرهاب المحلية في قره باغ مستمرة بنجاح",
         "Earlier, on Wednesday morning, the Ministry of Defense said that \"local counter-terrorism operations in Cirque Baga are continuing successfully, and positions of Arabia's forces and military equipment were destroyed\".",
+    ),
+    (
+        "صرحت المتحدثة باسم وزارة الخارجية الروسية، ماريا زاخاروفا",
+        "Russian Foreign Minister Maria Zakharova said that Moscow is concerned about the escalation of the situation in Karabakh and calls on the parties to return to a diplomatic settlement.",
     ),
     (
         "دعا وزير الخارجية الأمريكي، أنتوني بلينكن، الثلاثاء 19 سبتمبر",
@@ -303,6 +307,15 @@ async fn the_small_models_errors_are_flagged_where_the_analyst_reads() {
     assert!(
         (other_flags.iter()).any(|(k, m)| k == "number" && m.contains("tens of thousands")),
         "{other_flags:#?}"
+    );
+
+    // The ministry's spokeswoman made "Foreign Minister": a name the glossary accepts, with an
+    // office the Arabic does not give her.
+    let (_, russia) = article_json(&workspace, "004_");
+    let russia_flags = chunk_flags(&russia);
+    assert!(
+        (russia_flags.iter()).any(|(k, m)| k == "not-in-source" && m.contains("Foreign Minister")),
+        "{russia_flags:#?}"
     );
 
     // The article page shows the doubts under the paragraphs they concern.
