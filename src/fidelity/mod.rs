@@ -9,6 +9,7 @@
 //! keeps whatever still fails with its flags, which every output shows where the analyst reads.
 
 pub mod arabic;
+pub mod attribution;
 pub mod dates;
 pub mod glossary;
 pub mod magnitudes;
@@ -149,6 +150,7 @@ pub fn check(source: &str, translation: &str, glossary: &Glossary) -> Vec<Flag> 
     flags.extend(check_dates(source, english));
     flags.extend(check_names(source, english, glossary));
     flags.extend(check_titles(source, english));
+    flags.extend(check_attribution(source, english, glossary));
     flags.extend(check_coverage(source, english));
     flags.extend(check_leftover_arabic(english));
     flags.extend(check_meta_text(english));
@@ -324,6 +326,25 @@ pub fn check_dates(source: &str, english: &str) -> Vec<Flag> {
         flags.push(flag);
     }
     flags
+}
+
+/// Ministries the English gives to another country than the Arabic (see `attribution`).
+pub fn check_attribution(source: &str, english: &str, glossary: &Glossary) -> Vec<Flag> {
+    attribution::misattributed(source, english, glossary)
+        .into_iter()
+        .map(|found| {
+            Flag::new(
+                FlagKind::NotInSource,
+                format!(
+                    "the English gives the {} ministry to {}; the Arabic's is {}'s",
+                    found.ministry,
+                    found.english,
+                    found.arabic.join(" or ")
+                ),
+            )
+            .english(&found.english)
+        })
+        .collect()
 }
 
 /// Offices the English gives that the Arabic does not name (see `titles`).
