@@ -12,6 +12,7 @@
 //!
 //! Seconds go to stdout, with the number of groups found (to see that the work was real).
 
+use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
 use tarjim::brief::{group, wire};
@@ -176,12 +177,21 @@ fn time(label: &str, input: &Input) {
         .filter_map(|members| group::most_central(similarities, members))
         .count();
     let grouping = start.elapsed().as_secs_f64();
+    // What was found, as one number: two versions that find the same groups and stories print
+    // the same fingerprint.
+    let mut hasher = std::hash::DefaultHasher::new();
+    for group in &groups {
+        (&group.paragraphs, group.exact, group.similarity.to_bits()).hash(&mut hasher);
+    }
+    stories.hash(&mut hasher);
     println!(
         "{label}: {} articles: wire::detect {detect:.3} s ({} groups); profiles {profiling:.3} s; \
-         similarities {similarity:.3} s; stories + most_central {grouping:.3} s ({} stories, {central} centres)",
+         similarities {similarity:.3} s; stories + most_central {grouping:.3} s ({} stories, {central} centres); \
+         fingerprint {:016x}",
         input.ids.len(),
         groups.len(),
         stories.len(),
+        hasher.finish(),
     );
 }
 

@@ -160,6 +160,7 @@ pub struct Neighbour {
 
 /// One article as numbers: TF-IDF weights by term (sorted by id) and their norm. Weights are
 /// kept as `f32` (a night holds some twenty million of them); sums and products are `f64`.
+/// Only terms some other article shares are kept; the norm is over all of them.
 struct Vector {
     weights: Vec<(u32, f32)>,
     norm: f64,
@@ -324,6 +325,10 @@ fn vectors(terms: Vec<Terms>) -> Vec<Vector> {
                 .map(|&(_, w)| f64::from(w) * f64::from(w))
                 .sum::<f64>()
                 .sqrt();
+            // A term of one article only is in its norm but in no dot product: keeping it
+            // would change no similarity, and such terms are a large share of a night's.
+            weights.retain(|&(term, _)| document_frequency[term as usize] > 1);
+            weights.shrink_to_fit();
             Vector { weights, norm }
         })
         .collect()

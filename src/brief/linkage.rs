@@ -89,8 +89,8 @@ struct Clusters {
 #[derive(Debug, PartialEq)]
 struct Merge {
     average: f64,
-    first: usize,
-    second: usize,
+    first: u32,
+    second: u32,
     versions: (u32, u32),
 }
 
@@ -139,15 +139,16 @@ impl Clusters {
             heap: BinaryHeap::new(),
             limits,
         };
+        // Each pair once (from its lower index); later offers are of merged clusters.
         for index in 0..count {
-            clusters.offer(index);
+            clusters.offer(index, true);
         }
         clusters
     }
 
     /// Queue the merges of `cluster` with the clusters it meets that are allowed (size, time
     /// window) and whose average similarity reaches the threshold.
-    fn offer(&mut self, cluster: usize) {
+    fn offer(&mut self, cluster: usize, only_later: bool) {
         let mut others = std::mem::take(&mut self.meets[cluster]);
         for other in &mut others {
             *other = self.live(*other as usize) as u32;
@@ -157,6 +158,9 @@ impl Clusters {
         others.retain(|&other| other as usize != cluster);
         for &other in &others {
             let other = other as usize;
+            if only_later && other < cluster {
+                continue;
+            }
             if !self.allowed(cluster, other) {
                 continue;
             }
@@ -166,8 +170,8 @@ impl Clusters {
                 let (first, second) = (cluster.min(other), cluster.max(other));
                 self.heap.push(Merge {
                     average,
-                    first,
-                    second,
+                    first: first as u32,
+                    second: second as u32,
                     versions: (self.version[first], self.version[second]),
                 });
             }
@@ -198,7 +202,7 @@ impl Clusters {
 
     fn merge_all(&mut self) {
         while let Some(merge) = self.heap.pop() {
-            let (keep, gone) = (merge.first, merge.second);
+            let (keep, gone) = (merge.first as usize, merge.second as usize);
             let current = (self.version[keep], self.version[gone]);
             if current != merge.versions || self.members[gone].is_empty() {
                 continue;
@@ -217,7 +221,7 @@ impl Clusters {
             };
             self.version[keep] += 1;
             self.version[gone] += 1;
-            self.offer(keep);
+            self.offer(keep, false);
         }
     }
 }

@@ -328,58 +328,87 @@ fn distinct_texts<'a>(candidates: &[Candidate<'a>]) -> (Vec<Text<'a>>, Vec<u32>)
     (texts, text_of)
 }
 
-/// Each text's shingles as token numbers sorted rarest first (ties: first seen first), so a
-/// text's prefix is its rarest shingles under one global order. Flat arrays and a sorted
-/// table rather than a hash map: at a night's scale the map's slack was the largest thing held.
-fn ranked_shingles(texts: &[Text<'_>]) -> Lists {
+/// Each text's shared shingles (those in two texts or more) as token numbers sorted rarest
+/// first (ties: first seen first), and each text's count of all its shingles. Under that one
+/// global order a text's full list would start with its unshared shingles (each in one text,
+/// the rarest there are), which can meet no other text, so they are only counted: the prefix
+/// filter and the Jaccard need their number, not them. Flat arrays and a sorted table rather
+/// than a hash map: at a night's scale the map's slack was the largest thing held.
+fn ranked_shingles(texts: &[Text<'_>]) -> Ranked {
+    let sizes: Vec<u32> = texts.iter().map(|t| t.shingles.len() as u32).collect();
+    let mut sorted: Vec<u32> = texts.iter().flat_map(|t| t.shingles).copied().collect();
+    sorted.sort_unstable();
+    // The shared hashes, sorted, and in how many texts each is (a sketch's hashes are
+    // distinct, so a hash's copies are in as many texts).
+    let (mut shared, mut frequency) = (Vec::new(), Vec::new());
+    for run in sorted.chunk_by(|a, b| a == b).filter(|run| run.len() > 1) {
+        shared.push(run[0]);
+        frequency.push(run.len() as u32);
+    }
+    drop(sorted);
     let mut starts = Vec::with_capacity(texts.len() + 1);
     starts.push(0);
-    let mut items: Vec<u32> = Vec::with_capacity(texts.iter().map(|t| t.shingles.len()).sum());
+    let mut items = Vec::new();
     for text in texts {
-        items.extend_from_slice(text.shingles);
+        let found = (text.shingles.iter()).filter_map(|hash| shared.binary_search(hash).ok());
+        items.extend(found.map(|at| at as u32));
         starts.push(items.len());
     }
-    let count = number_by_first_use(&mut items);
-    let mut frequency = vec![0u32; count];
-    for &id in &items {
-        frequency[id as usize] += 1;
+    drop(shared);
+    // Number the shared hashes by first use, then rank them by (frequency, first use).
+    let mut number = vec![u32::MAX; frequency.len()];
+    let mut next = 0;
+    for &item in &items {
+        if number[item as usize] == u32::MAX {
+            number[item as usize] = next;
+            next += 1;
+        }
     }
-    let mut order: Vec<u32> = (0..count as u32).collect();
-    order.sort_unstable_by_key(|&id| (frequency[id as usize], id));
-    // `frequency` becomes each id's rank.
-    let rank = &mut frequency;
-    for (position, &id) in order.iter().enumerate() {
-        rank[id as usize] = position as u32;
+    let mut order: Vec<u32> = (0..frequency.len() as u32).collect();
+    order.sort_unstable_by_key(|&at| (frequency[at as usize], number[at as usize]));
+    // `number` becomes each hash's rank.
+    let rank = &mut number;
+    for (position, &at) in order.iter().enumerate() {
+        rank[at as usize] = position as u32;
     }
     drop(order);
     for item in &mut items {
         *item = rank[*item as usize];
     }
-    let mut sets = Lists { starts, items };
-    for index in 0..sets.len() {
-        // A sketch's hashes are distinct, so their ranks are too.
-        sets.get_mut(index).sort_unstable();
+    let mut lists = Lists { starts, items };
+    for index in 0..lists.len() {
+        lists.get_mut(index).sort_unstable();
     }
-    sets
+    Ranked { lists, sizes }
 }
 
-/// Replace each hash in `items` with its number in order of first appearance; the count of
-/// distinct hashes.
-fn number_by_first_use(items: &mut [u32]) -> usize {
-    let mut distinct = items.to_vec();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let mut number = vec![u32::MAX; distinct.len()];
-    let mut next = 0;
-    for item in items.iter_mut() {
-        let (Ok(at) | Err(at)) = distinct.binary_search(item);
-        if number[at] == u32::MAX {
-            number[at] = next;
-            next += 1;
-        }
-        *item = number[at];
+/// Each text's shared shingles by rank (see [`ranked_shingles`]) and its count of all.
+struct Ranked {
+    lists: Lists,
+    sizes: Vec<u32>,
+}
+
+impl Ranked {
+    fn len(&self) -> usize {
+        self.sizes.len()
     }
-    next as usize
+
+    fn shared(&self, index: usize) -> &[u32] {
+        self.lists.get(index)
+    }
+
+    fn size(&self, index: usize) -> usize {
+        self.sizes[index] as usize
+    }
+
+    /// The shared part of the text's prefix: its first `prefix_length(size)` shingles in the
+    /// global order, less the unshared ones, which come first.
+    fn prefix(&self, index: usize) -> &[u32] {
+        let shared = self.shared(index);
+        let unshared = self.size(index) - shared.len();
+        let length = prefix_length(self.size(index)).saturating_sub(unshared);
+        &shared[..length.min(shared.len())]
+    }
 }
 
 /// The shingles of a normalized text as slices of it (the whole text when it is shorter than a
@@ -406,16 +435,14 @@ fn prefix_length(size: usize) -> usize {
 }
 
 /// Near-duplicate links between distinct texts (see the module notes for the bounds).
-fn near_duplicates(texts: &[Text<'_>], tokens: &Lists) -> Vec<Edge> {
+fn near_duplicates(texts: &[Text<'_>], tokens: &Ranked) -> Vec<Edge> {
     let postings = postings(tokens);
     let mut shared = vec![0u32; texts.len()];
     let mut seen_by = vec![u32::MAX; texts.len()];
     let mut edges = Vec::new();
     for index in 0..tokens.len() {
-        let set = tokens.get(index);
-        let prefix = &set[..prefix_length(set.len())];
         let mut found: Vec<usize> = Vec::new();
-        for &token in prefix {
+        for &token in tokens.prefix(index) {
             // A posting list is in text order; the texts before this one are the ones it
             // would have held when this text was reached.
             let earlier = postings.get(token as usize).iter();
@@ -430,12 +457,14 @@ fn near_duplicates(texts: &[Text<'_>], tokens: &Lists) -> Vec<Edge> {
         }
         found.retain(|&other| {
             texts[other].span.meets(texts[index].span)
-                && comparable(tokens.get(other).len(), set.len())
+                && comparable(tokens.size(other), tokens.size(index))
         });
         let key = |&other: &usize| (std::cmp::Reverse(shared[other]), other);
         best_first(&mut found, VERIFICATIONS, key);
         for &other in &found {
-            if let Some(similarity) = similarity(tokens.get(other), set) {
+            let first = (tokens.shared(other), tokens.size(other));
+            let second = (tokens.shared(index), tokens.size(index));
+            if let Some(similarity) = similarity(first, second) {
                 edges.push(Edge {
                     first: other as u32,
                     second: index as u32,
@@ -448,15 +477,13 @@ fn near_duplicates(texts: &[Text<'_>], tokens: &Lists) -> Vec<Edge> {
 }
 
 /// Per token, the first [`POSTINGS`] texts (in text order) that have it in their prefix.
-fn postings(tokens: &Lists) -> Lists {
-    let prefix = |index: usize| {
-        let set = tokens.get(index);
-        &set[..prefix_length(set.len())]
-    };
-    let token_count = tokens.items.iter().max().map_or(0, |&top| top as usize + 1);
+fn postings(tokens: &Ranked) -> Lists {
+    let token_count = (tokens.lists.items.iter())
+        .max()
+        .map_or(0, |&top| top as usize + 1);
     let mut held = vec![0u32; token_count];
     for index in 0..tokens.len() {
-        for &token in prefix(index) {
+        for &token in tokens.prefix(index) {
             let held = &mut held[token as usize];
             *held = (*held + 1).min(POSTINGS as u32);
         }
@@ -472,7 +499,7 @@ fn postings(tokens: &Lists) -> Lists {
     };
     held.fill(0);
     for index in 0..tokens.len() {
-        for &token in prefix(index) {
+        for &token in tokens.prefix(index) {
             let token = token as usize;
             let filled = held[token] as usize;
             if lists.starts[token] + filled < lists.starts[token + 1] {
@@ -503,15 +530,17 @@ fn comparable(first: usize, second: usize) -> bool {
     a.min(b) / a.max(b) >= NEAR_DUPLICATE
 }
 
-/// The shingle Jaccard of two distinct texts when it makes them near-duplicates.
-fn similarity(first: &[u32], second: &[u32]) -> Option<f64> {
-    if !comparable(first.len(), second.len()) {
+/// The shingle Jaccard of two distinct texts when it makes them near-duplicates: each as its
+/// shared shingles (the only ones two texts can have in common) and its count of all.
+fn similarity(first: (&[u32], usize), second: (&[u32], usize)) -> Option<f64> {
+    let ((first, first_size), (second, second_size)) = (first, second);
+    if !comparable(first_size, second_size) {
         return None;
     }
     // J ≥ t exactly when the overlap is at least t·(a + b) / (1 + t); one less, for rounding.
-    let needed = NEAR_DUPLICATE * (first.len() + second.len()) as f64 / (1.0 + NEAR_DUPLICATE);
+    let needed = NEAR_DUPLICATE * (first_size + second_size) as f64 / (1.0 + NEAR_DUPLICATE);
     let common = intersection_reaching(first, second, (needed.floor() as usize).saturating_sub(1))?;
-    let union = first.len() + second.len() - common;
+    let union = first_size + second_size - common;
     if union == 0 {
         return None;
     }
