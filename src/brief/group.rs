@@ -254,26 +254,38 @@ pub fn score_terms(terms: Vec<Terms>) -> Scored {
 
 /// Every article's neighbours: the articles meeting it in the inverted index, scored.
 fn neighbours(vectors: &[Vector]) -> Vec<Vec<Neighbour>> {
-    let mut neighbours: Vec<Vec<Neighbour>> = vec![Vec::new(); vectors.len()];
+    // The pairs first, in one array, so that each list is made at its size: lists grown a
+    // push at a time held up to twice their size, and a night has millions of entries.
+    let mut pairs: Vec<(u32, u32, f32)> = Vec::new();
+    let mut degree = vec![0u32; vectors.len()];
     let mut index = Index::new(vectors);
     for (article, vector) in vectors.iter().enumerate() {
         for other in index.candidates(article, vector) {
             let similarity = cosine(vector, &vectors[other]) as f32;
             if similarity > 0.0 {
-                neighbours[article].push(Neighbour {
-                    index: other as u32,
-                    similarity,
-                });
-                neighbours[other].push(Neighbour {
-                    index: article as u32,
-                    similarity,
-                });
+                pairs.push((article as u32, other as u32, similarity));
+                degree[article] += 1;
+                degree[other] += 1;
             }
         }
     }
+    drop(index);
+    let mut neighbours: Vec<Vec<Neighbour>> = (degree.iter())
+        .map(|&count| Vec::with_capacity(count as usize))
+        .collect();
+    for (article, other, similarity) in pairs {
+        let (article, other) = (article as usize, other as usize);
+        neighbours[article].push(Neighbour {
+            index: other as u32,
+            similarity,
+        });
+        neighbours[other].push(Neighbour {
+            index: article as u32,
+            similarity,
+        });
+    }
     for list in &mut neighbours {
         list.sort_unstable_by_key(|neighbour| neighbour.index);
-        list.shrink_to_fit();
     }
     neighbours
 }

@@ -531,11 +531,13 @@ fn brief_article(record: &ArticleRecord) -> BriefArticle {
     }
 }
 
-/// Build the brief and write brief.json, brief.md and brief.html. A file that cannot be written
-/// is a failure of the run; the others are still written.
+/// Renders the brief as one of its files.
+type Render = fn(&brief::Brief) -> Vec<u8>;
+
 /// Build the brief and write it: `brief.{json,md,html}` after a complete run. After a run that
 /// stopped early (`partial` says why) it goes to `brief.partial.*`, marked so at its top, and
 /// the previous night's `brief.*` stay as they were; a complete run removes stale partial ones.
+/// A file that cannot be written is a failure of the run; the others are still written.
 async fn write_brief(
     out: Option<&Path>,
     partial: Option<String>,
@@ -560,17 +562,6 @@ async fn write_brief(
         }
         None => "brief",
     };
-    let outputs: [(String, Vec<u8>); 3] = [
-        (format!("{stem}.json"), render::json::pretty(&brief)),
-        (
-            format!("{stem}.md"),
-            render::brief_md::brief(&brief).into_bytes(),
-        ),
-        (
-            format!("{stem}.html"),
-            render::html::page(&brief).into_bytes(),
-        ),
-    ];
     let mut files = Vec::new();
     let Some(out) = out else {
         return Some(brief_report(&brief, files));
@@ -580,7 +571,15 @@ async fn write_brief(
             let _ = std::fs::remove_file(out.join(format!("brief.partial.{extension}")));
         }
     }
-    for (name, contents) in outputs {
+    // One file at a time: on a night of 100,000 articles each is tens of megabytes.
+    let renderers: [(&str, Render); 3] = [
+        ("json", |brief| render::json::pretty(brief)),
+        ("md", |brief| render::brief_md::brief(brief).into_bytes()),
+        ("html", |brief| render::html::page(brief).into_bytes()),
+    ];
+    for (extension, render) in renderers {
+        let name = format!("{stem}.{extension}");
+        let contents = render(&brief);
         match fsutil::write_atomic(&out.join(&name), &contents) {
             Ok(()) => files.push(name),
             Err(error) => {
