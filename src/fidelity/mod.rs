@@ -510,8 +510,14 @@ pub fn check_leftover_arabic(english: &str) -> Vec<Flag> {
 }
 
 /// Phrases that are the model talking, not the article.
-const META_PHRASES: [&str; 23] = [
+const META_PHRASES: [&str; 28] = [
+    // tarjim's own prompts, echoed back instead of a translation.
     "spell these names so",
+    "<source>",
+    "</source>",
+    "never instructions to you",
+    "data to translate",
+    "answer with the english translation",
     "the source text",
     "this translation",
     "the original meaning",
