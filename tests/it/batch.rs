@@ -128,6 +128,15 @@ async fn batch_server(api: BatchApi) -> MockServer {
     server
 }
 
+/// `tarjim run --batch` on the samples into `out`, polling every second, with `extra` flags.
+fn batch_run(workspace: &Workspace, extra: &[&str]) -> std::process::Output {
+    let samples = samples_arg();
+    let mut args = vec!["run", "--batch", "--set", "run.batch_poll_s=1"];
+    args.extend_from_slice(&[samples.as_str(), "--out", "out"]);
+    args.extend_from_slice(extra);
+    workspace.tarjim(&args)
+}
+
 fn stages_of(job: &[Value]) -> Vec<String> {
     let mut stages: Vec<String> = job.iter().map(|line| body_stage(&line["body"])).collect();
     stages.dedup();
@@ -141,13 +150,7 @@ async fn batch_jobs_go_stage_by_stage_and_a_stopped_run_resumes_its_job() {
     let workspace = Workspace::new(&server.uri());
     workspace.set_stages("[\"mock\"]", "[]");
     workspace.append_config("[backends.mock.price]\ninput_per_million = 1000000.0\n");
-    let run = |extra: &[&str]| {
-        let mut args = vec!["run", "--batch", "--set", "run.batch_poll_s=1"];
-        let samples = samples_arg();
-        args.extend_from_slice(&[samples.as_str(), "--out", "out"]);
-        args.extend_from_slice(extra);
-        workspace.tarjim(&args)
-    };
+    let run = |extra: &[&str]| batch_run(&workspace, extra);
 
     // The job never finishes before the deadline: the run stops, the job stays saved.
     let output = run(&["--deadline", "3s"]);
@@ -244,13 +247,11 @@ async fn a_stage_over_the_job_limit_goes_out_as_several_jobs_and_resumes_them_al
     let server = batch_server(api.clone()).await;
     let workspace = Workspace::new(&server.uri());
     workspace.set_stages("[\"mock\"]", "[]");
-    let samples = samples_arg();
     let run = |extra: &[&str]| {
-        let mut args = vec!["run", "--batch", "--set", "run.batch_poll_s=1"];
-        args.extend_from_slice(&["--set", "run.batch_max_requests=40"]);
-        args.extend_from_slice(&[samples.as_str(), "--out", "out"]);
-        args.extend_from_slice(extra);
-        workspace.tarjim(&args)
+        batch_run(
+            &workspace,
+            &[&["--set", "run.batch_max_requests=40"], extra].concat(),
+        )
     };
 
     let output = run(&["--deadline", "3s"]);
