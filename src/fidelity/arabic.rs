@@ -102,7 +102,7 @@ pub struct Form {
 
 impl Form {
     /// The form of `text` (an Arabic name, possibly several words); `None` when it has no word
-    /// of at least three letters.
+    /// of at least three letters and fewer than three words.
     pub fn new(text: &str) -> Option<Form> {
         let mut words = folded_words(text);
         // The article is taken off only when it is written as one (a bare alef): "ألمانيا" and
@@ -115,9 +115,11 @@ impl Form {
                 }
             }
         }
-        let long_enough = words
-            .iter()
-            .any(|word| word.chars().count() >= MIN_CORE_LETTERS);
+        // Three short words are letters spelled out ("سي إن إن", "بي بي سي"), rare by chance.
+        let long_enough = words.len() >= 3
+            || words
+                .iter()
+                .any(|word| word.chars().count() >= MIN_CORE_LETTERS);
         long_enough.then_some(Form { words })
     }
 
@@ -144,12 +146,15 @@ impl Form {
             return false;
         };
         let last = self.words.len() - 1;
+        let spelled = self.words.len() >= 3;
         self.words
             .iter()
             .zip(candidates)
             .enumerate()
             .all(|(index, (form_word, word))| {
                 word_matches(word, form_word, index == 0, index == last)
+                    // "وسي إن إن": a list's "and" before letters spelled out.
+                    || (index == 0 && spelled && word.strip_prefix('و') == Some(form_word))
             })
     }
 }
@@ -190,6 +195,13 @@ fn suffix_fits(core: &str, suffix: &str) -> bool {
 /// included), for looking forms up in an index keyed by [`Form::key`].
 pub fn candidate_cores(word: &str) -> Vec<String> {
     let mut cores = vec![word.to_string()];
+    // A spelled-out name's first letters after "and" ("وسي" of "وسي إن إن").
+    if let Some(short) = word
+        .strip_prefix('و')
+        .filter(|rest| rest.chars().count() == 2)
+    {
+        cores.push(short.to_string());
+    }
     for prefix in std::iter::once("").chain(PREFIXES.iter().copied()) {
         let Some(rest) = word.strip_prefix(prefix) else {
             continue;
@@ -252,6 +264,10 @@ mod tests {
         assert!(found("بلينكن", "وقال بلينكن إن"));
         assert!(found("القاهرة", "وصل إلى القاهرة"));
         assert!(found("القاهرة", "للقاهرة"));
+        // Letters spelled out, alone and after "and" (NTREX lines 232 and 395).
+        assert!(found("سي إن إن", "أخبر شبكة سي إن إن أنه"));
+        assert!(found("سي إن إن", "قنوات سي بي أس وسي إن إن وفوكس نيوز"));
+        assert!(!found("سي إن إن", "قنوات سي بي أس وإيه بي سي"));
     }
 
     #[test]

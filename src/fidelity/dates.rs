@@ -107,7 +107,20 @@ const MONTH_LEADERS: [&str; 13] = [
 ];
 
 /// Words before a weekday that make "الاثنين" Monday rather than "the two".
-const DAY_MARKERS: [&str; 8] = ["يوم", "اليوم", "مساء", "صباح", "ليله", "فجر", "ظهر", "امس"];
+const DAY_MARKERS: [&str; 9] = [
+    "يوم",
+    "يومي",
+    "اليوم",
+    "مساء",
+    "صباح",
+    "ليله",
+    "فجر",
+    "ظهر",
+    "امس",
+];
+
+/// Words after a weekday that make "الاثنين" Monday ("الاثنين الماضي").
+const DAY_FOLLOWERS: [&str; 4] = ["الماضي", "المقبل", "القادم", "المنصرم"];
 
 fn strip_one_prefix(word: &str) -> &str {
     ["و", "ف", "ب", "ل"]
@@ -177,6 +190,16 @@ pub fn arabic_months(text: &str) -> Vec<usize> {
 
 /// Weekdays (0 = Sunday) an Arabic text names.
 pub fn arabic_weekdays(text: &str) -> Vec<usize> {
+    weekdays_in(text, true)
+}
+
+/// Weekdays an Arabic text may name: also "الاثنين" with nothing around it that makes it Monday
+/// ("بوم الاثنين" with a typo, a list). Used to accept an English weekday, never to ask for one.
+pub fn arabic_weekdays_loosely(text: &str) -> Vec<usize> {
+    weekdays_in(text, false)
+}
+
+fn weekdays_in(text: &str, strict: bool) -> Vec<usize> {
     let words = arabic::folded_words(text);
     let mut days = Vec::new();
     for (index, word) in words.iter().enumerate() {
@@ -190,10 +213,13 @@ pub fn arabic_weekdays(text: &str) -> Vec<usize> {
         let Some(day) = ARABIC_WEEKDAYS.iter().position(|name| *name == bare) else {
             continue;
         };
-        let needs_marker = day == 1;
+        let needs_marker = strict && day == 1;
         let marked = index
             .checked_sub(1)
-            .is_some_and(|i| DAY_MARKERS.contains(&strip_one_prefix(&words[i])));
+            .is_some_and(|i| DAY_MARKERS.contains(&strip_one_prefix(&words[i])))
+            || words
+                .get(index + 1)
+                .is_some_and(|next| DAY_FOLLOWERS.contains(&next.as_str()));
         if (!needs_marker || marked) && !days.contains(&day) {
             days.push(day);
         }
@@ -242,17 +268,44 @@ pub fn english_months(text: &str) -> Vec<usize> {
     months
 }
 
-/// Weekdays (0 = Sunday) an English text names.
+/// Weekdays (0 = Sunday) an English text names. A weekday followed by another capitalized word
+/// that is no month is part of a name ("The Sunday Times", "Saturday Night Live").
 pub fn english_weekdays(text: &str) -> Vec<usize> {
     let mut days = Vec::new();
-    for word in english_words(text) {
-        if let Some(day) = WEEKDAYS.iter().position(|name| *name == word) {
-            if !days.contains(&day) {
-                days.push(day);
-            }
+    let mut rest = text;
+    while let Some((day, after)) = next_weekday(rest) {
+        rest = after;
+        let next = after
+            .strip_prefix(' ')
+            .and_then(|after| after.split(|c: char| !c.is_alphanumeric()).next())
+            .unwrap_or("");
+        let in_a_name = next.starts_with(char::is_uppercase) && !MONTHS.contains(&next);
+        if !in_a_name && !days.contains(&day) {
+            days.push(day);
         }
     }
     days
+}
+
+/// The first whole-word weekday in `text`, and the text after it.
+fn next_weekday(text: &str) -> Option<(usize, &str)> {
+    let mut start = None;
+    for (offset, character) in text.char_indices().chain([(text.len(), ' ')]) {
+        match (character.is_alphanumeric(), start) {
+            (true, None) => start = Some(offset),
+            (false, Some(begin)) => {
+                start = None;
+                if let Some(day) = WEEKDAYS
+                    .iter()
+                    .position(|name| *name == &text[begin..offset])
+                {
+                    return Some((day, &text[offset..]));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -291,6 +344,18 @@ mod tests {
         assert_eq!(arabic_weekdays("أمس الثلاثاء"), [2]);
         assert!(arabic_weekdays("اتفق الاثنين على الحوار").is_empty());
         assert_eq!(english_weekdays("on Wednesday morning"), [3]);
+        // Names, not dates (NTREX lines 174, 254, 452).
+        assert!(english_weekdays("told The Sunday Telegraph: \"Cromwell").is_empty());
+        assert!(english_weekdays("his appearance on Saturday Night Live, where").is_empty());
+        assert_eq!(
+            english_weekdays("on Monday, Trump said; Tuesday October 3"),
+            [1, 2]
+        );
+        // Monday without "يوم": a dual, a follower, a typo (NTREX lines 205, 359, 509).
+        assert_eq!(arabic_weekdays("سيول يومي الاثنين والثلاثاء"), [1, 2]);
+        assert_eq!(arabic_weekdays("نشره معهد أبحاث الاثنين الماضي"), [1]);
+        assert!(arabic_weekdays("أمطار بوم الاثنين").is_empty());
+        assert_eq!(arabic_weekdays_loosely("أمطار بوم الاثنين"), [1]);
     }
 
     #[test]

@@ -63,6 +63,28 @@ pub struct Entry {
     pub ambiguous: bool,
 }
 
+impl Entry {
+    /// Whether `written`, where the Arabic names this term, is its adjective (a nisba:
+    /// "الأمريكي", "البريطانية", "الأوروبيين") rather than the name itself. English often
+    /// renders such an adjective without the name ("مجلس الشيوخ الأمريكي" is "the Senate").
+    pub fn is_adjective(&self, written: &str) -> bool {
+        let ends_in_ya = |word: &str| {
+            let word = arabic::fold(word);
+            let stem = ["ين", "ون", "ه"]
+                .iter()
+                .find_map(|suffix| word.strip_suffix(suffix))
+                .unwrap_or(&word);
+            stem.ends_with('ي')
+        };
+        let last_word = |text: &str| text.split_whitespace().last().unwrap_or("").to_string();
+        let name_ends_in_ya = self
+            .ar
+            .first()
+            .is_some_and(|name| arabic::fold(&last_word(name)).ends_with('ي'));
+        !name_ends_in_ya && ends_in_ya(&last_word(written))
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {

@@ -278,21 +278,25 @@ pub fn show(value: f64) -> String {
 /// Months and weekdays must be the same on both sides.
 pub fn check_dates(source: &str, english: &str) -> Vec<Flag> {
     let mut flags = Vec::new();
+    let months = dates::arabic_months(source);
+    // (what the Arabic says, what it may say, what the English says, names, first number)
     let pairs = [
         (
-            dates::arabic_months(source),
+            months.clone(),
+            months,
             dates::english_months(english),
             &dates::MONTHS[..],
             1,
         ),
         (
             dates::arabic_weekdays(source),
+            dates::arabic_weekdays_loosely(source),
             dates::english_weekdays(english),
             &dates::WEEKDAYS[..],
             0,
         ),
     ];
-    for (arabic, english, names, first) in pairs {
+    for (arabic, loosely, english, names, first) in pairs {
         let missing: Vec<&str> = arabic
             .iter()
             .filter(|item| !english.contains(item))
@@ -300,7 +304,7 @@ pub fn check_dates(source: &str, english: &str) -> Vec<Flag> {
             .collect();
         let extra: Vec<&str> = english
             .iter()
-            .filter(|item| !arabic.contains(item))
+            .filter(|item| !loosely.contains(item))
             .map(|&item| names[item - first])
             .collect();
         let message = match (missing.is_empty(), extra.is_empty()) {
@@ -400,10 +404,13 @@ pub fn check_names(source: &str, english: &str, glossary: &Glossary) -> Vec<Flag
             );
         }
     }
+    let substituted = !flags.is_empty();
     for found in &in_source {
         let entry = glossary.entry(found.term);
         let rendered = spans.iter().any(|span| span.term == found.term);
-        if !entry.ambiguous && !rendered {
+        // An adjective left out is usual ("the Senate"); one put in another's place is not.
+        let left_out = entry.is_adjective(&found.written) && !substituted;
+        if !entry.ambiguous && !rendered && !left_out {
             flags.push(
                 Flag::new(
                     FlagKind::Name,

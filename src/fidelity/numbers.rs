@@ -127,29 +127,51 @@ fn arabic_multiplier(folded: &str) -> Option<f64> {
     }
 }
 
-/// Multiplier of an English word after a number.
-fn english_multiplier(word: &str) -> Option<f64> {
-    match word.to_lowercase().as_str() {
-        "thousand" | "thousands" => Some(1e3),
-        "million" | "millions" | "mln" => Some(1e6),
-        "billion" | "billions" | "bln" => Some(1e9),
-        "trillion" => Some(1e12),
+/// Multiplier of an English word after a number; `money` when the word is written onto an
+/// amount of money ("£125m", "$3bn", "€40k": "m" is a million there, a metre elsewhere).
+fn english_multiplier(word: &str, money: bool) -> Option<f64> {
+    match (word.to_lowercase().as_str(), money) {
+        ("thousand" | "thousands", _) | ("k", true) => Some(1e3),
+        ("million" | "millions" | "mln" | "mn", _) | ("m", true) => Some(1e6),
+        ("billion" | "billions" | "bln" | "bn", _) => Some(1e9),
+        ("trillion" | "tn", _) => Some(1e12),
         _ => None,
     }
 }
 
-/// Numbers written in digits, each with a multiplier word that follows it, by `multiplier`.
-fn digit_numbers(text: &str, multiplier: impl Fn(&str) -> Option<f64>) -> Vec<Number> {
+/// Whether the digits at `start..end` of `text` are an amount with its suffix written onto it:
+/// a currency sign before them and a letter straight after.
+fn money_suffix(text: &str, start: usize, end: usize) -> bool {
+    let sign = text[..start]
+        .chars()
+        .next_back()
+        .is_some_and(|c| matches!(c, '£' | '$' | '€' | '¥'));
+    sign && text[end..].chars().next().is_some_and(char::is_alphabetic)
+}
+
+/// Minutes of a clock time ("04:00", "19:30"): digits right after "H:" or "HH:".
+fn minutes_of_clock(text: &str, start: usize) -> bool {
+    let mut before = text[..start].chars().rev();
+    before.next() == Some(':') && before.next().is_some_and(|c| c.is_ascii_digit())
+}
+
+/// Numbers written in digits, each with a multiplier word that follows it, by `multiplier`
+/// (given the word and whether it is written onto an amount of money). The minutes of a clock
+/// time are no number of their own when they are ":00" ("04:00" is the Arabic's "الساعة 4").
+fn digit_numbers(text: &str, multiplier: impl Fn(&str, bool) -> Option<f64>) -> Vec<Number> {
     let text = western_digits(text);
     let mut numbers = Vec::new();
     for (start, end) in digit_tokens(&text) {
         let token = &text[start..end];
+        if token == "00" && minutes_of_clock(&text, start) {
+            continue;
+        }
         let Some(mut value) = parse_digits(token) else {
             continue;
         };
         let mut written = token.to_string();
         let word = next_word(&text, end);
-        if let Some(factor) = multiplier(word) {
+        if let Some(factor) = multiplier(word, money_suffix(&text, start, end)) {
             value *= factor;
             written = format!("{token} {word}");
         }
@@ -164,7 +186,7 @@ fn digit_numbers(text: &str, multiplier: impl Fn(&str) -> Option<f64>) -> Vec<Nu
 
 /// Numbers in Arabic text: digits (with multiplier words) and number words.
 pub fn arabic_numbers(text: &str) -> Vec<Number> {
-    let mut numbers = digit_numbers(text, |word| arabic_multiplier(&arabic::fold(word)));
+    let mut numbers = digit_numbers(text, |word, _| arabic_multiplier(&arabic::fold(word)));
     numbers.extend(arabic_word_numbers(text));
     numbers
 }
@@ -186,13 +208,15 @@ fn is_decade(text: &str, written: &str) -> bool {
 
 /// The value of an Arabic number word (folded, without its prefixes), when it is one.
 pub(super) fn arabic_word_value(folded: &str) -> Option<f64> {
-    const WORDS: [(&str, f64); 44] = [
+    const WORDS: [(&str, f64); 46] = [
         ("واحد", 1.0),
         ("واحده", 1.0),
         ("اثنان", 2.0),
         ("اثنين", 2.0),
         ("اثنتان", 2.0),
         ("اثنتين", 2.0),
+        ("اثنا", 2.0),
+        ("اثني", 2.0),
         ("ثلاث", 3.0),
         ("ثلاثه", 3.0),
         ("اربع", 4.0),
@@ -232,6 +256,32 @@ pub(super) fn arabic_word_value(folded: &str) -> Option<f64> {
         ("ميتين", 200.0),
         ("ميتي", 200.0),
     ];
+    // Ordinals, which English writes in digits ("القرن التاسع عشر" is the 19th century, "الأولى"
+    // No. 1); "الاول" of "كانون الاول" is a month, but a number word only ever accepts.
+    const ORDINALS: [(&str, f64); 22] = [
+        ("اول", 1.0),
+        ("اولى", 1.0),
+        ("اولي", 1.0),
+        ("ثاني", 2.0),
+        ("ثانيه", 2.0),
+        ("ثالث", 3.0),
+        ("ثالثه", 3.0),
+        ("رابع", 4.0),
+        ("رابعه", 4.0),
+        ("خامس", 5.0),
+        ("خامسه", 5.0),
+        ("سادس", 6.0),
+        ("سادسه", 6.0),
+        ("سابع", 7.0),
+        ("سابعه", 7.0),
+        ("ثامن", 8.0),
+        ("ثامنه", 8.0),
+        ("تاسع", 9.0),
+        ("تاسعه", 9.0),
+        ("عاشر", 10.0),
+        ("عاشره", 10.0),
+        ("حادي", 1.0),
+    ];
     const MORE: [(&str, f64); 8] = [
         ("مايتين", 200.0),
         ("مايتي", 200.0),
@@ -245,6 +295,7 @@ pub(super) fn arabic_word_value(folded: &str) -> Option<f64> {
     WORDS
         .iter()
         .chain(MORE.iter())
+        .chain(ORDINALS.iter())
         .find(|(word, _)| *word == folded)
         .map(|&(_, value)| value)
         .or_else(|| {
@@ -276,18 +327,27 @@ fn arabic_word_numbers(text: &str) -> Vec<Number> {
         if index > 0 && is_digits(&words[index - 1]) {
             continue;
         }
-        let factor = words
-            .get(index + 1)
+        let next = words.get(index + 1);
+        // "تسعة عشر", "التاسع عشر", "اثنا عشر": a unit and "ten" are one number, 11 to 19.
+        let teen =
+            value < 10.0 && next.is_some_and(|next| matches!(strip_article(next), "عشر" | "عشره"));
+        let factor = next
             .and_then(|next| arabic_multiplier(next))
             .filter(|_| value < 1e3)
             .unwrap_or(1.0);
         numbers.push(Number {
-            value: value * factor,
+            value: if teen { value + 10.0 } else { value * factor },
             written: word.clone(),
             digits: false,
         });
     }
     numbers
+}
+
+fn strip_article(word: &str) -> &str {
+    word.strip_prefix("ال")
+        .filter(|rest| rest.chars().count() >= 3)
+        .unwrap_or(word)
 }
 
 fn is_digits(word: &str) -> bool {
@@ -331,7 +391,7 @@ fn english_word_value(word: &str) -> Option<f64> {
     match lower.as_str() {
         "hundred" => Some(100.0),
         "dozen" => Some(12.0),
-        _ => english_multiplier(&lower),
+        _ => english_multiplier(&lower, false),
     }
 }
 
@@ -392,10 +452,12 @@ mod tests {
         assert_eq!(values(&arabic_numbers("نحو ٦٥٠٠ شخص")), [6500.0]);
         assert_eq!(values(&arabic_numbers("بنسبة ٦٫٥ بالمئة")), [6.5]);
         assert_eq!(values(&arabic_numbers("30،000 نازح")), [30_000.0]);
-        assert_eq!(
-            values(&arabic_numbers("في 10 ديسمبر/كانون الأول 1991،")),
-            [10.0, 1991.0]
-        );
+        // "الأول" of the month is also read as the word "first", which only ever accepts.
+        let digits: Vec<Number> = arabic_numbers("في 10 ديسمبر/كانون الأول 1991،")
+            .into_iter()
+            .filter(|number| number.digits)
+            .collect();
+        assert_eq!(values(&digits), [10.0, 1991.0]);
         assert_eq!(values(&arabic_numbers("1.5 مليون دولار")), [1_500_000.0]);
     }
 
@@ -418,5 +480,24 @@ mod tests {
         assert_eq!(values(&english_numbers("on September 2nd")), [2.0]);
         assert!(english_numbers("in the 1990s").is_empty());
         assert_eq!(values(&english_numbers("two hundred wounded")), [200.0]);
+    }
+
+    // False alarms on human translations (NTREX lines 60, 71, 173, 379, 471), and their limits.
+    #[test]
+    fn suffixed_amounts_clock_times_and_ordinals() {
+        assert_eq!(
+            values(&english_numbers("the UK's £2.8bn beauty market")),
+            [2.8e9]
+        );
+        assert_eq!(
+            values(&english_numbers("for £125m, three years ago")),
+            [125e6, 3.0]
+        );
+        assert_eq!(values(&english_numbers("a 300m bridge")), [300.0]);
+        assert_eq!(values(&english_numbers("at about 04:00 BST")), [4.0]);
+        assert_eq!(values(&english_numbers("at 19:30")), [19.0, 30.0]);
+        assert!(values(&arabic_numbers("رأي القرن التاسع عشر")).contains(&19.0));
+        assert!(values(&arabic_numbers("في أواخر القرن تسعة عشر")).contains(&19.0));
+        assert!(values(&arabic_numbers("أن تصبح الأولى في ابتكارات")).contains(&1.0));
     }
 }

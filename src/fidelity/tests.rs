@@ -249,3 +249,73 @@ fn every_name_in_the_samples_is_in_the_glossary() {
         );
     }
 }
+
+// Human translations from the NTREX sample that the checks used to flag (`examples/
+// check_references`), each beside the error the same rule must still catch.
+
+#[test]
+fn an_adjective_left_out_is_no_name_error_but_one_replaced_is() {
+    let source = "وأخبرت فورد اللجنة القضائية في مجلس الشيوخ الأمريكي بأنها متأكدة 100 بالمائة.";
+    let reference = "Ford told the Senate Judiciary Committee that she's 100 percent certain.";
+    assert_eq!(check(source, reference, &built_in()), []);
+    let replaced =
+        "Ford told the British Senate Judiciary Committee that she's 100 percent certain.";
+    let flags = check(source, replaced, &built_in());
+    assert!(kinds(&flags).contains(&FlagKind::NotInSource), "{flags:?}");
+    assert!(
+        flags
+            .iter()
+            .any(|f| f.kind == FlagKind::Name && f.message.contains("United States")),
+        "{flags:?}"
+    );
+}
+
+#[test]
+fn spelled_out_outlets_and_names_holding_a_place_are_grounded() {
+    let glossary = built_in();
+    let source = "أخبر كبير مساعدي قيادة الحزب الجمهوري شبكة سي إن إن أنه من المتوقع أن يحدث التصويت يوم الجمعة.";
+    let reference = "A senior GOP leadership aide has told CNN the vote is expected on Friday.";
+    assert_eq!(check(source, reference, &glossary), []);
+    let source = "ذكرت صحيفة ساوث تشاينا مورنينج بوست في يوم الأحد إنه تم العثور على الرجل.";
+    let reference = "The man was found, the South China Morning Post reported Sunday.";
+    assert_eq!(check(source, reference, &glossary), []);
+    let source = "يتنافس ليفربول مع نابولي في مرحلة المجموعات في دوري أبطال أوروبا يوم الأربعاء.";
+    let reference =
+        "Liverpool battles Napoli in the group stage of the Champions League on Wednesday.";
+    assert_eq!(check(source, reference, &glossary), []);
+    // Without the outlet, "China" is still a country the Arabic does not name.
+    let flags = check(source, "Liverpool battles China on Wednesday.", &glossary);
+    assert!(kinds(&flags).contains(&FlagKind::NotInSource), "{flags:?}");
+}
+
+#[test]
+fn amounts_times_and_weekdays_as_the_news_writes_them() {
+    let glossary = built_in();
+    let source = "تم العثور على هذا الولد المراهق مصابًا في حوالي الساعة 4 يوم السبت.";
+    let reference = "The teenage boy was found injured at about 04:00 on Saturday.";
+    assert_eq!(check(source, reference, &glossary), []);
+    let source = "بعد قيام سينسبري ببيع الصيدليات مقابل 125 مليون جنيه إسترليني منذ ثلاثة أعوام.";
+    assert_eq!(
+        check(
+            source,
+            "after Sainsbury's sold its pharmacies for £125m three years ago.",
+            &glossary
+        ),
+        []
+    );
+    let flags = check(
+        source,
+        "after Sainsbury's sold its pharmacies for £12m three years ago.",
+        &glossary,
+    );
+    assert!(kinds(&flags).contains(&FlagKind::Number), "{flags:?}");
+    let source = "وأخبر السيد جولدسميث صنداي تلغراف: يحترم الكثيرون كرومويل في أواخر القرن 19.";
+    let reference = "Mr Goldsmith told The Sunday Telegraph: Cromwell is regarded by many in the late 19th century.";
+    assert_eq!(check(source, reference, &glossary), []);
+    let flags = check(
+        source,
+        "Mr Goldsmith said on Sunday: Cromwell is regarded by many in the late 19th century.",
+        &glossary,
+    );
+    assert_eq!(kinds(&flags), [FlagKind::Date], "{flags:?}");
+}
