@@ -6,7 +6,7 @@
 //! "May" in English), so a month word counts only beside a number, another month, "شهر", or a
 //! word such as "الماضي"; English "May" likewise needs a number or "in/of/since..." beside it.
 
-use super::arabic;
+use super::{arabic, Flag, FlagKind};
 
 /// English month names, January first.
 pub const MONTHS: [&str; 12] = [
@@ -308,6 +308,140 @@ fn next_weekday(text: &str) -> Option<(usize, &str)> {
     None
 }
 
+/// Months and weekdays must be the same on both sides.
+pub fn check(source: &str, english: &str) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    let months = arabic_months(source);
+    // (what the Arabic says, what it may say, what the English says, names, first number)
+    let pairs = [
+        (
+            months.clone(),
+            months,
+            english_months(english),
+            &MONTHS[..],
+            1,
+        ),
+        (
+            arabic_weekdays(source),
+            arabic_weekdays_loosely(source),
+            english_weekdays(english),
+            &WEEKDAYS[..],
+            0,
+        ),
+    ];
+    for (arabic, loosely, english, names, first) in pairs {
+        let missing: Vec<&str> = arabic
+            .iter()
+            .filter(|item| !english.contains(item))
+            .map(|&item| names[item - first])
+            .collect();
+        let extra: Vec<&str> = english
+            .iter()
+            .filter(|item| !loosely.contains(item))
+            .map(|&item| names[item - first])
+            .collect();
+        let message = match (missing.is_empty(), extra.is_empty()) {
+            (true, true) => continue,
+            (false, false) => format!(
+                "the Arabic says {}; the English says {}",
+                missing.join(", "),
+                extra.join(", ")
+            ),
+            (false, true) => format!(
+                "the Arabic says {}; the English does not",
+                missing.join(", ")
+            ),
+            (true, false) => format!(
+                "the English says {}, which the Arabic does not",
+                extra.join(", ")
+            ),
+        };
+        let mut flag = Flag::new(FlagKind::Date, message);
+        if !extra.is_empty() {
+            flag = flag.english(&extra.join(", "));
+        }
+        flags.push(flag);
+    }
+    flags
+}
+
+/// "Yesterday", "today" and "tomorrow" (0, 1, 2).
+const RELATIVE_DAYS: [&str; 3] = ["yesterday", "today", "tomorrow"];
+
+/// Relative days an Arabic text names, folded and without prefixes: أمس/البارحة (yesterday),
+/// اليوم/حاليا/الآن (today, also "these days"), غدا/الغد (tomorrow).
+fn arabic_relative_days(text: &str) -> Vec<usize> {
+    let mut days = Vec::new();
+    for word in arabic::folded_words(text) {
+        let bare = ["و", "ف", "ب", "ل"]
+            .iter()
+            .find_map(|prefix| {
+                word.strip_prefix(prefix)
+                    .filter(|rest| rest.chars().count() >= 3)
+            })
+            .unwrap_or(&word);
+        let day = match bare {
+            "امس" | "الامس" | "البارحه" => 0,
+            "اليوم" | "حاليا" | "الان" | "الحالي" | "الحاليه" | "الراهن" | "الليله" => {
+                1
+            }
+            "غدا" | "غد" | "الغد" => 2,
+            _ => continue,
+        };
+        if !days.contains(&day) {
+            days.push(day);
+        }
+    }
+    days
+}
+
+/// Relative days an English text names ("tonight" is today).
+fn english_relative_days(text: &str) -> Vec<usize> {
+    let mut days = Vec::new();
+    for word in english_words(text) {
+        let lower = word.to_lowercase();
+        let day = match lower.as_str() {
+            "tonight" => 1,
+            other => match RELATIVE_DAYS.iter().position(|name| *name == other) {
+                Some(day) => day,
+                None => continue,
+            },
+        };
+        if !days.contains(&day) {
+            days.push(day);
+        }
+    }
+    days
+}
+
+/// "Today" for the Arabic's أمس: the English names a relative day that the Arabic does not,
+/// where the Arabic names another. A relative day the English adds or leaves out is not
+/// flagged (a weekday often stands for it, and the reverse).
+pub fn check_relative_days(source: &str, english: &str) -> Vec<Flag> {
+    let arabic = arabic_relative_days(source);
+    if arabic.is_empty() {
+        return Vec::new();
+    }
+    let wrong: Vec<&str> = english_relative_days(english)
+        .into_iter()
+        .filter(|day| !arabic.contains(day))
+        .map(|day| RELATIVE_DAYS[day])
+        .collect();
+    if wrong.is_empty() {
+        return Vec::new();
+    }
+    let said: Vec<&str> = arabic.iter().map(|&day| RELATIVE_DAYS[day]).collect();
+    vec![Flag::new(
+        FlagKind::Date,
+        format!(
+            "the English says {}; the Arabic says {}",
+            wrong.join(", "),
+            said.join(", ")
+        ),
+    )
+    .english(&wrong.join(", "))]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,6 +490,36 @@ mod tests {
         assert_eq!(arabic_weekdays("نشره معهد أبحاث الاثنين الماضي"), [1]);
         assert!(arabic_weekdays("أمطار بوم الاثنين").is_empty());
         assert_eq!(arabic_weekdays_loosely("أمطار بوم الاثنين"), [1]);
+    }
+
+    #[test]
+    fn a_relative_day_is_flagged_only_against_another() {
+        // From sample 000: "أعلنت ... أمس" rendered "announced today".
+        let source = "وأعلنت وزارة الدفاع الأذربيجانية، أمس الثلاثاء، إطلاق عملية عسكرية.";
+        let flags = check_relative_days(
+            source,
+            "The ministry announced today, Tuesday, an operation.",
+        );
+        assert_eq!(flags.len(), 1);
+        assert!(flags[0].message.contains("today"), "{flags:?}");
+        assert!(flags[0].message.contains("yesterday"), "{flags:?}");
+        assert!(
+            check_relative_days(source, "The ministry announced on Tuesday an operation.")
+                .is_empty()
+        );
+        assert!(
+            check_relative_days(source, "The ministry announced yesterday an operation.")
+                .is_empty()
+        );
+        // Nothing relative in the Arabic: an English "today" is not judged.
+        assert!(check_relative_days("أعلنت الوزارة الثلاثاء", "announced today").is_empty());
+        assert!(!check_relative_days("وصل الوزير وأمس أعلن", "arrived today").is_empty());
+        assert!(
+            !check_relative_days("يصل الوزير غدا إلى باكو", "arrived in Baku yesterday").is_empty()
+        );
+        assert!(
+            check_relative_days("يصل الوزير غداً إلى باكو", "arrives in Baku tomorrow").is_empty()
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod titles;
 
 use serde::{Deserialize, Serialize};
 
+pub use dates::check as check_dates;
 use glossary::Glossary;
 
 /// How the fidelity checks and repairs run, from settings `[fidelity]`.
@@ -148,6 +149,7 @@ pub fn check(source: &str, translation: &str, glossary: &Glossary) -> Vec<Flag> 
     let mut flags = Vec::new();
     flags.extend(check_numbers(source, english));
     flags.extend(check_dates(source, english));
+    flags.extend(dates::check_relative_days(source, english));
     flags.extend(check_names(source, english, glossary));
     flags.extend(check_titles(source, english));
     flags.extend(check_attribution(source, english, glossary));
@@ -273,63 +275,6 @@ pub fn show(value: f64) -> String {
     } else {
         grouped
     }
-}
-
-/// Months and weekdays must be the same on both sides.
-pub fn check_dates(source: &str, english: &str) -> Vec<Flag> {
-    let mut flags = Vec::new();
-    let months = dates::arabic_months(source);
-    // (what the Arabic says, what it may say, what the English says, names, first number)
-    let pairs = [
-        (
-            months.clone(),
-            months,
-            dates::english_months(english),
-            &dates::MONTHS[..],
-            1,
-        ),
-        (
-            dates::arabic_weekdays(source),
-            dates::arabic_weekdays_loosely(source),
-            dates::english_weekdays(english),
-            &dates::WEEKDAYS[..],
-            0,
-        ),
-    ];
-    for (arabic, loosely, english, names, first) in pairs {
-        let missing: Vec<&str> = arabic
-            .iter()
-            .filter(|item| !english.contains(item))
-            .map(|&item| names[item - first])
-            .collect();
-        let extra: Vec<&str> = english
-            .iter()
-            .filter(|item| !loosely.contains(item))
-            .map(|&item| names[item - first])
-            .collect();
-        let message = match (missing.is_empty(), extra.is_empty()) {
-            (true, true) => continue,
-            (false, false) => format!(
-                "the Arabic says {}; the English says {}",
-                missing.join(", "),
-                extra.join(", ")
-            ),
-            (false, true) => format!(
-                "the Arabic says {}; the English does not",
-                missing.join(", ")
-            ),
-            (true, false) => format!(
-                "the English says {}, which the Arabic does not",
-                extra.join(", ")
-            ),
-        };
-        let mut flag = Flag::new(FlagKind::Date, message);
-        if !extra.is_empty() {
-            flag = flag.english(&extra.join(", "));
-        }
-        flags.push(flag);
-    }
-    flags
 }
 
 /// Ministries the English gives to another country than the Arabic (see `attribution`).
