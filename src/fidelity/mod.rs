@@ -11,6 +11,7 @@
 pub mod arabic;
 pub mod attribution;
 pub mod dates;
+pub mod events;
 pub mod glossary;
 pub mod magnitudes;
 pub mod numbers;
@@ -67,6 +68,9 @@ pub enum FlagKind {
     Empty,
     /// A summary key point that is not a whole sentence, or not backed by what it cites.
     Summary,
+    /// An event word of the Arabic (a phone call, prisoners, resumed, denied) that the English
+    /// does not render.
+    Meaning,
 }
 
 impl FlagKind {
@@ -74,7 +78,7 @@ impl FlagKind {
     pub fn weight(self) -> f64 {
         match self {
             FlagKind::Empty | FlagKind::Repetition | FlagKind::NotInSource => 1.0,
-            FlagKind::Number | FlagKind::Date | FlagKind::Coverage => 0.8,
+            FlagKind::Number | FlagKind::Date | FlagKind::Coverage | FlagKind::Meaning => 0.8,
             FlagKind::Summary | FlagKind::LeftoverArabic => 0.5,
             FlagKind::Name => 0.3,
             FlagKind::MetaText => 0.3,
@@ -93,6 +97,7 @@ impl FlagKind {
             FlagKind::Repetition => "repetition",
             FlagKind::Empty => "empty",
             FlagKind::Summary => "summary",
+            FlagKind::Meaning => "meaning",
         }
     }
 }
@@ -153,6 +158,7 @@ pub fn check(source: &str, translation: &str, glossary: &Glossary) -> Vec<Flag> 
     flags.extend(check_names(source, english, glossary));
     flags.extend(check_titles(source, english));
     flags.extend(check_attribution(source, english, glossary));
+    flags.extend(check_events(source, english));
     flags.extend(check_coverage(source, english));
     flags.extend(check_leftover_arabic(english));
     flags.extend(check_meta_text(english));
@@ -292,6 +298,23 @@ pub fn check_attribution(source: &str, english: &str, glossary: &Glossary) -> Ve
                 ),
             )
             .english(&found.english)
+        })
+        .collect()
+}
+
+/// Event words of the Arabic that the English does not render (see `events`).
+pub fn check_events(source: &str, english: &str) -> Vec<Flag> {
+    events::missing(source, english)
+        .into_iter()
+        .map(|(event, written)| {
+            Flag::new(
+                FlagKind::Meaning,
+                format!(
+                    "the Arabic says {} ({written}); the English does not",
+                    event.label
+                ),
+            )
+            .arabic(&written)
         })
         .collect()
 }

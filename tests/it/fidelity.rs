@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use wiremock::{Request, Respond, ResponseTemplate};
 
 /// Source sentences of the samples and the bad English the mock gives for them.
-const BAD: [(&str, &str); 7] = [
+const BAD: [(&str, &str); 8] = [
     (
         "وأعلنت وزارة الدفاع الأذربيجانية، أمس الثلاثاء، إطلاق عملية عسكرية",
         "The Ministry of Defense of Saudi Arabia announced yesterday, Tuesday, the launch of a military \"counter-terrorism\" operation in Karabakh to restore constitutional order.",
@@ -40,6 +40,10 @@ const BAD: [(&str, &str); 7] = [
     (
         "وأعلنت وزارة الدفاع في أذربيجان، أمس الثلاثاء، أنّها بدأت",
         "The Ministry of Defense in Saudi Arabia announced on Tuesday that it had begun \"counter-terrorism measures\" in the Karabakh region, \"to curb large-scale provocations\" and expel what it said were Armenian forces.",
+    ),
+    (
+        "واتفقت أذربيجان وأرمينيا، بوساطة روسية",
+        "Azerbaijan and Armenia, with the backing of Russian forces, have agreed to halt all attacks and remain in their respective positions, and exchange soldiers and children. Russia has also deployed peacekeeping forces in the region, including the Lachin Corridor.",
     ),
 ];
 
@@ -239,6 +243,9 @@ async fn the_small_models_errors_are_flagged_where_the_analyst_reads() {
         has("not-in-source", "Arabia"),
         "Arabia's forces: {flags:#?}"
     );
+    // Every name and number kept, the event changed: أسرى والجثث as "soldiers and children".
+    assert!(has("meaning", "prisoners"), "{flags:#?}");
+    assert!(has("meaning", "bodies"), "{flags:#?}");
     // The date was repaired by asking again with the problem named, and the repair was kept.
     assert!(!has("date", "November"), "{flags:#?}");
     let repaired = chunk_with(&article, "تشرين الثاني");
