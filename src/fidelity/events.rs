@@ -20,7 +20,7 @@ pub struct Event {
     pub english: &'static [&'static str],
 }
 
-pub const EVENTS: [Event; 14] = [
+pub const EVENTS: [Event; 16] = [
     Event {
         label: "prisoners",
         arabic: &["أسرى", "أسير", "الأسرى"],
@@ -179,6 +179,31 @@ pub const EVENTS: [Event; 14] = [
         english: &["explo", "blast", "bomb", "detonat", "burst", "went off"],
     },
     Event {
+        label: "was forced",
+        arabic: &["اضطرت", "اضطر", "مضطرة", "مضطر", "يضطر", "تضطر", "اضطروا"],
+        english: &[
+            "forc",
+            "compel",
+            "had to",
+            "have to",
+            "has to",
+            "oblig",
+            "no choice",
+            "no other",
+            "must",
+            "need",
+            "necessit",
+            "driven",
+            "pushed",
+            "made to",
+        ],
+    },
+    Event {
+        label: "constitutional",
+        arabic: &["الدستوري", "الدستور", "دستور", "دستورية"],
+        english: &["constitution"],
+    },
+    Event {
         label: "kidnapped",
         arabic: &["اختطاف", "اختطف", "اختطفت", "خطف"],
         english: &[
@@ -260,6 +285,19 @@ mod tests {
         assert!(labels(
             source,
             "The two sides exchanged prisoners and the bodies of the dead."
+        )
+        .is_empty());
+        let source = "أن أذربيجان اضطرت إلى بدء عمليات لاستعادة النظام الدستوري";
+        assert_eq!(
+            labels(
+                source,
+                "that Azerbaijan has taken the initiative to restore democratic order"
+            ),
+            ["was forced", "constitutional"]
+        );
+        assert!(labels(
+            source,
+            "that Azerbaijan had to start operations to restore constitutional order"
         )
         .is_empty());
         let source = "استؤنفت الأعمال القتالية في قره باغ.";
