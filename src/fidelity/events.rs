@@ -20,7 +20,7 @@ pub struct Event {
     pub english: &'static [&'static str],
 }
 
-pub const EVENTS: [Event; 16] = [
+pub const EVENTS: [Event; 17] = [
     Event {
         label: "prisoners",
         arabic: &["أسرى", "أسير", "الأسرى"],
@@ -204,6 +204,13 @@ pub const EVENTS: [Event; 16] = [
         english: &["constitution"],
     },
     Event {
+        label: "reunification",
+        arabic: &["إعادة التوحيد", "إعادة توحيد", "توحيد"],
+        english: &[
+            "reunif", "unif", "unit", "merg", "join", "annex", "integrat", "union",
+        ],
+    },
+    Event {
         label: "kidnapped",
         arabic: &["اختطاف", "اختطف", "اختطفت", "خطف"],
         english: &[
@@ -298,6 +305,19 @@ mod tests {
         assert!(labels(
             source,
             "that Azerbaijan had to start operations to restore constitutional order"
+        )
+        .is_empty());
+        let source = "في عام 1988، بدأت حركة إعادة التوحيد مع أرمينيا في الإقليم";
+        assert_eq!(
+            labels(
+                source,
+                "In 1988, the campaign against Armenia began in the region"
+            ),
+            ["reunification"]
+        );
+        assert!(labels(
+            source,
+            "In 1988, the movement for reunification with Armenia began"
         )
         .is_empty());
         let source = "استؤنفت الأعمال القتالية في قره باغ.";

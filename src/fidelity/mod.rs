@@ -348,11 +348,13 @@ pub fn check_names(source: &str, english: &str, glossary: &Glossary) -> Vec<Flag
             continue;
         }
         // "Nagorno-Karabakh" for a source that says "قره باغ", or "Red Cross" for one that says
-        // "اللجنة الدولية للصليب الأحمر": a name inside, or around, a name the source has.
+        // "اللجنة الدولية للصليب الأحمر": a name inside, or around, a name of the same kind the
+        // source has ("Armenian" inside "Armenian Revolutionary Front" grounds no party).
         let grounded = spans.iter().any(|span| {
             span.written != mention.written
                 && mention.written.contains(&span.written)
                 && source_terms.contains(&span.term)
+                && glossary.entry(span.term).kind == entry.kind
         }) || source_terms.iter().any(|&term| {
             let entry = glossary.entry(term);
             std::iter::once(&entry.en)
