@@ -446,6 +446,7 @@ impl Batched {
         let far = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
         let mut over: Vec<Option<Job>> = vec![None; states.len()];
         loop {
+            let mut changed = false;
             for (state, over) in states.iter_mut().zip(&mut over) {
                 if over.is_some() {
                     continue;
@@ -455,6 +456,7 @@ impl Batched {
                 })?;
                 if job.status != state.status {
                     state.status = job.status.clone();
+                    changed = true;
                     self.progress
                         .note(&format!("batch: job {} is {}", job.id, job.status));
                 }
@@ -462,7 +464,11 @@ impl Batched {
                     *over = Some(job);
                 }
             }
-            write_states(&state_path, states)?;
+            // Saved when a job's status moves, not on every look (a night's job is polled for
+            // hours).
+            if changed {
+                write_states(&state_path, states)?;
+            }
             if over.iter().all(Option::is_some) {
                 return Ok(Some(over.into_iter().flatten().collect()));
             }
