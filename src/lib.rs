@@ -35,6 +35,7 @@ pub mod eval;
 
 pub mod fsutil;
 pub mod lock;
+pub mod memory;
 pub mod model;
 pub mod render;
 

@@ -22,6 +22,7 @@ const USAGE_ERROR: u8 = 2;
 const ANOTHER_RUN: u8 = 75;
 
 fn main() -> ExitCode {
+    tarjim::memory::tune();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Runtime::new() {

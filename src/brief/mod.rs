@@ -401,9 +401,13 @@ pub async fn build(night: night::Night, input: BriefInput<'_>) -> Brief {
     let (mut articles, stowage, problems) = night.into_parts();
     articles.sort_by(|a, b| a.id.cmp(&b.id));
     let features = stories::take_features(&mut articles);
+    // Each phase starts from what is live, not from the last one's peak (see `memory`).
+    crate::memory::give_back();
     let (wire_groups, mut causes) = stories::wire_copy(&articles, &features, &stowage);
+    crate::memory::give_back();
     let (neighbours, ranked) =
         stories::group_and_rank(&articles, features, &wire_groups, input.grouping);
+    crate::memory::give_back();
     let wire_index = wire::index(&wire_groups);
     let known = Known::new(
         articles

@@ -580,7 +580,10 @@ async fn write_brief(
     for (extension, render) in renderers {
         let name = format!("{stem}.{extension}");
         let contents = render(&brief);
-        match fsutil::write_atomic(&out.join(&name), &contents) {
+        let written = fsutil::write_atomic(&out.join(&name), &contents);
+        drop(contents);
+        crate::memory::give_back();
+        match written {
             Ok(()) => files.push(name),
             Err(error) => {
                 progress.note(&format!("error: brief: {error}"));
