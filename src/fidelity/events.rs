@@ -219,6 +219,23 @@ pub const EVENTS: [Event; 17] = [
     },
 ];
 
+/// Each event's Arabic forms, folded once for the run (every chunk is checked against them).
+fn forms() -> &'static [Vec<Form>] {
+    static FORMS: std::sync::LazyLock<Vec<Vec<Form>>> = std::sync::LazyLock::new(|| {
+        EVENTS
+            .iter()
+            .map(|event| {
+                event
+                    .arabic
+                    .iter()
+                    .filter_map(|form| Form::new(form))
+                    .collect()
+            })
+            .collect()
+    });
+    &FORMS
+}
+
 /// The events the Arabic `source` names that the English does not render, each with the Arabic
 /// words that named it.
 pub fn missing(source: &str, english: &str) -> Vec<(&'static Event, String)> {
@@ -240,11 +257,9 @@ pub fn missing(source: &str, english: &str) -> Vec<(&'static Event, String)> {
         }
     };
     let mut found = Vec::new();
-    for event in &EVENTS {
-        let Some(range) = event
-            .arabic
+    for (event, forms) in EVENTS.iter().zip(forms()) {
+        let Some(range) = forms
             .iter()
-            .filter_map(|form| Form::new(form))
             .find_map(|form| form.find_in(&words).into_iter().next())
         else {
             continue;
