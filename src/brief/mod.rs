@@ -499,7 +499,7 @@ pub fn resolve_mode(mode: BriefMode, runner: Option<&StageRunner>) -> BriefMode 
     }
 }
 
-fn sources(articles: &[BriefArticle], ranked: &[rank::Ranked]) -> Vec<Source> {
+pub(crate) fn sources(articles: &[BriefArticle], ranked: &[rank::Ranked]) -> Vec<Source> {
     let mut story_of: Vec<String> = vec![String::new(); articles.len()];
     for (number, story) in ranked.iter().enumerate() {
         for &member in &story.members {

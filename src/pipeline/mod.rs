@@ -574,8 +574,8 @@ async fn write_brief(
     // One file at a time: on a night of 100,000 articles each is tens of megabytes.
     let renderers: [(&str, Render); 3] = [
         ("json", |brief| render::json::pretty(brief)),
-        ("md", |brief| render::brief_md::brief(brief).into_bytes()),
-        ("html", |brief| render::html::page(brief).into_bytes()),
+        ("md", |brief| render::brief::markdown(brief).into_bytes()),
+        ("html", |brief| render::brief::html(brief).into_bytes()),
     ];
     for (extension, render) in renderers {
         let name = format!("{stem}.{extension}");

@@ -169,6 +169,16 @@ pub fn block(text: &str) -> String {
     }
 }
 
+/// The escaper of askama templates ending in `.md` (see `askama.toml`): [`inline`].
+#[derive(Debug, Clone, Copy)]
+pub struct Inline;
+
+impl askama::filters::Escaper for Inline {
+    fn write_escaped_str<W: std::fmt::Write>(&self, mut dest: W, text: &str) -> std::fmt::Result {
+        dest.write_str(&inline(text))
+    }
+}
+
 fn escape_html(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
