@@ -59,6 +59,14 @@ impl StageCount {
     }
 }
 
+/// Seconds left to translate at the pace of the chunks sent so far. Cache hits are not that
+/// pace: a resumed run answers its first hundreds of chunks from the cache in seconds, and
+/// counting them would promise the rest in seconds too. None until a chunk was sent.
+fn translation_eta(started: Instant, sent: u64, done: u64, total: u64) -> Option<f64> {
+    (sent > 0 && done < total)
+        .then(|| started.elapsed().as_secs_f64() / sent as f64 * (total - done) as f64)
+}
+
 /// Record a step in the stage list (the stage is created if `stage_begin` was missed).
 fn step(stages: &mut Vec<StageCount>, name: &'static str) {
     match stages.iter_mut().find(|stage| stage.name == name) {
@@ -98,6 +106,8 @@ pub struct Bar {
     articles_total: AtomicU64,
     articles_done: AtomicU64,
     tokens: AtomicU64,
+    /// Chunks answered by a model, not the cache (for the ETA).
+    sent: AtomicU64,
     started: Instant,
     stages: Mutex<Vec<StageCount>>,
 }
@@ -106,7 +116,7 @@ impl Bar {
     fn new() -> Bar {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} chunks  {msg}  ETA {eta}",
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} chunks  {msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
@@ -116,6 +126,7 @@ impl Bar {
             articles_total: AtomicU64::new(0),
             articles_done: AtomicU64::new(0),
             tokens: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
             started: Instant::now(),
             stages: Mutex::default(),
         }
@@ -143,6 +154,11 @@ impl Bar {
             message.push_str("  ");
             message.push_str(&stage);
         }
+        let (done, total) = (self.bar.position(), self.bar.length().unwrap_or(0));
+        let sent = self.sent.load(Ordering::Relaxed);
+        if let Some(eta) = translation_eta(self.started, sent, done, total) {
+            message.push_str(&format!("  ETA {eta:.0} s"));
+        }
         self.bar.set_message(message);
     }
 
@@ -164,6 +180,7 @@ impl Progress for Bar {
         // Tokens per second measure translation: cache hits are not work done.
         if !cached {
             self.tokens.fetch_add(tokens as u64, Ordering::Relaxed);
+            self.sent.fetch_add(1, Ordering::Relaxed);
         }
         self.bar.inc(1);
         self.refresh();
@@ -200,6 +217,8 @@ struct LogState {
     started: Instant,
     articles: (u64, u64),
     chunks: (u64, u64),
+    /// Chunks answered by a model, not the cache (for the ETA).
+    sent: u64,
     tokens: u64,
     stages: Vec<StageCount>,
     /// When the chunk count last moved, for its ETA.
@@ -213,6 +232,7 @@ impl LogLines {
             started: now,
             articles: (0, 0),
             chunks: (0, 0),
+            sent: 0,
             tokens: 0,
             stages: Vec::new(),
             chunks_started: now,
@@ -278,9 +298,7 @@ impl LogState {
     fn eta(&self) -> Option<f64> {
         let (done, total) = self.chunks;
         if done < total {
-            return (done > 0).then(|| {
-                self.chunks_started.elapsed().as_secs_f64() / done as f64 * (total - done) as f64
-            });
+            return translation_eta(self.chunks_started, self.sent, done, total);
         }
         self.stages.last().and_then(StageCount::eta)
     }
@@ -299,6 +317,7 @@ impl Progress for LogLines {
         self.update(|state| {
             state.chunks.0 += 1;
             if !cached {
+                state.sent += 1;
                 state.tokens += tokens as u64;
             }
         });
@@ -319,5 +338,21 @@ impl Progress for LogLines {
     fn finish(&self) {
         self.stop.store(true, Ordering::Relaxed);
         eprintln!("{}", lock(&self.state).line());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A resumed run: 350 of 513 chunks came from the cache at once, then 2 were translated in
+    /// 20 s. The ETA is the 161 chunks left at 10 s each, not at the pace of the cache.
+    #[test]
+    fn cache_hits_do_not_shorten_the_eta() {
+        let started = Instant::now() - Duration::from_secs(20);
+        let eta = translation_eta(started, 2, 352, 513).expect("an ETA");
+        assert!((1600.0..1700.0).contains(&eta), "{eta}");
+        assert_eq!(translation_eta(started, 0, 350, 513), None);
+        assert_eq!(translation_eta(started, 2, 513, 513), None);
     }
 }
