@@ -204,8 +204,12 @@ fn starts_marker(after: &str) -> bool {
 }
 
 /// Sentences a small model adds about its own translation, after it (lower case).
-const NARRATION_OPENERS: [&str; 10] = [
+const NARRATION_OPENERS: [&str; 13] = [
     "spell these names so",
+    // The repair prompt's own words, echoed after the translation, and its list of problems.
+    "an earlier translation of this text",
+    "- the arabic ",
+    "- the english ",
     "this translation",
     "this is a direct translation",
     "this is the translation",
@@ -434,6 +438,14 @@ mod tests {
             (
                 "North Korea sees no corresponding response. Spell these names so: Singapore = Singapore; North Korea = North Korea.",
                 "North Korea sees no corresponding response.",
+            ),
+            (
+                "North Korea does not see \"appropriate\" answers from the United States. Spell these names so: Singapore = Singapore; United States = United States. An earlier translation of this text had these problems; do not repeat them: - the Arabic says Saturday; the English does not",
+                "North Korea does not see \"appropriate\" answers from the United States.",
+            ),
+            (
+                "He arrived on Monday.\n\nAn earlier translation of this text had these problems; do not repeat them:\n- the Arabic says Saturday; the English does not\n- the English names Libya, which the Arabic does not mention",
+                "He arrived on Monday.",
             ),
             ("The text was signed in 2020, officials said.", "The text was signed in 2020, officials said."),
         ];

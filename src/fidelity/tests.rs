@@ -334,3 +334,33 @@ fn a_party_named_after_a_country_is_not_grounded_by_the_country() {
     let good = "In 1988, the movement for reunification with Armenia began in the region, and the name was changed to the Nagorno-Karabakh Republic.";
     assert_eq!(check(source, good, &built_in()), []);
 }
+
+// Flags on the pipeline's own NTREX English that reading against the Arabic found false.
+
+#[test]
+fn a_chairman_as_president_and_a_misspelt_indonesia_are_grounded() {
+    let glossary = built_in();
+    // كرئيس: "as chairman/president" of a company (line 93).
+    let source =
+        "وأسست ويلوبي ترولي مع كاب في عام 2016 وانضم جونز الذي يبلغ 52 عامًا كرئيس في مارس.";
+    let english =
+        "Willoughby set up Truly with Capp in 2016 and Jones, 52, joined as president in March.";
+    assert_eq!(check(source, english, &glossary), []);
+    // Line 22: رئيس الوزراء is still no president.
+    let source =
+        "يحتج مؤيدو الاستفتاء، بما في ذلك رئيس الوزراء زوران زئيف، بأن تغيير الاسم هو الثمن.";
+    let flags = check(
+        source,
+        "Supporters of the referendum, including President Zoran Zaev, argue the name change is the price.",
+        &glossary,
+    );
+    assert!(kinds(&flags).contains(&FlagKind::NotInSource), "{flags:?}");
+    // إندونسيا, a common misspelling (line 423), names Indonesia; another country is still not.
+    let source = "ارتفاع عدد حالات الوفاة جرّاء أمواج تسونامي في إندونسيا لأكثر من 800 حالة وفاة.";
+    assert_eq!(
+        check(source, "Indonesia tsunami toll soars above 800.", &glossary),
+        []
+    );
+    let flags = check(source, "Malaysia tsunami toll soars above 800.", &glossary);
+    assert!(kinds(&flags).contains(&FlagKind::NotInSource), "{flags:?}");
+}

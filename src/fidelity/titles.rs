@@ -115,13 +115,15 @@ fn has_form(folded: &str, form: &str) -> bool {
 fn has_president(words: &[String]) -> bool {
     let heads: Vec<String> = HEAD_OF_GOVERNMENT.iter().map(|w| arabic::fold(w)).collect();
     words.iter().enumerate().any(|(index, word)| {
-        let bare = ["وبال", "وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل"]
-            .iter()
-            .find_map(|prefix| {
-                word.strip_prefix(prefix)
-                    .filter(|rest| rest.starts_with("رييس"))
-            })
-            .unwrap_or(word);
+        let bare = [
+            "وبال", "وال", "بال", "فال", "لل", "ال", "وك", "و", "ف", "ب", "ل", "ك",
+        ]
+        .iter()
+        .find_map(|prefix| {
+            word.strip_prefix(prefix)
+                .filter(|rest| rest.starts_with("رييس"))
+        })
+        .unwrap_or(word);
         // رئيس, رئيسة, رئيسهم ("their president"); not رئيسي ("main").
         let is_head = ["", "ه", "ها", "هم", "هما", "نا", "كم"]
             .iter()
