@@ -152,16 +152,17 @@ fn summary_section(summary: &Summary) -> String {
     section
 }
 
-/// Escape text for use inside a line: no HTML, no line breaks.
+/// Escape text for use inside a line: no HTML, no links, no line breaks.
 pub fn inline(text: &str) -> String {
     escape_html(&text.replace(['\n', '\r'], " "))
 }
 
-/// Escape a paragraph: HTML entities, and a leading character that would start a Markdown block.
+/// Escape a paragraph: HTML entities, no links, and a leading character that would start a
+/// Markdown block.
 pub fn block(text: &str) -> String {
     let escaped = escape_html(text.trim());
     match escaped.chars().next() {
-        Some('#' | '>' | '-' | '+' | '*' | '=' | '|' | '[') => format!("\\{escaped}"),
+        Some('#' | '>' | '-' | '+' | '*' | '=' | '|') => format!("\\{escaped}"),
         Some(c) if c.is_ascii_digit() && escaped.contains(". ") => {
             escaped.replacen(". ", "\\. ", 1)
         }
@@ -179,10 +180,17 @@ impl askama::filters::Escaper for Inline {
     }
 }
 
+/// HTML made text, and square brackets made literal: an article or a model answer that carries
+/// `[official statement](https://…)` or `![](…)` shows it as written instead of as a link
+/// or image dressed in words the analyst would trust.
 fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
+    // A backslash first, so that one written before a bracket cannot undo the bracket's escape.
+    text.replace('\\', "\\\\")
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
 }
 
 #[cfg(test)]
@@ -198,7 +206,15 @@ mod tests {
         assert_eq!(block("# not a heading"), "\\# not a heading");
         assert_eq!(
             block("[x]: javascript:alert(1)"),
-            "\\[x]: javascript:alert(1)"
+            "\\[x\\]: javascript:alert(1)"
+        );
+        assert_eq!(
+            inline("See [the statement](https://evil.example) and ![](https://evil.example/p.png)"),
+            "See \\[the statement\\](https://evil.example) and !\\[\\](https://evil.example/p.png)"
+        );
+        assert_eq!(
+            inline("\\[x](https://e.example)"),
+            "\\\\\\[x\\](https://e.example)"
         );
         assert_eq!(block("Plain prose."), "Plain prose.");
     }

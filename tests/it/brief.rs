@@ -650,7 +650,7 @@ fn attribute_values(html: &str, attribute: &str) -> Vec<String> {
         .collect()
 }
 
-const HOSTILE: &str = r#"{"title": "خبر <img src=x onerror=alert(1)> عاجل", "source": "Test <b>Outlet</b>", "url": "javascript:alert(1)", "published": "2023-09-20", "text": "قالت وزارة الدفاع <script>alert(1)</script> إن العملية مستمرة في قره باغ.\n\nوأضافت أن القوات سيطرت على مواقع عسكرية في الإقليم."}"#;
+const HOSTILE: &str = r#"{"title": "خبر <img src=x onerror=alert(1)> عاجل [اقرأ](https://evil.example/t)", "source": "Test <b>Outlet</b>", "url": "javascript:alert(1)", "published": "2023-09-20", "text": "قالت وزارة الدفاع <script>alert(1)</script> إن العملية مستمرة في قره باغ. [بيان رسمي](https://evil.example/x) ![](https://evil.example/p.png)\n\nوأضافت أن القوات سيطرت على مواقع عسكرية في الإقليم."}"#;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_html_brief_renders_safely_in_chromium() {
@@ -667,6 +667,25 @@ async fn the_html_brief_renders_safely_in_chromium() {
         raw.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
         "the planted text is shown, escaped"
     );
+    // Markdown pages: a link or image written in the article is shown as text, not made one.
+    let pages = std::fs::read_dir(workspace.out().join("articles"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().ends_with(".en.md"))
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .chain([workspace.read_text("brief.md")]);
+    let mut shown = 0;
+    for markdown in pages {
+        for (at, _) in markdown.match_indices("](https://evil.example") {
+            assert!(
+                markdown[..at].ends_with('\\'),
+                "a planted link became a Markdown link: {}",
+                markdown[..at].lines().last().unwrap_or_default()
+            );
+            shown += 1;
+        }
+    }
+    assert!(shown >= 3, "the planted links are shown, escaped ({shown})");
 
     let profile = tempfile::tempdir().unwrap();
     let output = chromium_command(profile.path())
