@@ -20,7 +20,7 @@ pub struct Event {
     pub english: &'static [&'static str],
 }
 
-pub const EVENTS: [Event; 17] = [
+pub const EVENTS: [Event; 20] = [
     Event {
         label: "prisoners",
         arabic: &["أسرى", "أسير", "الأسرى"],
@@ -210,6 +210,51 @@ pub const EVENTS: [Event; 17] = [
             "reunif", "unif", "unit", "merg", "join", "annex", "integrat", "union",
         ],
     },
+    // Sample 000: "ready to talk to Azerbaijan" for مستعدة للاعتراف بسيادة أذربيجان (ready to
+    // recognise Azerbaijan's sovereignty); "made a basic commitment" for اعترفت بشكل أساسي
+    // بسيادة (essentially recognised the sovereignty). اعترف is also "admitted", "confessed".
+    Event {
+        label: "recognised",
+        arabic: &[
+            "اعتراف",
+            "الاعتراف",
+            "اعترف",
+            "اعترفت",
+            "يعترف",
+            "تعترف",
+            "اعترافا",
+        ],
+        english: &[
+            "recogni",
+            "acknowledg",
+            "accept",
+            "admit",
+            "admission",
+            "confess",
+            "conced",
+            "concession",
+            // "he will refuse to recognise the vote" = "he will disregard the vote" (NTREX 21)
+            "disregard",
+        ],
+    },
+    Event {
+        label: "sovereignty",
+        arabic: &["سيادة", "السيادة"],
+        english: &["sovereign"],
+    },
+    // Sample 000: "the Russian Guard Corps' forces" for قوات حفظ سلام روسية.
+    Event {
+        label: "peacekeeping",
+        arabic: &["حفظ السلام", "حفظ سلام"],
+        english: &[
+            "peacekeep",
+            "peace-keep",
+            "peace keep",
+            "keep the peace",
+            "keeping the peace",
+            "keeps the peace",
+        ],
+    },
     Event {
         label: "kidnapped",
         arabic: &["اختطاف", "اختطف", "اختطفت", "خطف"],
@@ -341,6 +386,33 @@ mod tests {
             ["resumed"]
         );
         assert!(labels(source, "Fighting resumed in Karabakh.").is_empty());
+        // The tarjim run of the samples read against the Arabic (sample 000, chunks 8, 14, 15).
+        let source = "قال رئيس الوزراء الأرميني نيكول باشينيان، إن يريفان مستعدة للاعتراف بسيادة أذربيجان داخل الحدود السوفيتية.";
+        assert_eq!(
+            labels(
+                source,
+                "Nikol Pashinyan said that Yerevan is ready to talk to Azerbaijan within the Soviet Union's borders."
+            ),
+            ["recognised", "sovereignty"]
+        );
+        assert!(labels(
+            source,
+            "Armenian Prime Minister Nikol Pashinyan said Yerevan was ready to recognize Azerbaijan's sovereignty within the Soviet borders."
+        )
+        .is_empty());
+        let source = "كما تم نشر قوات حفظ سلام روسية في المنطقة، بما فيها ممر لاتشين.";
+        assert_eq!(
+            labels(
+                source,
+                "as well as the Russian Guard Corps' forces in the region, including the Lachin Corridor."
+            ),
+            ["peacekeeping"]
+        );
+        assert!(labels(
+            source,
+            "Russian peacekeepers were also deployed in the region, including the Lachin Corridor."
+        )
+        .is_empty());
     }
 
     #[test]
