@@ -278,6 +278,17 @@ pub struct Fact {
     /// in doubt.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub on_flagged_paragraphs: bool,
+    /// When some but not all of the paragraphs it cites carry a flag: how many of how many
+    /// (a fact citing ¶1-5 of an article whose ¶1 rendered a date wrong says "1 of 5").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flagged_citations: Option<FlaggedShare>,
+}
+
+/// Of the paragraphs a fact cites, how many the checks flagged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FlaggedShare {
+    pub flagged: usize,
+    pub cited: usize,
 }
 
 /// A point on which the sources differ, and each position with its citations.

@@ -8,7 +8,7 @@ use crate::brief::citations::{Citation, DroppedCitation, Known};
 use crate::brief::rank::{self, StoryLine};
 use crate::brief::wire::ParagraphRef;
 use crate::brief::{
-    annotate, compose, composed, group, llm, night, BriefArticle, BriefInput, Story,
+    annotate, compose, composed, group, llm, night, BriefArticle, BriefInput, FlaggedShare, Story,
 };
 use crate::settings::BriefMode;
 
@@ -228,9 +228,30 @@ fn mark_doubts(story: &mut Story, articles: &[&BriefArticle]) {
                 citation.paragraphs.iter().all(|p| paragraphs.contains(p))
             })
     };
+    let share = |citations: &[Citation]| {
+        let (mut flagged_count, mut cited) = (0, 0);
+        for citation in citations {
+            let article_flags = flagged.get(citation.article.as_str());
+            for paragraph in &citation.paragraphs {
+                cited += 1;
+                if article_flags.is_some_and(|list| list.contains(paragraph)) {
+                    flagged_count += 1;
+                }
+            }
+        }
+        (flagged_count > 0 && flagged_count < cited).then_some(FlaggedShare {
+            flagged: flagged_count,
+            cited,
+        })
+    };
     let facts = story.facts_mut();
     for fact in facts {
         fact.on_flagged_paragraphs = all_flagged(&fact.citations);
+        fact.flagged_citations = if fact.on_flagged_paragraphs {
+            None
+        } else {
+            share(&fact.citations)
+        };
     }
     for entry in &mut story.timeline {
         entry.on_flagged_paragraphs = all_flagged(&entry.citations);
@@ -256,7 +277,7 @@ fn annotate_story(story: &mut Story, wire_index: &HashMap<ParagraphRef, String>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::brief::TimelineEntry;
+    use crate::brief::{Fact, TimelineEntry};
     use crate::fidelity::{Flag, FlagKind};
 
     /// A dated event read from a flagged paragraph is marked in doubt like a fact (a date the
@@ -302,5 +323,57 @@ mod tests {
             .collect();
         assert_eq!(marks, vec![true, false]);
         assert_eq!(story.flagged_articles, 1);
+    }
+
+    /// A fact citing ¶1-3 of an article whose ¶1 was flagged says so: "1 of 3" (the sample
+    /// run's key fact about "the US military" seizing positions cited ¶1-5, ¶1 flagged, and
+    /// showed no doubt at all). One citing only ¶1 is in doubt; one citing only ¶2, clean.
+    #[test]
+    fn a_fact_resting_partly_on_flagged_english_says_how_much() {
+        let flag = Flag::new(
+            FlagKind::Date,
+            "the Arabic says Tuesday; the English does not".into(),
+        );
+        let article = BriefArticle {
+            id: "a".into(),
+            origin: "a.txt".into(),
+            arabic: vec![String::new(); 3],
+            english: vec![String::new(); 3],
+            confidence: 0.5,
+            paragraph_flags: vec![vec![flag], Vec::new(), Vec::new()],
+            ..BriefArticle::default()
+        };
+        let fact = |paragraphs: Vec<usize>| Fact {
+            text: "A fact.".into(),
+            citations: vec![Citation {
+                article: "a".into(),
+                paragraphs,
+            }],
+            ..Fact::default()
+        };
+        let mut story = Story {
+            key_facts: vec![fact(vec![1, 2, 3]), fact(vec![1]), fact(vec![2])],
+            ..Story::default()
+        };
+        mark_doubts(&mut story, &[&article]);
+        let marks: Vec<(bool, Option<FlaggedShare>)> = story
+            .key_facts
+            .iter()
+            .map(|f| (f.on_flagged_paragraphs, f.flagged_citations))
+            .collect();
+        assert_eq!(
+            marks,
+            vec![
+                (
+                    false,
+                    Some(FlaggedShare {
+                        flagged: 1,
+                        cited: 3
+                    })
+                ),
+                (true, None),
+                (false, None)
+            ]
+        );
     }
 }

@@ -276,6 +276,10 @@ mod tests {
                     article: "b".to_string(),
                     paragraphs: vec![1],
                 }],
+                flagged_citations: Some(crate::brief::FlaggedShare {
+                    flagged: 1,
+                    cited: 3,
+                }),
                 ..Fact::default()
             }],
             ..Story::default()
@@ -325,7 +329,10 @@ mod tests {
         assert!(markdown.contains("\n\\- not a list item\n"), "{markdown}");
         assert!(markdown.contains(" · javascript:alert(1) |"));
         assert!(markdown.contains(" · [original](<https://example.com/a?b=1&c=2>) |"));
-        assert!(markdown.contains("- A fact &lt;i&gt; [\\[S2 ¶1\\]](articles/b.en.md)\n"));
+        assert!(markdown.contains(
+            "- A fact &lt;i&gt; [\\[S2 ¶1\\]](articles/b.en.md) **(1 of 3 cited paragraphs flagged)**\n"
+        ));
+        assert!(page.contains("<span class=\"badge warn\">1 of 3 cited paragraphs flagged</span>"));
         assert!(markdown.contains("> **Note:** &lt;note&gt;\n"));
     }
 }
