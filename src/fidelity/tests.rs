@@ -364,3 +364,29 @@ fn a_chairman_as_president_and_a_misspelt_indonesia_are_grounded() {
     let flags = check(source, "Malaysia tsunami toll soars above 800.", &glossary);
     assert!(kinds(&flags).contains(&FlagKind::NotInSource), "{flags:?}");
 }
+
+#[test]
+fn a_former_leader_in_place_of_the_named_one_is_not_in_the_source() {
+    let glossary = built_in();
+    // Sample 002, read against the Arabic: بلينكن became "Blair", باشينيان "Nicolas Sarkozy".
+    let source = "أوضح البيان أن بلينكن دعا علييف إلى وقف العمليات العسكرية على الفور.";
+    let flags = check(
+        source,
+        "The statement said Blair ordered Aliyev to stop military operations immediately.",
+        &glossary,
+    );
+    assert!(
+        flags
+            .iter()
+            .any(|f| f.kind == FlagKind::NotInSource && f.message.contains("Blair")),
+        "{flags:?}"
+    );
+    assert_eq!(
+        check(
+            source,
+            "The statement said Blinken called on Aliyev to stop military operations immediately.",
+            &glossary
+        ),
+        []
+    );
+}
