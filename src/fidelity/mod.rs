@@ -77,11 +77,14 @@ impl FlagKind {
     /// How much a flag of this kind lowers trust in its chunk (1 = the chunk cannot be trusted).
     pub fn weight(self) -> f64 {
         match self {
-            FlagKind::Empty | FlagKind::Repetition | FlagKind::NotInSource => 1.0,
+            // Meta text left after cleaning is an answer about the task, a refusal or the
+            // prompt echoed: no translation of that text, like an empty answer.
+            FlagKind::Empty | FlagKind::Repetition | FlagKind::NotInSource | FlagKind::MetaText => {
+                1.0
+            }
             FlagKind::Number | FlagKind::Date | FlagKind::Coverage | FlagKind::Meaning => 0.8,
             FlagKind::Summary | FlagKind::LeftoverArabic => 0.5,
             FlagKind::Name => 0.3,
-            FlagKind::MetaText => 0.3,
         }
     }
 
@@ -487,7 +490,7 @@ pub fn check_leftover_arabic(english: &str) -> Vec<Flag> {
 }
 
 /// Phrases that are the model talking, not the article.
-const META_PHRASES: [&str; 28] = [
+const META_PHRASES: [&str; 35] = [
     // tarjim's own prompts, echoed back instead of a translation.
     "spell these names so",
     "<source>",
@@ -517,6 +520,17 @@ const META_PHRASES: [&str; 28] = [
     "i am unable",
     "i'm unable",
     "note: this translation",
+    // Answers about tarjim's repair notes or the input instead of a translation, kept unflagged
+    // in the NTREX evaluation: "The earlier translation had problems with the Arabic number
+    // 37. The English translation does not include this number." (which even keeps the 37),
+    // "The text does not contain any Arabic text to translate."
+    "earlier translation",
+    "text to translate",
+    "contain any arabic",
+    "cannot assist",
+    "can't assist",
+    "i cannot provide",
+    "i can't provide",
 ];
 
 /// Meta text and refusals.

@@ -390,3 +390,33 @@ fn a_former_leader_in_place_of_the_named_one_is_not_in_the_source() {
         []
     );
 }
+
+/// Answers kept unflagged in the full NTREX pipeline evaluation: no translation at all, one
+/// of them keeping the line's number so that the number check passed.
+#[test]
+fn answers_about_the_task_are_meta_text_and_weigh_like_an_empty_one() {
+    let glossary = built_in();
+    let source = "واستهلت مقدمة برنامج هذا الصباح التي تبلغ من العمر 37 عامًا حديثها بالانتقال إلى إنستغرام لإعلان مغادرتها.";
+    let flags = check(
+        source,
+        "The earlier translation had problems with the Arabic number 37. The English translation does not include this number.",
+        &glossary,
+    );
+    assert!(kinds(&flags).contains(&FlagKind::MetaText), "{flags:?}");
+    assert!(badness(&flags) >= 1.0, "{flags:?}");
+    let source = "ودافع عن نهجه غير المألوف في الحديث عن العلاقات مع كيم.";
+    let flags = check(
+        source,
+        "The text does not contain any Arabic text to translate.",
+        &glossary,
+    );
+    assert!(kinds(&flags).contains(&FlagKind::MetaText), "{flags:?}");
+    assert_eq!(
+        check(
+            source,
+            "He defended his unconventional approach to talking about relations with Kim.",
+            &glossary
+        ),
+        []
+    );
+}
