@@ -305,9 +305,10 @@ pub fn check_attribution(source: &str, english: &str, glossary: &Glossary) -> Ve
         .collect()
 }
 
-/// Event words of the Arabic that the English does not render (see `events`).
+/// Event words of the Arabic that the English does not render, and a negation it drops (see
+/// `events`).
 pub fn check_events(source: &str, english: &str) -> Vec<Flag> {
-    events::missing(source, english)
+    let mut flags: Vec<Flag> = events::missing(source, english)
         .into_iter()
         .map(|(event, written)| {
             Flag::new(
@@ -319,7 +320,17 @@ pub fn check_events(source: &str, english: &str) -> Vec<Flag> {
             )
             .arabic(&written)
         })
-        .collect()
+        .collect();
+    if let Some(written) = events::dropped_negation(source, english) {
+        flags.push(
+            Flag::new(
+                FlagKind::Meaning,
+                format!("the Arabic negates ({written}); the English negates nothing"),
+            )
+            .arabic(&written),
+        );
+    }
+    flags
 }
 
 /// Offices the English gives that the Arabic does not name (see `titles`).
