@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::chunk::{self, Chunk, TokenCounter};
 use crate::fidelity::glossary::Glossary;
-use crate::fidelity::{self, FidelitySettings, Flag};
+use crate::fidelity::{self, FidelitySettings, Flag, FlagKind};
 use crate::stage::{Answer, StageError, StageRunner};
 
 /// What a stage error says when the model answered nothing (see `stage`).
@@ -176,9 +176,12 @@ impl Translator {
                     .then(a_index.cmp(b_index))
             })
             .map(|(_, attempt)| attempt);
+        // The minimal prompt is the last resort when every answer was empty, or when the best
+        // one is still no translation (a refusal, an answer about the task: meta text).
+        let no_translation = |flags: &[Flag]| flags.iter().any(|f| f.kind == FlagKind::MetaText);
         let best = match best {
-            Some(best) => Some(best),
-            None => {
+            Some(best) if !no_translation(&best.1) => Some(best),
+            best => {
                 let plain = self.plain_answer(text).await;
                 if let Some((_, flags, how)) = &plain {
                     record.push(Attempt {
@@ -186,7 +189,14 @@ impl Translator {
                         flags: flags.len(),
                     });
                 }
-                plain
+                match (best, plain) {
+                    (Some(best), Some(plain))
+                        if fidelity::badness(&plain.1) < fidelity::badness(&best.1) =>
+                    {
+                        Some(plain)
+                    }
+                    (best, plain) => best.or(plain),
+                }
             }
         };
         let Some((answer, flags, kept)) = best else {

@@ -56,6 +56,9 @@ const TRUCE_1994: &str =
 /// right, the others come back as wrong as before.
 const REPAIRED_DATE: &str = "At the end of September 2020, fighting resumed in Karabakh between Armenia and Azerbaijan, a continuation of a long conflict between the two countries that caused civilian casualties, and on the night of November 10, 2020, Russia announced a tripartite agreement on a complete ceasefire, backed by Moscow, staying in the occupied positions, and exchanging prisoners and bodies.";
 
+const REFUSAL: &str = "I am sorry, but I cannot assist with that request.";
+const DIALOGUE: &str = "Aliyev said the presidential administration had invited the representatives of the Armenian population of the Karabakh region to dialogue several times, but they refused; they were invited again to take part in the dialogue during the local counter-terrorism operations.";
+
 /// Answers translate requests from [`BAD`] (else `EN(...)`), summaries with one key point cut
 /// mid-sentence, and records every translate prompt.
 #[derive(Clone, Default)]
@@ -87,6 +90,12 @@ impl Respond for BadModel {
                     // Nothing to the full prompt, ever; an answer to the minimal one.
                     let plain = !user.contains("<source>");
                     return chat_answer(if plain { DISARM } else { "" });
+                }
+                if source.contains("وأفاد علييف بأن إدارة الرئيس قد دعت") {
+                    // A refusal to the full prompt, asked again or not; a translation to the
+                    // minimal one (NTREX line 249 refused the same way).
+                    let plain = !user.contains("<source>");
+                    return chat_answer(if plain { DIALOGUE } else { REFUSAL });
                 }
                 if source.contains("وفي عام 1994، اتفق الطرفان") {
                     // Nothing at all the first time, as the small model sometimes answers.
@@ -263,6 +272,10 @@ async fn the_small_models_errors_are_flagged_where_the_analyst_reads() {
     let disarm = chunk_with(&article, "ستتوقف إذا تم تسليم");
     assert_eq!(disarm["translation"], DISARM, "{disarm:#}");
     assert_eq!(disarm["kept"], "plain-prompt");
+    // A refusal is no translation: the minimal prompt is asked and its answer kept.
+    let dialogue = chunk_with(&article, "وأفاد علييف بأن إدارة الرئيس قد دعت");
+    assert_eq!(dialogue["translation"], DIALOGUE, "{dialogue:#}");
+    assert_eq!(dialogue["kept"], "plain-prompt");
     let prompts = model.prompts.lock().unwrap().clone();
     let repair_prompt = prompts
         .iter()
