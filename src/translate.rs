@@ -176,29 +176,7 @@ impl Translator {
                     .then(a_index.cmp(b_index))
             })
             .map(|(_, attempt)| attempt);
-        // The minimal prompt is the last resort when every answer was empty, or when the best
-        // one is still no translation (a refusal, an answer about the task: meta text).
-        let no_translation = |flags: &[Flag]| flags.iter().any(|f| f.kind == FlagKind::MetaText);
-        let best = match best {
-            Some(best) if !no_translation(&best.1) => Some(best),
-            best => {
-                let plain = self.plain_answer(text).await;
-                if let Some((_, flags, how)) = &plain {
-                    record.push(Attempt {
-                        how,
-                        flags: flags.len(),
-                    });
-                }
-                match (best, plain) {
-                    (Some(best), Some(plain))
-                        if fidelity::badness(&plain.1) < fidelity::badness(&best.1) =>
-                    {
-                        Some(plain)
-                    }
-                    (best, plain) => best.or(plain),
-                }
-            }
-        };
+        let best = self.last_resort(text, best, &mut record).await;
         let Some((answer, flags, kept)) = best else {
             return Err(format!(
                 "every translation tried was empty ({EMPTY_ANSWER})"
@@ -211,6 +189,39 @@ impl Translator {
             attempts: if record.len() > 1 { record } else { Vec::new() },
             kept,
         })
+    }
+
+    /// The minimal prompt is the last resort when every answer was empty (`best` is None), or
+    /// when the best one is still no translation (a refusal, an answer about the task: meta
+    /// text); its answer is kept when its flags weigh less.
+    async fn last_resort(
+        &self,
+        text: &str,
+        best: Option<(Answer, Vec<Flag>, &'static str)>,
+        record: &mut Vec<Attempt>,
+    ) -> Option<(Answer, Vec<Flag>, &'static str)> {
+        let no_translation = |flags: &[Flag]| flags.iter().any(|f| f.kind == FlagKind::MetaText);
+        if best
+            .as_ref()
+            .is_some_and(|(_, flags, _)| !no_translation(flags))
+        {
+            return best;
+        }
+        let plain = self.plain_answer(text).await;
+        if let Some((_, flags, how)) = &plain {
+            record.push(Attempt {
+                how,
+                flags: flags.len(),
+            });
+        }
+        match (best, plain) {
+            (Some(best), Some(plain))
+                if fidelity::badness(&plain.1) < fidelity::badness(&best.1) =>
+            {
+                Some(plain)
+            }
+            (best, plain) => best.or(plain),
+        }
     }
 
     /// The minimal prompt's answer, checked, when there is a plain runner and it answers.

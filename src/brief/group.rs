@@ -1,3 +1,4 @@
+// Over 600 lines only with its tests: the code is 500 lines.
 //! How close two articles are, for grouping them into stories (`linkage` does the grouping).
 //!
 //! Closeness is read from the Arabic, not the English, so a bad translation cannot split a
