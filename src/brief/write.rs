@@ -216,22 +216,13 @@ fn mark_doubts(story: &mut Story, articles: &[&BriefArticle]) {
         .iter()
         .map(|article| (article.id.as_str(), article.flagged_paragraphs()))
         .collect();
-    let all_flagged = |citations: &[Citation]| {
-        !citations.is_empty()
-            && citations.iter().all(|citation| {
-                let Some(paragraphs) = flagged.get(citation.article.as_str()) else {
-                    return false;
-                };
-                if citation.paragraphs.is_empty() {
-                    return false;
-                }
-                citation.paragraphs.iter().all(|p| paragraphs.contains(p))
-            })
-    };
-    let share = |citations: &[Citation]| {
-        let (mut flagged_count, mut cited) = (0, 0);
+    // Of the paragraphs cited, how many are flagged; a citation of a whole article (no
+    // paragraph) keeps a fact from resting only on flagged ones.
+    let count = |citations: &[Citation]| {
+        let (mut flagged_count, mut cited, mut whole_article) = (0, 0, false);
         for citation in citations {
             let article_flags = flagged.get(citation.article.as_str());
+            whole_article |= citation.paragraphs.is_empty();
             for paragraph in &citation.paragraphs {
                 cited += 1;
                 if article_flags.is_some_and(|list| list.contains(paragraph)) {
@@ -239,22 +230,18 @@ fn mark_doubts(story: &mut Story, articles: &[&BriefArticle]) {
                 }
             }
         }
-        (flagged_count > 0 && flagged_count < cited).then_some(FlaggedShare {
+        let all = cited > 0 && flagged_count == cited && !whole_article;
+        let some = (flagged_count > 0 && flagged_count < cited).then_some(FlaggedShare {
             flagged: flagged_count,
             cited,
-        })
+        });
+        (all, some)
     };
-    let facts = story.facts_mut();
-    for fact in facts {
-        fact.on_flagged_paragraphs = all_flagged(&fact.citations);
-        fact.flagged_citations = if fact.on_flagged_paragraphs {
-            None
-        } else {
-            share(&fact.citations)
-        };
+    for fact in story.facts_mut() {
+        (fact.on_flagged_paragraphs, fact.flagged_citations) = count(&fact.citations);
     }
     for entry in &mut story.timeline {
-        entry.on_flagged_paragraphs = all_flagged(&entry.citations);
+        entry.on_flagged_paragraphs = count(&entry.citations).0;
     }
     if !articles.is_empty() {
         let sum: f64 = articles.iter().map(|article| article.confidence).sum();

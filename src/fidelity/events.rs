@@ -359,9 +359,14 @@ const ENGLISH_NEGATING_STEMS: [&str; 5] = ["unable", "fail", "lack", "refus", "i
 /// the 513 NTREX human references it flags 5 lines, each rendering the negation implicitly
 /// ("fall silent", "irreplaceable", "stuck", "struggled to", "impenetrable").
 pub fn dropped_negation(source: &str, english: &str) -> Option<String> {
+    // Folded once per run, like the event forms (every chunk is checked).
+    static FOLDED: std::sync::LazyLock<(Vec<String>, Vec<String>)> =
+        std::sync::LazyLock::new(|| {
+            let fold = |words: &[&str]| words.iter().map(|w| arabic::fold(w)).collect();
+            (fold(&NEGATIONS), fold(&NOT_NEGATING))
+        });
+    let (negations, not_negating) = &*FOLDED;
     let words = arabic::words_and_folds(source);
-    let negations: Vec<String> = NEGATIONS.iter().map(|w| arabic::fold(w)).collect();
-    let not_negating: Vec<String> = NOT_NEGATING.iter().map(|w| arabic::fold(w)).collect();
     let found = words
         .iter()
         .enumerate()

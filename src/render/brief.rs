@@ -138,10 +138,6 @@ impl<'a> BriefView<'a> {
             .collect()
     }
 
-    pub fn hidden_wire_groups(&self) -> usize {
-        self.brief.wire_copy.len() - self.shown_wire_groups().len()
-    }
-
     /// "translation confidence medium (0.78); 3 of 5 articles have flagged paragraphs".
     pub fn story_confidence(&self, story: &Story) -> String {
         let mut text = format!(
