@@ -34,6 +34,7 @@ pub mod record;
 pub mod eval;
 
 pub mod fsutil;
+pub mod hint;
 pub mod lock;
 pub mod memory;
 pub mod model;

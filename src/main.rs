@@ -9,6 +9,7 @@ use clap::Parser;
 use tarjim::cli::{
     CacheCommand, Cli, Command, ConfigCommand, EvalArgs, GlossaryCommand, ModelCommand, RunArgs,
 };
+use tarjim::hint::{self, Hinted};
 use tarjim::settings::{Settings, Sources};
 use tokio_util::sync::CancellationToken;
 
@@ -51,11 +52,8 @@ async fn dispatch(cli: Cli) -> ExitCode {
     let settings = match Settings::load(&sources) {
         Ok(settings) => settings,
         Err(error) => {
-            return fail(
-                &anyhow::Error::new(error)
-                    .context("hint: `tarjim config show` prints the settings in effect"),
-                USAGE_ERROR,
-            )
+            let advice = "`tarjim config show` prints the settings in effect";
+            return fail(&anyhow::Error::new(Hinted::new(error, advice)), USAGE_ERROR);
         }
     };
     match cli.command {
@@ -436,16 +434,18 @@ async fn model(_settings: &Settings, _command: ModelCommand, _backend: Option<&s
     fail(&error, USAGE_ERROR)
 }
 
-/// Print `error:` and its causes; lines starting with `hint:` are printed as hints.
+/// Print `error:` and its causes, then the advice any of them carries as `hint:` lines.
 fn fail(error: &anyhow::Error, code: u8) -> ExitCode {
-    let mut chain = error.chain().map(ToString::to_string);
-    let mut hints = Vec::new();
-    let mut lines = Vec::new();
-    for message in chain.by_ref() {
-        if let Some(hint) = message.strip_prefix("hint: ") {
-            hints.push(hint.to_string());
-        } else {
-            lines.push(message);
+    let chain: Vec<String> = error.chain().map(ToString::to_string).collect();
+    let mut hints: Vec<&str> = Vec::new();
+    let mut lines: Vec<String> = Vec::new();
+    for line in &chain {
+        let (message, advice) = hint::split(line);
+        lines.push(message);
+        for given in advice {
+            if !hints.contains(&given) {
+                hints.push(given);
+            }
         }
     }
     if let Some((first, causes)) = lines.split_first() {

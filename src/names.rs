@@ -20,7 +20,7 @@ use crate::cache::{Cache, CacheError, StoredName};
 use crate::fidelity::arabic::{self, Form};
 use crate::fidelity::glossary::{Entry, Glossary, Kind};
 use crate::stage::StageRunner;
-use crate::structured::{self, unfence};
+use crate::structured::{self, unfence, AskError};
 
 /// Most names asked for per article.
 const MAX_NAMES: usize = 30;
@@ -73,7 +73,10 @@ fn parse(answer: &str) -> Result<Vec<Proposal>, String> {
 }
 
 /// Ask `runner` for the names of one article (its cleaned Arabic paragraphs).
-pub async fn propose(runner: &StageRunner, paragraphs: &[String]) -> Result<Vec<Proposal>, String> {
+pub async fn propose(
+    runner: &StageRunner,
+    paragraphs: &[String],
+) -> Result<Vec<Proposal>, AskError> {
     let text: String = paragraphs
         .join("\n")
         .chars()
@@ -82,7 +85,7 @@ pub async fn propose(runner: &StageRunner, paragraphs: &[String]) -> Result<Vec<
     let validate = |answer: &str| parse(answer).map(|_| ());
     let structured =
         structured::ask_json(runner, &[("text", &text)], &text, &schema(), &validate).await?;
-    parse(&structured.answer.text)
+    parse(&structured.answer.text).map_err(AskError::Unreadable)
 }
 
 /// A name chosen for the run.

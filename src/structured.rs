@@ -13,6 +13,26 @@ pub const STRICT_REMINDER: &str = "\n\nREMINDER: your previous answer could not 
 with one JSON object that matches the schema exactly: no prose, no Markdown fences, every \
 required field present.";
 
+/// Why a structured answer could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum AskError {
+    /// Not asked again: the run stopped sending.
+    #[error(transparent)]
+    Stopped(StageError),
+    /// Unusable twice: the first answer, and the retry with a reminder.
+    #[error("{first}; retried with a reminder: {second}")]
+    Retried {
+        first: StageError,
+        second: StageError,
+    },
+    /// An answer that passed the stage's check but not the caller's reading of it.
+    #[error("{0}")]
+    Unreadable(String),
+    /// Not asked: the input holds nothing to ask about.
+    #[error("{0}")]
+    NothingToAsk(&'static str),
+}
+
 /// A structured answer and whether it took the retry.
 #[derive(Debug, Clone)]
 pub struct Structured {
@@ -28,7 +48,7 @@ pub async fn ask_json(
     input: &str,
     schema: &serde_json::Value,
     validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
-) -> Result<Structured, String> {
+) -> Result<Structured, AskError> {
     let mut first_values = values.to_vec();
     first_values.push(("reminder", ""));
     let first = runner
@@ -41,10 +61,8 @@ pub async fn ask_json(
                 retried: false,
             })
         }
-        Err(error @ (StageError::Interrupted | StageError::Halted(_) | StageError::Deferred)) => {
-            return Err(error.to_string())
-        }
-        Err(error) => error.to_string(),
+        Err(error) if error.is_stop() => return Err(AskError::Stopped(error)),
+        Err(error) => error,
     };
     let mut second_values = values.to_vec();
     second_values.push(("reminder", STRICT_REMINDER));
@@ -56,7 +74,10 @@ pub async fn ask_json(
             answer,
             retried: true,
         }),
-        Err(second) => Err(format!("{first_error}; retried with a reminder: {second}")),
+        Err(second) => Err(AskError::Retried {
+            first: first_error,
+            second,
+        }),
     }
 }
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::fidelity::glossary::Glossary;
 use crate::fidelity::{numbers, Flag, FlagKind};
 use crate::stage::StageRunner;
-use crate::structured::{self, unfence};
+use crate::structured::{self, unfence, AskError};
 
 /// Longest numbered text sent in one request; longer articles are summarized in parts.
 pub const MAX_INPUT_CHARACTERS: usize = 12_000;
@@ -164,7 +164,7 @@ pub fn numbered(paragraphs: &[String], first: usize) -> String {
         .join("\n\n")
 }
 
-async fn llm_summary(runner: &StageRunner, english: &[String]) -> Result<Summary, String> {
+async fn llm_summary(runner: &StageRunner, english: &[String]) -> Result<Summary, AskError> {
     let whole = numbered(english, 0);
     if whole.chars().count() <= MAX_INPUT_CHARACTERS {
         return ask(runner, ARTICLE_TASK, &whole, english.len()).await;
@@ -239,7 +239,7 @@ async fn ask(
     task: &str,
     text: &str,
     paragraph_count: usize,
-) -> Result<Summary, String> {
+) -> Result<Summary, AskError> {
     let schema = schema();
     let structured = structured::ask_json(
         runner,
@@ -249,7 +249,7 @@ async fn ask(
         &validate,
     )
     .await?;
-    let parsed = parse(&structured.answer.text)?;
+    let parsed = parse(&structured.answer.text).map_err(AskError::Unreadable)?;
     let mut summary = checked(parsed, paragraph_count);
     summary.backend = Some(structured.answer.backend);
     if structured.retried {

@@ -11,15 +11,19 @@ use serde::Serialize;
 use crate::chunk::{self, Chunk, TokenCounter};
 use crate::fidelity::glossary::Glossary;
 use crate::fidelity::{self, FidelitySettings, Flag, FlagKind};
-use crate::stage::{Answer, StageError, StageRunner};
+use crate::stage::{Answer, Misses, StageError, StageRunner};
 
-/// What a stage error says when the model answered nothing (see `stage`).
-const EMPTY_ANSWER: &str = "the answer was empty";
-
-/// Whether every backend's answer was empty: the stage's own check, or an HTTP backend's
-/// "empty content".
-fn is_empty_answer(error: &str) -> bool {
-    error.contains(EMPTY_ANSWER) || error.contains("empty content")
+/// Why a piece of Arabic got no English.
+#[derive(Debug, thiserror::Error)]
+pub enum TranslateError {
+    #[error(transparent)]
+    Stage(#[from] StageError),
+    /// Every backend found the text too long, and it is too short to split again.
+    #[error("{0}; the text cannot be split further")]
+    Unsplittable(Misses),
+    /// The first request, its repairs and the minimal prompt all answered nothing.
+    #[error("every translation tried was empty (the answer was empty)")]
+    AllEmpty,
 }
 
 /// How deep a chunk that is too long for the model is split again.
@@ -130,17 +134,19 @@ impl Translator {
         &self,
         text: &str,
         preceding: Option<&Preceding>,
-    ) -> Result<Checked, String> {
+    ) -> Result<Checked, TranslateError> {
         let worth_repairing = self.settings.checks && self.settings.repair;
         let context = preceding.map(Preceding::prompt_lines).unwrap_or_default();
         let first = match self.ask_split(text, &context, "", 0).await {
             Ok(first) => first,
             // An empty answer from a small model is asked again like any flagged one.
-            Err(error) if worth_repairing && is_empty_answer(&error) => Answer {
-                text: String::new(),
-                backend: String::new(),
-                cached: false,
-            },
+            Err(TranslateError::Stage(error)) if worth_repairing && error.is_empty_answer() => {
+                Answer {
+                    text: String::new(),
+                    backend: String::new(),
+                    cached: false,
+                }
+            }
             Err(error) => return Err(error),
         };
         let mut attempts = vec![(first.clone(), self.check(text, &first.text), "first")];
@@ -178,9 +184,7 @@ impl Translator {
             .map(|(_, attempt)| attempt);
         let best = self.last_resort(text, best, &mut record).await;
         let Some((answer, flags, kept)) = best else {
-            return Err(format!(
-                "every translation tried was empty ({EMPTY_ANSWER})"
-            ));
+            return Err(TranslateError::AllEmpty);
         };
         let cached = answer.cached;
         Ok(Checked {
@@ -262,7 +266,7 @@ impl Translator {
         }
     }
 
-    async fn sentence_by_sentence(&self, sentences: &[String]) -> Result<Answer, String> {
+    async fn sentence_by_sentence(&self, sentences: &[String]) -> Result<Answer, TranslateError> {
         let mut parts = Vec::new();
         let mut cached = true;
         let mut backend = String::new();
@@ -287,7 +291,7 @@ impl Translator {
         context: &'a str,
         notes: &'a str,
         depth: u32,
-    ) -> futures::future::BoxFuture<'a, Result<Answer, String>> {
+    ) -> futures::future::BoxFuture<'a, Result<Answer, TranslateError>> {
         Box::pin(async move {
             let glossary = self.glossary_lines(text);
             let notes = if notes.is_empty() {
@@ -303,9 +307,9 @@ impl Translator {
             ];
             match self.runner.ask(&values, text, None, &|_| Ok(())).await {
                 Ok(answer) => Ok(answer),
-                Err(StageError::TooLong(message)) if depth < MAX_RESPLIT_DEPTH => {
+                Err(StageError::TooLong(misses)) if depth < MAX_RESPLIT_DEPTH => {
                     let Some((first, second)) = split_in_two(&self.counter, text) else {
-                        return Err(format!("{message}; the text cannot be split further"));
+                        return Err(TranslateError::Unsplittable(misses));
                     };
                     let first = self.ask_split(&first, context, "", depth + 1).await?;
                     let second = self.ask_split(&second, "", "", depth + 1).await?;
@@ -315,7 +319,7 @@ impl Translator {
                         cached: first.cached && second.cached,
                     })
                 }
-                Err(error) => Err(error.to_string()),
+                Err(error) => Err(error.into()),
             }
         })
     }

@@ -85,8 +85,8 @@ impl EmbeddedBackend {
     /// second for the default model, which is memory-mapped).
     pub fn start(settings: &EmbeddedSettings) -> Result<Self, BackendError> {
         let location = settings.location();
-        let size =
-            model::check_quick(&location).map_err(|e| BackendError::Engine(e.to_string()))?;
+        let size = model::check_quick(&location)
+            .map_err(|e| BackendError::Engine(crate::hint::one_line(&e)))?;
         let name = location
             .path
             .file_name()

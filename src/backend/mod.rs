@@ -114,6 +114,9 @@ pub enum BackendError {
     ContextLength { url: String, detail: String },
     #[error("{url}: invalid response: {detail}")]
     InvalidResponse { url: String, detail: String },
+    /// A well-formed answer with no text in it (a small model's silence).
+    #[error("{url}: invalid response: empty content")]
+    EmptyContent { url: String },
     #[error("{url}: the answer was cut off at max_tokens ({max_tokens}); raise max_tokens or lower chunk.max_tokens")]
     Truncated { url: String, max_tokens: u32 },
     #[error("{url} answered HTTP {status} and asked to wait {wait:?}, more than the {cap:?} allowed by max_retry_after_s")]
@@ -142,10 +145,15 @@ pub enum BackendError {
 
 fn auth_hint(key_env: &str) -> String {
     if key_env.is_empty() {
-        "; no API key is configured: set api_key_env to the environment variable that holds it"
-            .to_string()
+        crate::hint::hinted(
+            "; no API key is configured",
+            "set api_key_env to the environment variable that holds it",
+        )
     } else {
-        format!("; check the API key in the environment variable `{key_env}`")
+        crate::hint::hinted(
+            "",
+            format!("check the API key in the environment variable `{key_env}`"),
+        )
     }
 }
 
@@ -158,6 +166,7 @@ impl BackendError {
             | BackendError::Timeout { .. }
             | BackendError::Auth { .. }
             | BackendError::InvalidResponse { .. }
+            | BackendError::EmptyContent { .. }
             | BackendError::TooLarge { .. } => true,
             BackendError::Http { status, .. } => *status == 404 || *status >= 500,
             _ => false,
@@ -168,7 +177,7 @@ impl BackendError {
     pub fn is_retryable(&self) -> bool {
         match self {
             BackendError::Connect { .. } | BackendError::Timeout { .. } => true,
-            BackendError::InvalidResponse { .. } => true,
+            BackendError::InvalidResponse { .. } | BackendError::EmptyContent { .. } => true,
             BackendError::Http { status, body, .. } => {
                 matches!(status, 408 | 409 | 429)
                     || (500..600).contains(status)

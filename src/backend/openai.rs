@@ -171,7 +171,9 @@ pub fn parse_response(url: &str, body: &str, max_tokens: u32) -> Result<Completi
         .and_then(Value::as_str)
         .unwrap_or_default();
     if text.trim().is_empty() {
-        return Err(invalid("empty content".into()));
+        return Err(BackendError::EmptyContent {
+            url: url.to_string(),
+        });
     }
     let usage = |name: &str| {
         value
@@ -276,8 +278,16 @@ mod tests {
         ];
         for (body, expected) in cases {
             let error = parse_response(URL, body, 100).unwrap_err();
+            assert_eq!(
+                matches!(error, BackendError::EmptyContent { .. }),
+                expected == "empty content",
+                "{body}"
+            );
             assert!(
-                matches!(error, BackendError::InvalidResponse { .. }),
+                matches!(
+                    error,
+                    BackendError::InvalidResponse { .. } | BackendError::EmptyContent { .. }
+                ),
                 "{body}"
             );
             assert!(error.to_string().contains(expected), "{error}");

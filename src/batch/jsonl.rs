@@ -5,7 +5,7 @@
 //! "body"}, "error"}`, as OpenAI's batch API and vLLM's `run-batch` write it.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Value};
 
@@ -18,12 +18,9 @@ use crate::backend::{openai, Completion};
 pub enum JsonlError {
     #[error(transparent)]
     Write(#[from] crate::fsutil::WriteError),
-    #[error("cannot read the batch output {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The batch output cannot be read; the error names the file (fs-err).
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
 }
 
 /// One request as a batch line, for an endpoint with `settings`.
@@ -81,10 +78,7 @@ impl Output {
 
 /// Read a batch output file; its failure notes name it.
 pub fn read(path: &Path) -> Result<Output, JsonlError> {
-    let text = std::fs::read_to_string(path).map_err(|source| JsonlError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = fs_err::read_to_string(path)?;
     Ok(parse(&text, &path.display().to_string()))
 }
 

@@ -23,7 +23,7 @@ use crate::brief::{compose, BriefArticle, Fact, Story};
 use crate::fidelity::glossary::Glossary;
 use crate::fidelity::Flag;
 use crate::stage::StageRunner;
-use crate::structured::{self, unfence};
+use crate::structured::{self, unfence, AskError};
 use crate::summarize::{self, KeyPoint};
 
 /// Most key points sent for one story, shared between its articles; a story of a thousand
@@ -195,10 +195,12 @@ pub async fn story(
     central: Option<&str>,
     wire_index: &HashMap<ParagraphRef, String>,
     glossary: &Glossary,
-) -> Result<Story, String> {
+) -> Result<Story, AskError> {
     let prompt = prompt(articles);
     if prompt.points.is_empty() {
-        return Err("the articles have no key points to write the story from".into());
+        return Err(AskError::NothingToAsk(
+            "the articles have no key points to write the story from",
+        ));
     }
     let count = prompt.points.len();
     let validate = move |answer: &str| parse(answer, count).map(|_| ());
@@ -210,7 +212,7 @@ pub async fn story(
         &validate,
     )
     .await?;
-    let answer = parse(&structured.answer.text, count)?;
+    let answer = parse(&structured.answer.text, count).map_err(AskError::Unreadable)?;
 
     let mut story = compose::story(id, articles, central, wire_index, glossary);
     story.method = "composed".into();

@@ -17,7 +17,7 @@ use crate::brief::citations::{Citation, DroppedCitation, Known};
 use crate::brief::wire::ParagraphRef;
 use crate::brief::{BriefArticle, Difference, Entity, Fact, Story, TimelineEntry};
 use crate::stage::StageRunner;
-use crate::structured::{self, unfence};
+use crate::structured::{self, unfence, AskError};
 
 /// Most characters of article text sent for one story.
 pub const MAX_PROMPT_CHARACTERS: usize = 24_000;
@@ -161,12 +161,12 @@ pub async fn story(
     wire_index: &HashMap<ParagraphRef, String>,
     known: &Known,
     dropped: &mut Vec<DroppedCitation>,
-) -> Result<Story, String> {
+) -> Result<Story, AskError> {
     let text = prompt_text(articles, wire_index);
     let schema = schema();
     let structured =
         structured::ask_json(runner, &[("text", &text)], &text, &schema, &validate).await?;
-    let parsed = parse(&structured.answer.text)?;
+    let parsed = parse(&structured.answer.text).map_err(AskError::Unreadable)?;
     let mut story = checked(parsed, id, known, dropped);
     story.articles = articles.iter().map(|a| a.id.clone()).collect();
     story.backend = Some(structured.answer.backend);

@@ -54,12 +54,9 @@ pub struct EvalRequest {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    #[error("{path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// A file cannot be read or written; the error names it (fs-err).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
     #[error("{source_path} has {sources} lines but {reference_path} has {references}; a parallel set needs one reference per source line")]
     Mismatch {
         source_path: PathBuf,
@@ -215,10 +212,7 @@ type ParallelSet = (Vec<String>, Vec<String>, Vec<Option<String>>);
 /// The source, reference and document-id lines, checked to be parallel.
 fn read_set(request: &EvalRequest) -> Result<ParallelSet, EvalError> {
     let read = |path: &Path| -> Result<Vec<String>, EvalError> {
-        let text = std::fs::read_to_string(path).map_err(|source| EvalError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = fs_err::read_to_string(path)?;
         Ok(text
             .lines()
             .map(|line| line.trim_end_matches('\r').to_string())
@@ -365,7 +359,7 @@ fn line_groups(
 /// One line of the set with its translation (or why there is none).
 fn scored_line(
     (index, source, reference, doc): SetLine,
-    outcome: Result<crate::translate::Checked, String>,
+    outcome: Result<crate::translate::Checked, crate::translate::TranslateError>,
 ) -> Line {
     let mut line = Line {
         index: index + 1,
@@ -383,7 +377,7 @@ fn scored_line(
             line.flags = checked.flags;
             line.kept = (!checked.attempts.is_empty()).then_some(checked.kept);
         }
-        Err(error) => line.error = Some(error),
+        Err(error) => line.error = Some(error.to_string()),
     }
     line
 }
@@ -448,10 +442,7 @@ fn round2(value: f64) -> f64 {
 }
 
 fn write_outputs(out: &Path, report: &EvalReport, lines: &[Line]) -> Result<(), EvalError> {
-    std::fs::create_dir_all(out).map_err(|source| crate::fsutil::WriteError::Io {
-        path: out.to_path_buf(),
-        source,
-    })?;
+    fs_err::create_dir_all(out)?;
     let document = serde_json::json!({ "report": report, "lines": lines });
     crate::fsutil::write_atomic(
         &out.join("eval.json"),

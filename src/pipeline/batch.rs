@@ -154,7 +154,7 @@ impl Batched {
     /// Fold batch outputs in: their answers are taken where the run asks for them.
     fn import(&self, imports: &[PathBuf]) -> Result<(), RunError> {
         for path in imports {
-            let output = jsonl::read(path).map_err(batch_error)?;
+            let output = jsonl::read(path)?;
             self.progress.note(&format!(
                 "batch: {} answers read from {} ({} lines without one)",
                 output.answers.len(),
@@ -226,7 +226,7 @@ impl Batched {
     ) -> Result<BatchEnd, RunError> {
         let stage = pending[0].stage.as_str();
         let path = folder.join(format!("{stage}-{}.jsonl", &sha256(text)[..12]));
-        jsonl::write(&path, text).map_err(batch_error)?;
+        jsonl::write(&path, text)?;
         let requests = pending.len();
         self.jobs.push(BatchJob {
             stage,
@@ -325,10 +325,6 @@ fn first_reason(failed: &[(String, String)]) -> String {
         .unwrap_or_default()
 }
 
-fn batch_error(error: jsonl::JsonlError) -> RunError {
-    RunError::Batch(error.to_string())
-}
-
 fn sha256(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
@@ -348,8 +344,9 @@ impl Batched {
             .ok_or_else(|| RunError::Batch(format!("backend `{backend}` has no endpoint")))?;
         let provider = Provider::new(http);
         let stage = pending[0].stage.as_str();
-        let failed = |error: BackendError| {
-            RunError::Batch(format!("the {stage} stage's batch job: {error}"))
+        let failed = |error: BackendError| RunError::BatchJob {
+            stage: stage.to_string(),
+            error,
         };
         let state_path = self.folder().join("state.json");
         let mut saved = read_states(&state_path);
@@ -378,7 +375,7 @@ impl Batched {
                 let Some(file) = file else { continue };
                 let path = self.folder().join(format!("{}.{kind}.jsonl", job.id));
                 provider.download(file, &path).await.map_err(failed)?;
-                output.extend(jsonl::read(&path).map_err(batch_error)?);
+                output.extend(jsonl::read(&path)?);
             }
             done.push((job.id, output));
         }
@@ -414,7 +411,7 @@ impl Batched {
             return Ok(state);
         }
         let name = format!("tarjim-{stage}-{}.jsonl", &hash[..12]);
-        jsonl::write(&self.folder().join(&name), text).map_err(|e| Submit::Run(batch_error(e)))?;
+        jsonl::write(&self.folder().join(&name), text).map_err(|e| Submit::Run(e.into()))?;
         let file_id = provider.upload(&name, text.to_string()).await?;
         let job = provider.create(&file_id).await?;
         self.progress.note(&format!(
@@ -451,9 +448,14 @@ impl Batched {
                 if over.is_some() {
                     continue;
                 }
-                let job = provider.job(&state.batch_id).await.map_err(|error| {
-                    RunError::Batch(format!("the {} stage's batch job: {error}", state.stage))
-                })?;
+                let job =
+                    provider
+                        .job(&state.batch_id)
+                        .await
+                        .map_err(|error| RunError::BatchJob {
+                            stage: state.stage.to_string(),
+                            error,
+                        })?;
                 if job.status != state.status {
                     state.status = job.status.clone();
                     changed = true;

@@ -69,6 +69,16 @@ pub enum RunError {
     Deadline(String),
     #[error("batch: {0}")]
     Batch(String),
+    #[error("batch: {0}")]
+    BatchFile(#[from] crate::batch::jsonl::JsonlError),
+    #[error("batch: the {stage} stage's batch job: {error}")]
+    BatchJob {
+        stage: String,
+        error: crate::backend::BackendError,
+    },
+    /// A file or folder the run needs could not be made; the error names it (fs-err).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
     /// Another run holds the cache or the output folder.
     #[error(transparent)]
     Locked(#[from] crate::lock::LockError),
@@ -337,12 +347,7 @@ async fn read(
     }
     let output_lock = if request.write {
         let lock = crate::lock::acquire(&[crate::lock::output_lock_path(&request.out)])?;
-        std::fs::create_dir_all(request.out.join("articles")).map_err(|source| {
-            fsutil::WriteError::Io {
-                path: request.out.join("articles"),
-                source,
-            }
-        })?;
+        fs_err::create_dir_all(request.out.join("articles"))?;
         fsutil::remove_stale_temporaries(&request.out.join("articles"));
         Some(lock)
     } else {

@@ -17,7 +17,7 @@ use crate::progress::Progress;
 use crate::record::{ArticleRecord, ChunkRecord, Counts};
 use crate::render;
 use crate::settings::Settings;
-use crate::translate::Preceding;
+use crate::translate::{Checked, Preceding, TranslateError};
 
 /// How many chunks each article will be translated in (for the progress bar), and how many
 /// characters of cleaned Arabic the night has, without keeping what preparing them made: at a
@@ -203,6 +203,18 @@ pub(super) async fn translate_article(context: &Context, prepared: Prepared) -> 
     })
 }
 
+/// Why a chunk or a title got no English.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ChunkError {
+    #[error(transparent)]
+    Translate(#[from] TranslateError),
+    #[error(
+        "not done: the article's time ceiling (run.article_timeout_s = {0}) passed; what was \
+         done is cached, and a rerun continues"
+    )]
+    Ceiling(u64),
+}
+
 /// Translating one article's title and chunks, each bounded by the article's time ceiling
 /// (`run.article_timeout_s`).
 pub(super) struct ArticleWork<'a> {
@@ -224,20 +236,17 @@ impl<'a> ArticleWork<'a> {
         &self,
         text: String,
         preceding: Option<Preceding>,
-    ) -> Result<crate::translate::Checked, String> {
+    ) -> Result<Checked, ChunkError> {
         let translating = self.context.translator.translate(&text, preceding.as_ref());
         let Some(deadline) = self.deadline else {
-            return translating.await;
+            return Ok(translating.await?);
         };
-        tokio::time::timeout_at(deadline, translating)
-            .await
-            .unwrap_or_else(|_| {
-                Err(format!(
-                    "not done: the article's time ceiling (run.article_timeout_s = {}) \
-                     passed; what was done is cached, and a rerun continues",
-                    self.context.settings.run.article_timeout_s
-                ))
-            })
+        match tokio::time::timeout_at(deadline, translating).await {
+            Ok(translated) => Ok(translated?),
+            Err(_) => Err(ChunkError::Ceiling(
+                self.context.settings.run.article_timeout_s,
+            )),
+        }
     }
 
     async fn chunk(&self, chunk: Chunk, preceding: Option<Preceding>) -> ChunkRecord {
@@ -275,7 +284,7 @@ impl<'a> ArticleWork<'a> {
 /// One chunk's record from what translating it gave.
 pub(super) fn chunk_record(
     chunk: Chunk,
-    outcome: Result<crate::translate::Checked, String>,
+    outcome: Result<Checked, ChunkError>,
     started: Instant,
 ) -> ChunkRecord {
     let mut record = ChunkRecord {
@@ -298,7 +307,7 @@ pub(super) fn chunk_record(
             record.kept = (!done.attempts.is_empty()).then_some(done.kept);
             record.attempts = done.attempts;
         }
-        Err(error) => record.error = Some(error),
+        Err(error) => record.error = Some(error.to_string()),
     }
     record.duration_ms = started.elapsed().as_millis();
     record

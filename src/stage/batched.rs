@@ -1,7 +1,7 @@
 //! Batch mode's side of asking: the batch job's answer when one came back, else the request
 //! collected for the next job (see `crate::batch`).
 
-use super::{Answer, StageError, StageRunner};
+use super::{Answer, Miss, Misses, StageError, StageRunner};
 use crate::backend::dispatch::{DispatchStats, Dispatcher};
 use crate::backend::Request;
 use crate::batch::Collector;
@@ -14,7 +14,7 @@ impl StageRunner {
         collector: &Collector,
         (request, key, dispatcher, stats): (&Request, &str, &Dispatcher, &DispatchStats),
         validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
-        mut errors: Vec<String>,
+        mut errors: Vec<Miss>,
     ) -> Result<Answer, StageError> {
         let Some(completion) = collector.take_answer(key) else {
             collector.defer(crate::batch::Pending {
@@ -32,7 +32,7 @@ impl StageRunner {
             Ok(answer) => Ok(answer),
             Err(problem) => {
                 errors.push(problem);
-                Err(StageError::Failed(errors.join("; then ")))
+                Err(StageError::Failed(Misses(errors)))
             }
         }
     }

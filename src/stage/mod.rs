@@ -17,12 +17,14 @@ use crate::backend::{BackendError, Completion, Request, Stage};
 use crate::batch::Collector;
 
 mod batched;
+mod error;
 mod usage;
 
 use crate::cache::{Cache, KeyParts};
 use crate::chunk::TokenCounter;
 use crate::prompt::{self, Template};
 use crate::settings::Settings;
+pub use error::{Halt, Miss, Misses, Problem, StageError};
 pub use usage::{metered, Usage};
 
 /// What the whole run shares between stages.
@@ -115,48 +117,6 @@ pub struct Answer {
     pub text: String,
     pub backend: String,
     pub cached: bool,
-}
-
-/// Why a stage got no answer.
-#[derive(Debug, thiserror::Error)]
-pub enum StageError {
-    #[error("not sent: the run was interrupted")]
-    Interrupted,
-    #[error("not sent: {0}")]
-    Halted(Halt),
-    /// Batch mode: collected for the stage's batch job instead of sent.
-    #[error("not sent yet: collected for a batch job")]
-    Deferred,
-    /// Every backend said the input is too long; the caller may split it.
-    #[error("{0}")]
-    TooLong(String),
-    #[error("{0}")]
-    Failed(String),
-}
-
-/// Why a run stopped sending before it was done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Halt {
-    /// A backend said the account is out of quota.
-    QuotaExhausted,
-    /// Every backend of a stage has its circuit breaker open.
-    EndpointsDown,
-    /// The run's deadline passed.
-    DeadlinePassed,
-    /// The answers have cost `--max-cost`.
-    CostCapReached,
-}
-
-impl std::fmt::Display for Halt {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(match self {
-            Halt::QuotaExhausted => "a backend's quota is exhausted",
-            Halt::EndpointsDown => "every backend of a stage is down",
-            Halt::DeadlinePassed => "the run's deadline passed",
-            Halt::CostCapReached => "the run's cost cap (--max-cost) was reached",
-        })
-    }
 }
 
 /// One stage's chain of backends.
@@ -331,7 +291,7 @@ impl StageRunner {
         };
         if known_unusable.iter().all(|&unusable| unusable) {
             self.shared.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Err(StageError::Failed(errors.join("; then ")));
+            return Err(StageError::Failed(Misses(errors)));
         }
         self.shared.cache_misses.fetch_add(1, Ordering::Relaxed);
         self.requested(attempts, &known_unusable, validate, errors)
@@ -343,7 +303,7 @@ impl StageRunner {
     fn cached(
         &self,
         attempts: &[(Request, String)],
-        errors: &mut Vec<String>,
+        errors: &mut Vec<Miss>,
     ) -> Result<Cached, StageError> {
         let shared = &self.shared;
         let mut known_unusable = vec![false; attempts.len()];
@@ -353,11 +313,9 @@ impl StageRunner {
             .zip(&self.stats)
             .enumerate()
         {
-            let hit = shared
-                .cache
-                .get(key)
-                .map_err(|error| StageError::Failed(error.to_string()))?;
-            let Some(hit) = hit else { continue };
+            let Some(hit) = shared.cache.get(key)? else {
+                continue;
+            };
             if hit.completion.text.len() > answer_limit(request_bytes(request)) {
                 continue; // cached before answers were bounded: ask again, replacing it
             }
@@ -376,10 +334,11 @@ impl StageRunner {
                 Some(problem) if !shared.retry_invalid => {
                     known_unusable[index] = true;
                     stats.failures.fetch_add(1, Ordering::Relaxed);
-                    errors.push(format!(
-                        "{}: unusable answer (cached; --retry-invalid asks again): {problem}",
-                        dispatcher.name
-                    ));
+                    errors.push(Miss::Unusable {
+                        backend: dispatcher.name.clone(),
+                        problem: Problem::from_cached(&problem),
+                        cached: true,
+                    });
                 }
                 Some(_) => {}
             }
@@ -394,7 +353,7 @@ impl StageRunner {
         attempts: &[(Request, String)],
         known_unusable: &[bool],
         validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
-        mut errors: Vec<String>,
+        mut errors: Vec<Miss>,
     ) -> Result<Answer, StageError> {
         let shared = &self.shared;
         let mut too_long = true;
@@ -456,7 +415,11 @@ impl StageRunner {
                             "error: {error}; no new requests will be sent, finishing what is in hand"
                         ),
                     );
-                    return Err(StageError::Failed(error.to_string()));
+                    let backend = dispatcher.name.clone();
+                    return Err(StageError::Failed(Misses(vec![Miss::Failed {
+                        backend,
+                        error,
+                    }])));
                 }
                 BackendError::Unavailable { .. } => {
                     too_long = false;
@@ -464,9 +427,12 @@ impl StageRunner {
                 }
                 _ => too_long = false,
             }
-            errors.push(format!("{}: {error}", dispatcher.name));
+            errors.push(Miss::Failed {
+                backend: dispatcher.name.clone(),
+                error,
+            });
         }
-        Err(self.given_up(&errors, unavailable, too_long))
+        Err(self.given_up(errors, unavailable, too_long))
     }
 
     /// Why nothing more may be sent now, if something stopped the run.
@@ -487,42 +453,38 @@ impl StageRunner {
         stats: &DispatchStats,
         completion: Completion,
         validate: &(dyn Fn(&str) -> Result<(), String> + Sync),
-    ) -> Result<Result<Answer, String>, StageError> {
+    ) -> Result<Result<Answer, Miss>, StageError> {
         let cache = &self.shared.cache;
         let limit = answer_limit(request_bytes(request));
         if completion.text.len() > limit {
             stats.failures.fetch_add(1, Ordering::Relaxed);
-            return Ok(Err(format!(
-                "{}: an answer of {} bytes to a request of {} bytes is over the \
-                 {limit}-byte limit; not cached",
-                dispatcher.name,
-                completion.text.len(),
-                request_bytes(request)
-            )));
+            return Ok(Err(Miss::Oversized {
+                backend: dispatcher.name.clone(),
+                answer_bytes: completion.text.len(),
+                request_bytes: request_bytes(request),
+                limit,
+            }));
         }
         let text = self
             .template
             .strip_echo(&prompt::clean_answer(&completion.text));
         let problem = if text.is_empty() {
-            Some("the answer was empty".to_string())
+            Some(Problem::Empty)
         } else {
-            validate(&text).err()
+            validate(&text).err().map(Problem::Invalid)
         };
-        let failed = |error: crate::cache::CacheError| StageError::Failed(error.to_string());
         if let Some(problem) = problem {
             stats.failures.fetch_add(1, Ordering::Relaxed);
-            cache
-                .put_invalid(key, self.stage, &dispatcher.name, &completion, &problem)
-                .map_err(failed)?;
-            return Ok(Err(format!(
-                "{}: unusable answer: {problem}",
-                dispatcher.name
-            )));
+            let why = problem.to_string();
+            cache.put_invalid(key, self.stage, &dispatcher.name, &completion, &why)?;
+            return Ok(Err(Miss::Unusable {
+                backend: dispatcher.name.clone(),
+                problem,
+                cached: false,
+            }));
         }
         let completion = Completion { text, ..completion };
-        cache
-            .put(key, self.stage, &dispatcher.name, &completion)
-            .map_err(failed)?;
+        cache.put(key, self.stage, &dispatcher.name, &completion)?;
         Ok(Ok(Answer {
             text: completion.text,
             backend: dispatcher.name.clone(),
@@ -532,8 +494,8 @@ impl StageRunner {
 
     /// The error once every backend failed; when each failed because it is down, the run
     /// stops sending.
-    fn given_up(&self, errors: &[String], unavailable: usize, too_long: bool) -> StageError {
-        let message = errors.join("; then ");
+    fn given_up(&self, errors: Vec<Miss>, unavailable: usize, too_long: bool) -> StageError {
+        let misses = Misses(errors);
         let every_route_down = self
             .chain
             .iter()
@@ -542,16 +504,16 @@ impl StageRunner {
             self.shared.halt(
                 Halt::EndpointsDown,
                 &format!(
-                    "error: every backend of the {} stage is down ({message}); no new requests \
+                    "error: every backend of the {} stage is down ({misses}); no new requests \
                      will be sent, writing what is done",
                     self.stage.as_str()
                 ),
             );
         }
-        if too_long && !errors.is_empty() {
-            StageError::TooLong(message)
+        if too_long && !misses.0.is_empty() {
+            StageError::TooLong(misses)
         } else {
-            StageError::Failed(message)
+            StageError::Failed(misses)
         }
     }
 }

@@ -296,6 +296,13 @@ fn a_folder_without_articles_is_named() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("nothing here"), "{stderr}");
     assert!(stderr.contains("no articles"), "{stderr}");
+    // The advice comes after the error, on its own line, once.
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    let hints: Vec<&&str> = lines.iter().filter(|l| l.starts_with("hint: ")).collect();
+    assert_eq!(hints.len(), 1, "{stderr}");
+    assert!(hints[0].contains("article files end in"), "{stderr}");
+    assert!(!stderr.contains("; hint:"), "{stderr}");
     assert!(
         !dir.path().join("out").exists(),
         "a run with no articles writes nothing"
