@@ -35,7 +35,7 @@ use crate::summarize::Summary;
 use citations::{Citation, DroppedCitation, Known};
 use rank::{OutletReports, StoryLine};
 use wire::{ParagraphRef, WireGroup};
-use write::{Writer, Written};
+use write::Writer;
 
 /// Version of the `brief.json` layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -436,22 +436,8 @@ pub async fn build(night: night::Night, input: BriefInput<'_>) -> Brief {
         input: &input,
     };
 
-    let mut written = Written::default();
-    let mut more_stories = Vec::new();
-    let mut singles = Vec::new();
     let top = input.top_stories.min(ranked.len());
-    input.progress.stage_begin("brief", top);
-    for (number, story) in ranked.iter().enumerate() {
-        let id = format!("story-{}", number + 1);
-        if number < top {
-            writer.write(&id, story, &mut written).await;
-            input.progress.stage_step("brief");
-        } else if story.members.len() > 1 {
-            more_stories.push(writer.line(&id, story));
-        } else {
-            singles.extend(story.members.iter().map(|&m| (m, &articles[m])));
-        }
-    }
+    let (mut written, more_stories, singles) = writer.write_all(&ranked, top).await;
     let single_reports = rank::by_outlet(&singles);
     let mut notes = notes::method_notes(writer.use_llm, input.summaries_use_llm);
     notes.append(&mut written.notes);

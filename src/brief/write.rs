@@ -36,7 +36,7 @@ pub(super) struct Written {
     pub(super) loaded: Vec<(usize, BriefArticle)>,
 }
 
-impl Writer<'_> {
+impl<'a> Writer<'a> {
     /// The article whose English title heads an extractive story or a listed one: the most
     /// central one that has a title (a headline is a title, not a sentence picked from a body).
     fn central(&self, members: &[usize]) -> Option<usize> {
@@ -92,6 +92,31 @@ impl Writer<'_> {
     fn central_article(&self, ranked: &rank::Ranked) -> Option<&BriefArticle> {
         self.central(&ranked.members)
             .and_then(|i| self.articles.get(i))
+    }
+
+    /// The `top` first of the ranked stories written in full; the others listed, stories of
+    /// several articles as lines and single reports as (index, article) for listing by outlet.
+    pub(super) async fn write_all(
+        &self,
+        ranked: &[rank::Ranked],
+        top: usize,
+    ) -> (Written, Vec<StoryLine>, Vec<(usize, &'a BriefArticle)>) {
+        let mut written = Written::default();
+        let mut more_stories = Vec::new();
+        let mut singles = Vec::new();
+        self.input.progress.stage_begin("brief", top);
+        for (number, story) in ranked.iter().enumerate() {
+            let id = format!("story-{}", number + 1);
+            if number < top {
+                self.write(&id, story, &mut written).await;
+                self.input.progress.stage_step("brief");
+            } else if story.members.len() > 1 {
+                more_stories.push(self.line(&id, story));
+            } else {
+                singles.extend(story.members.iter().map(|&m| (m, &self.articles[m])));
+            }
+        }
+        (written, more_stories, singles)
     }
 
     /// One top story, written the best way that works: one request, small requests,

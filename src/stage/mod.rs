@@ -398,29 +398,9 @@ impl StageRunner {
                 }
                 Err(error) => error,
             };
+            let error = self.after_failure(&dispatcher.name, error)?;
             match error {
                 BackendError::ContextLength { .. } | BackendError::Truncated { .. } => {}
-                BackendError::Stopped if shared.cancel.is_cancelled() => {
-                    return Err(StageError::Interrupted)
-                }
-                BackendError::Stopped => {
-                    return Err(StageError::Halted(
-                        shared.halted().unwrap_or(Halt::QuotaExhausted),
-                    ))
-                }
-                BackendError::Quota { .. } => {
-                    shared.halt(
-                        Halt::QuotaExhausted,
-                        &format!(
-                            "error: {error}; no new requests will be sent, finishing what is in hand"
-                        ),
-                    );
-                    let backend = dispatcher.name.clone();
-                    return Err(StageError::Failed(Misses(vec![Miss::Failed {
-                        backend,
-                        error,
-                    }])));
-                }
                 BackendError::Unavailable { .. } => {
                     too_long = false;
                     unavailable += 1;
@@ -433,6 +413,36 @@ impl StageRunner {
             });
         }
         Err(self.given_up(errors, unavailable, too_long))
+    }
+
+    /// Whether a failed request stops the run's sending (interrupted, halted, a quota
+    /// exhausted: the error to return) or the next backend of the chain is asked (the error
+    /// back, to be listed).
+    fn after_failure(
+        &self,
+        backend: &str,
+        error: BackendError,
+    ) -> Result<BackendError, StageError> {
+        let shared = &self.shared;
+        match error {
+            BackendError::Stopped if shared.cancel.is_cancelled() => Err(StageError::Interrupted),
+            BackendError::Stopped => Err(StageError::Halted(
+                shared.halted().unwrap_or(Halt::QuotaExhausted),
+            )),
+            BackendError::Quota { .. } => {
+                shared.halt(
+                    Halt::QuotaExhausted,
+                    &format!(
+                        "error: {error}; no new requests will be sent, finishing what is in hand"
+                    ),
+                );
+                Err(StageError::Failed(Misses(vec![Miss::Failed {
+                    backend: backend.to_string(),
+                    error,
+                }])))
+            }
+            error => Ok(error),
+        }
     }
 
     /// Why nothing more may be sent now, if something stopped the run.

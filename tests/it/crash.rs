@@ -94,7 +94,7 @@ async fn killed_runs_resume_without_repeating_finished_work() {
     let samples = samples_arg();
     let mut rng = Rng::seeded(0x7a12_51e0);
     let mut killed_mid_run = 0;
-    for iteration in 0..20 {
+    for iteration in 0..12 {
         let schedule = Schedule::clean();
         let server = RawServer::start(&schedule, latency).await;
         let dir = tempfile::tempdir().unwrap();
@@ -127,7 +127,7 @@ async fn killed_runs_resume_without_repeating_finished_work() {
         assert_same_outputs(&clean.path().join("out"), &dir.path().join("out"));
     }
     assert!(
-        killed_mid_run >= 10,
+        killed_mid_run >= 6,
         "most kills should land mid-run: {killed_mid_run}"
     );
 }
@@ -210,7 +210,7 @@ async fn a_second_run_on_the_same_cache_and_output_exits_naming_the_first() {
 }
 
 async fn stop_signal_stops_sending_and_a_rerun_finishes(signal: &str, code: i32) {
-    let latency = Duration::from_millis(150);
+    let latency = Duration::from_millis(80);
     let settings = SETTINGS.replace("concurrency = 4", "concurrency = 2");
     let (clean, _) = clean_run(Duration::ZERO, &settings).await;
     let schedule = Schedule::clean();
