@@ -17,12 +17,35 @@ pub struct Decoded {
     pub encoding: &'static str,
 }
 
+/// Why bytes are not article text. Messages say where the bytes go wrong.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("looks like a binary file (NUL byte at offset {offset}), not article text")]
+    Binary { offset: usize },
+    #[error(
+        "not valid UTF-8: invalid byte at offset {offset}; hint: convert it to UTF-8, e.g. \
+         `iconv -f WINDOWS-1256 -t UTF-8 FILE > FILE.utf8` for Arabic Windows text"
+    )]
+    BrokenUtf8 { offset: usize },
+    /// Not all of the bytes decode in the encoding they were taken to be in (`declared`: by
+    /// the page's own charset declaration).
+    #[error(
+        "not valid {encoding}: undecodable bytes at character {character}{}",
+        if *declared { " (declared by the page)" } else { "" }
+    )]
+    Undecodable {
+        encoding: &'static str,
+        character: usize,
+        declared: bool,
+    },
+}
+
 /// How far into an HTML page a charset declaration is looked for (the HTML standard's 1024).
 const CHARSET_SNIFF_BYTES: usize = 1024;
 
 /// Decode a file's bytes. `html` allows an HTML `<meta charset>` declaration to name the
 /// encoding.
-pub fn decode(bytes: &[u8], html: bool) -> Result<Decoded, String> {
+pub fn decode(bytes: &[u8], html: bool) -> Result<Decoded, DecodeError> {
     if let Some((encoding, bom_length)) = Encoding::for_bom(bytes) {
         return strict(encoding, &bytes[bom_length..]);
     }
@@ -33,9 +56,7 @@ pub fn decode(bytes: &[u8], html: bool) -> Result<Decoded, String> {
             }
         }
         let offset = bytes.iter().position(|&byte| byte == 0).unwrap_or(0);
-        return Err(format!(
-            "looks like a binary file (NUL byte at offset {offset}), not article text"
-        ));
+        return Err(DecodeError::Binary { offset });
     }
     let utf8_error = match std::str::from_utf8(bytes) {
         Ok(text) => return Ok(finish(text.to_string(), UTF_8)),
@@ -43,15 +64,23 @@ pub fn decode(bytes: &[u8], html: bool) -> Result<Decoded, String> {
     };
     if let Some(declared) = html.then(|| declared_charset(bytes)).flatten() {
         if declared != UTF_8 {
-            return strict(declared, bytes)
-                .map_err(|error| format!("{error} (declared by the page)"));
+            return strict(declared, bytes).map_err(|error| match error {
+                DecodeError::Undecodable {
+                    encoding,
+                    character,
+                    ..
+                } => DecodeError::Undecodable {
+                    encoding,
+                    character,
+                    declared: true,
+                },
+                other => other,
+            });
         }
     }
-    let broken_utf8 = format!(
-        "not valid UTF-8: invalid byte at offset {}; hint: convert it to UTF-8, e.g. \
-         `iconv -f WINDOWS-1256 -t UTF-8 FILE > FILE.utf8` for Arabic Windows text",
-        utf8_error.valid_up_to()
-    );
+    let broken_utf8 = DecodeError::BrokenUtf8 {
+        offset: utf8_error.valid_up_to(),
+    };
     if mostly_utf8(bytes) {
         return Err(broken_utf8);
     }
@@ -62,16 +91,17 @@ pub fn decode(bytes: &[u8], html: bool) -> Result<Decoded, String> {
 }
 
 /// Decode all of `bytes` as `encoding`, or say where it fails.
-fn strict(encoding: &'static Encoding, bytes: &[u8]) -> Result<Decoded, String> {
+fn strict(encoding: &'static Encoding, bytes: &[u8]) -> Result<Decoded, DecodeError> {
     match encoding.decode_without_bom_handling_and_without_replacement(bytes) {
         Some(text) => Ok(finish(text.into_owned(), encoding)),
         None => {
             let (text, _) = encoding.decode_without_bom_handling(bytes);
             let character = text.chars().take_while(|&c| c != '\u{FFFD}').count();
-            Err(format!(
-                "not valid {}: undecodable bytes at character {character}",
-                encoding.name()
-            ))
+            Err(DecodeError::Undecodable {
+                encoding: encoding.name(),
+                character,
+                declared: false,
+            })
         }
     }
 }
@@ -237,8 +267,11 @@ mod tests {
         bytes.push(0xC7);
         bytes.extend_from_slice(b" more");
         let error = decode(&bytes, false).unwrap_err();
+        assert_eq!(error, DecodeError::BrokenUtf8 { offset: 22 });
         assert!(
-            error.starts_with("not valid UTF-8: invalid byte at offset 22"),
+            error
+                .to_string()
+                .starts_with("not valid UTF-8: invalid byte at offset 22"),
             "{error}"
         );
     }
@@ -246,8 +279,11 @@ mod tests {
     #[test]
     fn binary_data_is_an_error() {
         let error = decode(b"\x89PNG\r\n\x1a\n\0\0\0", false).unwrap_err();
+        assert_eq!(error, DecodeError::Binary { offset: 8 });
         assert!(
-            error.contains("binary file (NUL byte at offset 8)"),
+            error
+                .to_string()
+                .contains("binary file (NUL byte at offset 8)"),
             "{error}"
         );
     }

@@ -75,7 +75,7 @@ impl Reader {
                 };
                 self.add(with_text_title(draft, &decoded.text));
             }
-            Err(message) => self.error("-", message),
+            Err(error) => self.error("-", error.to_string()),
         }
     }
 
@@ -192,7 +192,8 @@ impl Reader {
             }
         };
         let html = format == Format::Html;
-        let decoded = read_limited(path).and_then(|bytes| crate::decode::decode(&bytes, html));
+        let decoded = read_limited(path)
+            .and_then(|bytes| crate::decode::decode(&bytes, html).map_err(|e| e.to_string()));
         let (text, encoding) = match decoded {
             Ok(decoded) => (decoded.text, decoded.encoding),
             Err(message) => {

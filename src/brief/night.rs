@@ -217,6 +217,14 @@ pub(super) fn flagged(paragraph_flags: &[Vec<Flag>]) -> Vec<usize> {
         .collect()
 }
 
+/// An article's stowed texts that could not be read back.
+#[derive(Debug, thiserror::Error)]
+#[error("could not read back article {article}'s text: {error}")]
+pub struct LoadError {
+    article: String,
+    error: std::io::Error,
+}
+
 /// The stowed texts, read back on demand.
 pub struct Stowage {
     spill: Option<Spill>,
@@ -230,7 +238,7 @@ impl Stowage {
     }
 
     /// `article` with its texts: itself when they are in memory, else read back.
-    pub fn load(&self, article: &BriefArticle) -> Result<BriefArticle, String> {
+    pub fn load(&self, article: &BriefArticle) -> Result<BriefArticle, LoadError> {
         let Some(stowed) = &article.stowed else {
             return Ok(article.clone());
         };
@@ -242,8 +250,9 @@ impl Stowage {
             let bytes = spill.get(stowed.span)?;
             serde_json::from_slice(&bytes).map_err(std::io::Error::other)
         };
-        let texts = read().map_err(|error| {
-            format!("could not read back article {}'s text: {error}", article.id)
+        let texts = read().map_err(|error| LoadError {
+            article: article.id.clone(),
+            error,
         })?;
         let mut loaded = article.clone();
         loaded.arabic = texts.arabic;
@@ -332,7 +341,7 @@ mod tests {
             paragraphs: 2,
             flagged: Vec::new(),
         });
-        let error = Stowage::none().load(&lost).unwrap_err();
+        let error = Stowage::none().load(&lost).unwrap_err().to_string();
         assert!(error.contains("article a"), "{error}");
     }
 }

@@ -50,7 +50,7 @@ pub(super) fn wire_copy(
                 group.arabic = article.arabic.get(at).cloned().unwrap_or_default();
                 group.english = article.english.get(at).cloned().unwrap_or_default();
             }
-            Err(error) => problems.push(error),
+            Err(error) => problems.push(error.to_string()),
         }
     }
     (groups, problems)

@@ -73,7 +73,7 @@ impl<'a> Writer<'a> {
                     written.notes.push(format!(
                         "{error}; its story was written without that article's text"
                     ));
-                    written.causes.push(error);
+                    written.causes.push(error.to_string());
                     loaded.push(article.clone());
                 }
             }
