@@ -204,8 +204,15 @@ async fn a_second_run_on_the_same_cache_and_output_exits_naming_the_first() {
         "{}",
         checked_stderr(&output)
     );
-    // With the first run gone, its locks are gone too.
-    let output = run_tarjim(dir.path(), &run_args(&samples));
+    // With the first run gone, its locks are gone too (the rerun asks the quick server).
+    let rerun = tarjim_command(dir.path(), &run_args(&samples))
+        .env(
+            "TARJIM_BACKENDS__MOCK__BASE_URL",
+            format!("{}/v1", second_server.url),
+        )
+        .spawn()
+        .unwrap();
+    let output = wait_with_timeout(rerun, RUN_TIMEOUT, &["run after the first"]);
     assert_eq!(output.status.code(), Some(0), "{}", checked_stderr(&output));
 }
 
