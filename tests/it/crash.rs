@@ -94,7 +94,7 @@ async fn killed_runs_resume_without_repeating_finished_work() {
     let samples = samples_arg();
     let mut rng = Rng::seeded(0x7a12_51e0);
     let mut killed_mid_run = 0;
-    for iteration in 0..12 {
+    for iteration in 0..10 {
         let schedule = Schedule::clean();
         let server = RawServer::start(&schedule, latency).await;
         let dir = tempfile::tempdir().unwrap();
@@ -127,7 +127,7 @@ async fn killed_runs_resume_without_repeating_finished_work() {
         assert_same_outputs(&clean.path().join("out"), &dir.path().join("out"));
     }
     assert!(
-        killed_mid_run >= 6,
+        killed_mid_run >= 5,
         "most kills should land mid-run: {killed_mid_run}"
     );
 }

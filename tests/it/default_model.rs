@@ -108,10 +108,10 @@ async fn batched_answers_equal_solo_answers() {
     );
 }
 
-/// Prefix reuse must not change answers: the same prompts (sample paragraphs of a few hundred
-/// tokens, which is what the pipeline sends), evaluated cold by an engine that keeps nothing,
-/// and by an engine that reuses the kept system prompt and, for a repeated request, all of the
-/// prompt but its last token, alone and batched.
+/// Prefix reuse must not change answers: the same prompts (the translate stage's system prompt
+/// and three sample paragraphs of 150 to 260 characters, short enough to keep the test quick),
+/// evaluated cold by an engine that keeps nothing, and by an engine that reuses the kept system
+/// prompt and, for a repeated request, all of the prompt but its last token, alone and batched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reused_prefixes_give_the_answers_of_a_cold_evaluation() {
     let _turn = take_turn().await;
@@ -121,7 +121,7 @@ async fn reused_prefixes_give_the_answers_of_a_cold_evaluation() {
             .expect("sample");
     let requests: Vec<Request> = sample
         .lines()
-        .filter(|paragraph| paragraph.chars().count() > 150)
+        .filter(|paragraph| (150..=260).contains(&paragraph.chars().count()))
         .take(3)
         .map(|text| Request {
             system: system.to_string(),
