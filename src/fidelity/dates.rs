@@ -414,6 +414,105 @@ fn english_relative_days(text: &str) -> Vec<usize> {
     days
 }
 
+/// Arabic decade words, folded, by their tens: التسعينيات and التسعينات are the nineties. Longer
+/// stems first, so that no stem is found inside another.
+const ARABIC_DECADES: [(&str, usize); 8] = [
+    ("ثمانين", 8),
+    ("ثلاثين", 3),
+    ("اربعين", 4),
+    ("خمسين", 5),
+    ("عشرين", 2),
+    ("سبعين", 7),
+    ("تسعين", 9),
+    ("ستين", 6),
+];
+
+/// English decade words, the twenties first.
+const ENGLISH_DECADES: [&str; 8] = [
+    "twenties",
+    "thirties",
+    "forties",
+    "fifties",
+    "sixties",
+    "seventies",
+    "eighties",
+    "nineties",
+];
+
+/// The decades (by their tens, 2..=9) an Arabic text names, with the words that name them.
+fn arabic_decades(text: &str) -> Vec<(usize, String)> {
+    let mut found: Vec<(usize, String)> = Vec::new();
+    for (written, folded) in arabic::words_and_folds(text) {
+        let tens = ARABIC_DECADES.iter().find_map(|&(stem, tens)| {
+            let (_, rest) = folded.split_once(stem)?;
+            matches!(rest, "ات" | "يات").then_some(tens)
+        });
+        if let Some(tens) = tens.filter(|tens| found.iter().all(|(t, _)| t != tens)) {
+            found.push((tens, written.to_string()));
+        }
+    }
+    found
+}
+
+/// The decades an English text names: "1990s", "90s", "'90s", "nineties".
+fn english_decades(text: &str) -> Vec<usize> {
+    let lower = text.to_lowercase();
+    let mut found = Vec::new();
+    for token in lower.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\'' || c == '’')) {
+        let token = token.trim_start_matches(['\'', '’']);
+        let digits = token
+            .strip_suffix("0s")
+            .or_else(|| token.strip_suffix("0's"))
+            .or_else(|| token.strip_suffix("0’s"));
+        let tens = match digits {
+            Some(digits)
+                if matches!(digits.len(), 1 | 3) && digits.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                digits.bytes().last().map(|b| usize::from(b - b'0'))
+            }
+            _ => ENGLISH_DECADES
+                .iter()
+                .position(|word| token == *word)
+                .map(|index| index + 2),
+        };
+        if let Some(tens) = tens.filter(|tens| !found.contains(tens)) {
+            found.push(tens);
+        }
+    }
+    found
+}
+
+/// A decade the Arabic names ("أوائل التسعينيات", the early nineties) must be the English one:
+/// the small model writes "the early 1920s" for it.
+pub fn check_decades(source: &str, english: &str) -> Vec<Flag> {
+    let arabic = arabic_decades(source);
+    if arabic.is_empty() {
+        return Vec::new();
+    }
+    let english = english_decades(english);
+    let said: Vec<&str> = english
+        .iter()
+        .filter(|tens| (2..=9).contains(*tens))
+        .map(|&tens| ENGLISH_DECADES[tens - 2])
+        .collect();
+    arabic
+        .into_iter()
+        .filter(|(tens, _)| !english.contains(tens))
+        .map(|(tens, written)| {
+            let decade = ENGLISH_DECADES[tens - 2];
+            let message = if said.is_empty() {
+                format!("the Arabic names the {decade}; the English names no decade")
+            } else {
+                format!(
+                    "the Arabic names the {decade}; the English says the {}",
+                    said.join(", the ")
+                )
+            };
+            Flag::new(FlagKind::Date, message).arabic(&written)
+        })
+        .collect()
+}
+
 /// "Today" for the Arabic's أمس: the English names a relative day that the Arabic does not,
 /// where the Arabic names another. A relative day the English adds or leaves out is not
 /// flagged (a weekday often stands for it, and the reverse).
@@ -445,6 +544,38 @@ pub fn check_relative_days(source: &str, english: &str) -> Vec<Flag> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decade_must_be_the_arabics() {
+        // Sample 003: "the first in the early nineties, after the fall of the Soviet Union".
+        let arabic = "وخاضت كلًا من أذربيجان وأرمينيا الحرب مرتين بشأن ناجورنو قره باغ، الأولى في \
+                      أوائل التسعينيات بعد سقوط الاتحاد السوفييتي، والثانية في عام 2020.";
+        let wrong =
+            "Azerbaijan and Armenia fought twice over Nagorno-Karabakh, first in the early \
+                     1920s after the Soviet Union's collapse, and then in 2020.";
+        let flags = check_decades(arabic, wrong);
+        assert_eq!(flags.len(), 1, "{flags:?}");
+        assert_eq!(
+            flags[0].message,
+            "the Arabic names the nineties; the English says the twenties"
+        );
+        for right in [
+            "in the early 1990s",
+            "in the early '90s",
+            "in the early nineties",
+            "in the 90's",
+        ] {
+            assert!(check_decades(arabic, right).is_empty(), "{right}");
+        }
+        assert_eq!(
+            check_decades(arabic, "in the early years")[0].message,
+            "the Arabic names the nineties; the English names no decade"
+        );
+        // "التسعينات", the other spelling; the number ninety is no decade.
+        assert_eq!(check_decades("في الثمانينات", "in the 1950s").len(), 1);
+        assert!(check_decades("قتل تسعين شخصا", "ninety people were killed").is_empty());
+        assert!(check_decades("في الستينيات", "in the 1960s").is_empty());
+    }
 
     #[test]
     fn both_arabic_month_series_are_read() {

@@ -20,7 +20,7 @@ pub struct Event {
     pub english: &'static [&'static str],
 }
 
-pub const EVENTS: [Event; 20] = [
+pub const EVENTS: [Event; 22] = [
     Event {
         label: "prisoners",
         arabic: &["أسرى", "أسير", "الأسرى"],
@@ -253,6 +253,48 @@ pub const EVENTS: [Event; 20] = [
             "keep the peace",
             "keeping the peace",
             "keeps the peace",
+        ],
+    },
+    Event {
+        label: "accused",
+        arabic: &[
+            "اتهم",
+            "اتهمت",
+            "يتهم",
+            "تتهم",
+            "اتهام",
+            "اتهامات",
+            "يتهمون",
+            "اتهموا",
+        ],
+        english: &[
+            "accus", "charg", "blam", "alleg", "claim", "indict", "impli", "fault",
+        ],
+    },
+    Event {
+        label: "violated",
+        arabic: &[
+            "انتهك",
+            "انتهكت",
+            "ينتهك",
+            "تنتهك",
+            "انتهاك",
+            "انتهاكات",
+            "خرق",
+            "خرقت",
+            "يخرق",
+        ],
+        english: &[
+            "violat",
+            "breach",
+            "broke",
+            "break",
+            "infring",
+            "flout",
+            "disregard",
+            "contraven",
+            "transgress",
+            "abus",
         ],
     },
     Event {
@@ -496,6 +538,44 @@ mod tests {
         assert!(labels(
             source,
             "Russian peacekeepers were also deployed in the region, including the Lachin Corridor."
+        )
+        .is_empty());
+    }
+
+    /// Sample 003 as the default model rendered it: a ceasefire violated became the army
+    /// stopping fire, and an accusation became an operation.
+    #[test]
+    fn a_violation_and_an_accusation_must_be_said() {
+        let violated = "وقال مسؤولون دفاعيون في المنطقة الانفصالية إن الجيش الأذربيجاني قد انتهك \
+                        وقف إطلاق النار على طول خط التماس بأكمله بضربات صاروخية ومدفعية";
+        assert_eq!(
+            labels(
+                violated,
+                "The Azerbaijani government has said that the Azerbaijani army has ended its \
+                 offensive and stopped firing on the entire length of the ceasefire line."
+            ),
+            ["violated"]
+        );
+        assert!(labels(
+            violated,
+            "Defence officials in the separatist region said the Azerbaijani army had violated \
+             the ceasefire along the whole line of contact with missile and artillery strikes."
+        )
+        .is_empty());
+        let accused = "وقامت وزارة الدفاع الأذربيجانية في باكو يوم الثلاثاء باتهام القوات \
+                       الأرمينية بالقصف الممنهج لمواقع جيشها";
+        assert_eq!(
+            labels(
+                accused,
+                "The Azerbaijani Ministry of Defense conducted a military operation against \
+                 Armenian forces in Baku on Tuesday."
+            ),
+            ["accused"]
+        );
+        assert!(labels(
+            accused,
+            "On Tuesday the Azerbaijani defence ministry in Baku accused Armenian forces of \
+             systematic shelling of its army's positions."
         )
         .is_empty());
     }

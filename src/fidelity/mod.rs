@@ -161,6 +161,7 @@ pub fn check(source: &str, translation: &str, glossary: &Glossary) -> Vec<Flag> 
     flags.extend(check_numbers(source, english));
     flags.extend(check_dates(source, english));
     flags.extend(dates::check_relative_days(source, english));
+    flags.extend(dates::check_decades(source, english));
     flags.extend(check_names(source, english, glossary));
     flags.extend(check_titles(source, english));
     flags.extend(check_attribution(source, english, glossary));
