@@ -175,13 +175,38 @@ fn digit_numbers(text: &str, multiplier: impl Fn(&str, bool) -> Option<f64>) -> 
             value *= factor;
             written = format!("{token} {word}");
         }
+        let other_clock = other_clock_hour(&text, end, value);
         numbers.push(Number {
             value,
             written,
             digits: true,
         });
+        // The hour on the other clock counts as said, but need not be said itself.
+        if let Some(hour) = other_clock {
+            numbers.push(Number {
+                value: hour,
+                written: token.to_string(),
+                digits: false,
+            });
+        }
     }
     numbers
+}
+
+/// The same hour on the other clock, for the hour of a clock time: "14:00" is 2 p.m. and
+/// "2:00 PM" or "2 pm" is 14:00, so that the Arabic's 14:00 and the English's 2:00 PM match.
+fn other_clock_hour(text: &str, end: usize, value: f64) -> Option<f64> {
+    let rest = &text[end..];
+    let minutes = rest
+        .strip_prefix(':')
+        .filter(|after| after.len() >= 2 && after.as_bytes()[..2].iter().all(u8::is_ascii_digit));
+    if minutes.is_some() && (13.0..=23.0).contains(&value) && value.fract() == 0.0 {
+        return Some(value - 12.0);
+    }
+    let after_minutes = minutes.map_or(rest, |after| &after[2..]);
+    let marker = after_minutes.trim_start().to_ascii_lowercase();
+    let afternoon = marker.starts_with("pm") || marker.starts_with("p.m.");
+    (afternoon && (1.0..=11.0).contains(&value) && value.fract() == 0.0).then_some(value + 12.0)
 }
 
 /// Numbers in Arabic text: digits (with multiplier words) and number words.
@@ -497,7 +522,28 @@ mod tests {
         );
         assert_eq!(values(&english_numbers("a 300m bridge")), [300.0]);
         assert_eq!(values(&english_numbers("at about 04:00 BST")), [4.0]);
-        assert_eq!(values(&english_numbers("at 19:30")), [19.0, 30.0]);
+        assert_eq!(values(&english_numbers("at 19:30")), [19.0, 7.0, 30.0]);
+        // Sample 003: "حتى الساعة 14:00 بالتوقيت المحلي" rendered "until 2:00 PM local time".
+        assert_eq!(
+            values(&arabic_numbers("حتى الساعة 14:00 بالتوقيت المحلي")),
+            [14.0, 2.0]
+        );
+        assert_eq!(
+            values(&english_numbers("until 2:00 PM local time")),
+            [2.0, 14.0]
+        );
+        assert_eq!(values(&english_numbers("at 3 p.m. on Monday")), [3.0, 15.0]);
+        assert_eq!(values(&english_numbers("2:00 am")), [2.0]);
+        assert!(crate::fidelity::check_numbers(
+            "وأضاف المسؤولون في أرمينيا أنه حتى الساعة 14:00 بالتوقيت المحلين 10:00 بتوقيت جرينتش",
+            "And the officials in Armenia said that until 2:00 PM local time (10:00 GMT)",
+        )
+        .is_empty());
+        // The other clock is no licence for another hour.
+        assert_eq!(
+            crate::fidelity::check_numbers("حتى الساعة 14:00", "until 4:00 PM").len(),
+            2
+        );
         assert!(values(&arabic_numbers("رأي القرن التاسع عشر")).contains(&19.0));
         assert!(values(&arabic_numbers("في أواخر القرن تسعة عشر")).contains(&19.0));
         assert!(values(&arabic_numbers("أن تصبح الأولى في ابتكارات")).contains(&1.0));
