@@ -47,11 +47,11 @@ const CHARSET_SNIFF_BYTES: usize = 1024;
 /// encoding.
 pub fn decode(bytes: &[u8], html: bool) -> Result<Decoded, DecodeError> {
     if let Some((encoding, bom_length)) = Encoding::for_bom(bytes) {
-        return strict(encoding, &bytes[bom_length..]);
+        return strict(encoding, &bytes[bom_length..], false);
     }
     if bytes.contains(&0) {
         if let Some(encoding) = unmarked_utf16(bytes) {
-            if let Ok(decoded) = strict(encoding, bytes) {
+            if let Ok(decoded) = strict(encoding, bytes, false) {
                 return Ok(decoded);
             }
         }
@@ -64,18 +64,7 @@ pub fn decode(bytes: &[u8], html: bool) -> Result<Decoded, DecodeError> {
     };
     if let Some(declared) = html.then(|| declared_charset(bytes)).flatten() {
         if declared != UTF_8 {
-            return strict(declared, bytes).map_err(|error| match error {
-                DecodeError::Undecodable {
-                    encoding,
-                    character,
-                    ..
-                } => DecodeError::Undecodable {
-                    encoding,
-                    character,
-                    declared: true,
-                },
-                other => other,
-            });
+            return strict(declared, bytes, true);
         }
     }
     let broken_utf8 = DecodeError::BrokenUtf8 {
@@ -87,11 +76,16 @@ pub fn decode(bytes: &[u8], html: bool) -> Result<Decoded, DecodeError> {
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
     let guess = detector.guess(None, chardetng::Utf8Detection::Deny);
-    strict(guess, bytes).map_err(|_| broken_utf8)
+    strict(guess, bytes, false).map_err(|_| broken_utf8)
 }
 
 /// Decode all of `bytes` as `encoding`, or say where it fails.
-fn strict(encoding: &'static Encoding, bytes: &[u8]) -> Result<Decoded, DecodeError> {
+/// `declared`: the page's own charset declaration named the encoding.
+fn strict(
+    encoding: &'static Encoding,
+    bytes: &[u8],
+    declared: bool,
+) -> Result<Decoded, DecodeError> {
     match encoding.decode_without_bom_handling_and_without_replacement(bytes) {
         Some(text) => Ok(finish(text.into_owned(), encoding)),
         None => {
@@ -100,7 +94,7 @@ fn strict(encoding: &'static Encoding, bytes: &[u8]) -> Result<Decoded, DecodeEr
             Err(DecodeError::Undecodable {
                 encoding: encoding.name(),
                 character,
-                declared: false,
+                declared,
             })
         }
     }

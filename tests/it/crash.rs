@@ -169,14 +169,17 @@ async fn a_second_run_on_the_same_cache_and_output_exits_naming_the_first() {
     // The second run talks to a server of its own, so that its requests can be counted.
     let second_schedule = Schedule::clean();
     let second_server = RawServer::start(&second_schedule, Duration::ZERO).await;
-    let second = tarjim_command(dir.path(), &["run", &samples, "--out", "other"])
-        .env(
-            "TARJIM_BACKENDS__MOCK__BASE_URL",
-            format!("{}/v1", second_server.url),
-        )
-        .spawn()
-        .unwrap();
-    let second = wait_with_timeout(second, RUN_TIMEOUT, &["second run"]);
+    let quick = |args: &[&str], what: &str| {
+        let child = tarjim_command(dir.path(), args)
+            .env(
+                "TARJIM_BACKENDS__MOCK__BASE_URL",
+                format!("{}/v1", second_server.url),
+            )
+            .spawn()
+            .unwrap();
+        wait_with_timeout(child, RUN_TIMEOUT, &[what])
+    };
+    let second = quick(&["run", &samples, "--out", "other"], "second run");
     let stderr = checked_stderr(&second);
     assert_eq!(second.status.code(), Some(75), "{stderr}");
     assert!(stderr.contains(&format!("pid {pid}")), "{stderr}");
@@ -205,14 +208,7 @@ async fn a_second_run_on_the_same_cache_and_output_exits_naming_the_first() {
         checked_stderr(&output)
     );
     // With the first run gone, its locks are gone too (the rerun asks the quick server).
-    let rerun = tarjim_command(dir.path(), &run_args(&samples))
-        .env(
-            "TARJIM_BACKENDS__MOCK__BASE_URL",
-            format!("{}/v1", second_server.url),
-        )
-        .spawn()
-        .unwrap();
-    let output = wait_with_timeout(rerun, RUN_TIMEOUT, &["run after the first"]);
+    let output = quick(&run_args(&samples), "run after the first");
     assert_eq!(output.status.code(), Some(0), "{}", checked_stderr(&output));
 }
 
